@@ -1,0 +1,4 @@
+"""``python -m geoscrub``."""
+from .cli import main
+
+main()

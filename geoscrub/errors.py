@@ -1,0 +1,70 @@
+"""The one exception hierarchy: every refusal geoscrub makes is a GeoscrubError.
+
+Callers (CLI, watch service) catch ``GeoscrubError`` and report ``str(err)``,
+a one-line reason a person can read.  Anything else escaping is a bug.
+"""
+from __future__ import annotations
+
+
+class GeoscrubError(Exception):
+    """Base class: the file was not scanned or cleaned, the original is untouched."""
+
+    reason = "could not be processed"
+
+
+class UnsupportedFormat(GeoscrubError):
+    """The bytes are not a container geoscrub can clean (never passed through)."""
+
+    reason = "unsupported format"
+
+
+class MalformedFile(GeoscrubError):
+    """A length, offset, checksum or structure in the container is wrong."""
+
+    reason = "damaged or malformed file"
+
+    def __init__(self, message: str, offset: int | None = None) -> None:
+        super().__init__(message if offset is None else f"{message} (at byte {offset})")
+        self.offset = offset
+
+
+class TruncatedFile(MalformedFile):
+    """The file ends before a structure it declares."""
+
+    reason = "file is cut short"
+
+
+class LimitExceeded(GeoscrubError):
+    """A named safety limit (see ``geoscrub.limits``) was exceeded."""
+
+    reason = "safety limit exceeded"
+
+    def __init__(self, limit: str, value: int, maximum: int) -> None:
+        super().__init__(f"{limit} exceeded: {value} > {maximum}")
+        self.limit = limit
+        self.value = value
+        self.maximum = maximum
+
+
+class UnsafeToClean(GeoscrubError):
+    """Recognised, but it cannot be cleaned losslessly and safely."""
+
+    reason = "cannot be cleaned safely"
+
+
+class VerificationFailed(GeoscrubError):
+    """The cleaned bytes failed the re-scan: residue, or changed image data."""
+
+    reason = "cleaning could not be verified"
+
+
+class NotARegularFile(GeoscrubError):
+    """A symlink, FIFO, device, socket or folder where a photo was expected."""
+
+    reason = "not a regular file"
+
+
+class WriteFailed(GeoscrubError):
+    """The cleaned copy could not be written (disk full, permissions...)."""
+
+    reason = "could not write the cleaned copy"

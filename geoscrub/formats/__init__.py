@@ -1,0 +1,1 @@
+"""One module per container format.  Each takes bytes and returns bytes or findings."""

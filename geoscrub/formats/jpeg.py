@@ -1,0 +1,330 @@
+"""JPEG (JFIF/EXIF, also MPO): keep the coded picture, drop every metadata segment.
+
+Spec: ITU-T T.81 Annex B (markers), JFIF 1.02, CIPA DC-007 (MPF), Adobe XMP
+part 3 (Extended XMP).  Allowlist kept: SOI, DQT, DHT, DAC, DRI, DNL, SOFn,
+every SOS with its entropy-coded data, EOI, APP0 JFIF (without thumbnail),
+APP14 Adobe, APP2 ICC_PROFILE (policy) and a fresh EXIF holding only the
+Orientation (policy).  Nothing after the primary image's EOI survives.
+"""
+from __future__ import annotations
+
+import re
+import struct
+from dataclasses import dataclass
+
+from .. import limits
+from .._binary import u16, u32
+from ..errors import GeoscrubError, MalformedFile, TruncatedFile, UnsupportedFormat
+from ..metadata import exif as exif_meta
+from ..metadata.iptc import scan_photoshop
+from ..metadata.xmp import scan_xmp
+from ..model import Category, Finding, Location, Policy, ScanResult
+from . import trailers
+
+SOI, EOI, SOS, COM = 0xD8, 0xD9, 0xDA, 0xFE
+SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+#: Markers whose segments belong to the coded picture (kept byte for byte).
+IMAGE_MARKERS = SOF_MARKERS | {0xC4, 0xCC, 0xDB, 0xDD, 0xDC, SOS}
+STANDALONE = {0x01} | set(range(0xD0, 0xD8))
+
+EXIF_ID = b"Exif\x00"
+XMP_ID = b"http://ns.adobe.com/xap/1.0/\x00"
+XMP_EXT_ID = b"http://ns.adobe.com/xmp/extension/\x00"
+ICC_ID = b"ICC_PROFILE\x00"
+MPF_ID = b"MPF\x00"
+# a marker inside entropy-coded data: 0xFF then anything but stuffing, RSTn or fill
+_MARKER_IN_SCAN = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+
+_VENDOR_APPS = {
+    b"FLIR": "FLIR thermal camera data", b"GoPro": "GoPro camera data", b"QVCI": "Casio data",
+    b"FPXR": "FlashPix data", b"Ducky": "Photoshop 'Save for Web' data", b"JP": "JPS stereo data",
+    b"Ocad": "Photoshop data", b"RMETA": "Ricoh data", b"SCALADO": "Scalado data",
+    b"SEAL": "SEAL signature", b"JUMB": "C2PA provenance data, which can name the creator or device",
+    b"AROT": "Apple data", b"ssuniqueid": "Samsung unique ID",
+}
+
+
+@dataclass(frozen=True)
+class Segment:
+    marker: int
+    start: int  # offset of the 0xFF
+    end: int  # offset just past the segment (for SOS: past its entropy-coded data)
+    payload_start: int  # first byte after the length field
+
+    def payload(self, data: bytes) -> bytes:
+        header_end = self.payload_start
+        if self.marker == SOS:
+            header_end = self.start + 2 + u16(data, self.start + 2)
+            return data[self.payload_start : header_end]
+        return data[self.payload_start : self.end]
+
+
+@dataclass
+class Layout:
+    segments: list[Segment]
+    eoi_end: int  # offset just past the primary image's EOI
+
+
+def parse(data: bytes, *, headers_only: bool = False) -> Layout:
+    """Walk the primary image's markers.  Raises MalformedFile/TruncatedFile."""
+    if data[:2] != b"\xff\xd8":
+        raise UnsupportedFormat("not a JPEG")
+    segments: list[Segment] = [Segment(SOI, 0, 2, 2)]
+    pos = 2
+    metadata_count = 0
+    size = len(data)
+    while True:
+        limits.enforce("MAX_SEGMENTS", len(segments), limits.MAX_SEGMENTS)
+        if pos >= size:
+            raise TruncatedFile("JPEG ends before its end-of-image marker", pos)
+        if data[pos] != 0xFF:
+            raise MalformedFile("expected a JPEG marker", pos)
+        start = pos
+        while pos < size and data[pos] == 0xFF:  # fill bytes
+            pos += 1
+        if pos >= size:
+            raise TruncatedFile("JPEG ends inside a marker", start)
+        marker = data[pos]
+        pos += 1
+        if marker == EOI:
+            segments.append(Segment(EOI, start, pos, pos))
+            return Layout(segments, pos)
+        if marker in STANDALONE:
+            segments.append(Segment(marker, start, pos, pos))
+            continue
+        if marker in (0x00, SOI):
+            raise MalformedFile(f"unexpected JPEG marker 0x{marker:02X}", start)
+        if pos + 2 > size:
+            raise TruncatedFile("JPEG segment length cut off", start)
+        length = u16(data, pos)
+        if length < 2:
+            raise MalformedFile("JPEG segment length below 2", start)
+        end = pos + length
+        if end > size:
+            raise TruncatedFile(f"JPEG segment 0x{marker:02X} runs past the end of the file", start)
+        if marker not in IMAGE_MARKERS:
+            metadata_count += 1
+            limits.enforce("MAX_METADATA_SEGMENTS", metadata_count, limits.MAX_METADATA_SEGMENTS)
+        if marker in SOF_MARKERS and length >= 8:
+            height, width = u16(data, pos + 3), u16(data, pos + 5)
+            limits.enforce("MAX_PIXELS", height * width, limits.MAX_PIXELS)
+        if marker == SOS:
+            if headers_only:
+                segments.append(Segment(SOS, start, end, pos + 2))
+                return Layout(segments, -1)
+            found = _MARKER_IN_SCAN.search(data, end)
+            if found is None:
+                raise TruncatedFile("JPEG image data ends without an end-of-image marker", end)
+            segments.append(Segment(SOS, start, found.start(), pos + 2))
+            pos = found.start()
+            continue
+        if not (0xC0 <= marker <= 0xFE):
+            raise MalformedFile(f"unknown JPEG marker 0x{marker:02X}", start)
+        segments.append(Segment(marker, start, end, pos + 2))
+        pos = end
+
+
+def _app_id(payload: bytes) -> bytes:
+    return payload[: payload.find(b"\x00")] if b"\x00" in payload[:40] else payload[:8]
+
+
+class JpegFormat:
+    name = "JPEG"
+    extension = ".jpg"
+
+    def accept(self, prefix: bytes) -> bool:
+        return prefix[:3] == b"\xff\xd8\xff"
+
+    # ---------------------------------------------------------------- scan --
+    def scan(self, data: bytes) -> ScanResult:
+        layout = parse(data)
+        findings, location = self._scan_headers(data, layout.segments, "")
+        mpf_images = self._mpf_offsets(data, layout.segments)
+        tail = data[layout.eoi_end :]
+        if tail:
+            result = trailers.describe(tail, mpf_images, layout.eoi_end, scan_embedded=self.scan_embedded)
+            findings.extend(result.findings)
+            location = location or result.location
+        findings.sort(key=lambda f: f.category.severity)
+        return ScanResult(tuple(findings), location)
+
+    def scan_embedded(self, data: bytes) -> ScanResult:
+        """Metadata in the header of an image embedded in a trailer (MPF, gain map)."""
+        try:
+            layout = parse(data, headers_only=True)
+        except GeoscrubError:
+            return ScanResult()
+        findings, location = self._scan_headers(data, layout.segments, "embedded image ")
+        return ScanResult(tuple(findings), location)
+
+    def _scan_headers(self, data: bytes, segments: list[Segment], where: str) -> tuple[list[Finding], Location | None]:
+        findings: list[Finding] = []
+        location: Location | None = None
+        extended: dict[bytes, dict[int, bytes]] = {}
+        for seg in segments:
+            m = seg.marker
+            if m in IMAGE_MARKERS or m in STANDALONE or m in (SOI, EOI):
+                continue
+            payload = seg.payload(data)
+            if m == COM:
+                if payload.strip(b"\x00 "):
+                    findings.append(Finding.make(Category.OTHER, "Comment", payload,
+                                                 "Has a comment someone or some app wrote, which may name people or places",
+                                                 where + "COM"))
+                continue
+            if m == 0xE0:
+                findings.extend(self._scan_app0(payload, where))
+                continue
+            if m == 0xE1 and payload.startswith(EXIF_ID):
+                result = exif_meta.scan_exif(payload[6:], where + "EXIF")
+                findings.extend(result.findings)
+                location = location or result.location
+                continue
+            if m == 0xE1 and payload.startswith(XMP_ID):
+                result = scan_xmp(payload[len(XMP_ID) :], where + "XMP")
+                findings.extend(result.findings)
+                location = location or result.location
+                continue
+            if m == 0xE1 and payload.startswith(XMP_EXT_ID):
+                body = payload[len(XMP_EXT_ID) :]
+                guid = body[:32]
+                if len(body) >= 40:
+                    extended.setdefault(guid, {})[u32(body, 36)] = body[40:]
+                continue
+            if m == 0xE2 and payload.startswith(ICC_ID):
+                continue
+            if m == 0xE2 and payload.startswith(MPF_ID):
+                count = self._mpf_count(payload)
+                findings.append(Finding.make(Category.HIDDEN_IMAGE, "MPF", f"{count} images",
+                                             "Points to extra pictures hidden after the main one", where + "APP2"))
+                continue
+            if m == 0xED and payload.startswith(b"Photoshop 3.0\x00"):
+                findings.extend(scan_photoshop(payload[14:], where + "IPTC").findings)
+                continue
+            if m == 0xEE and payload.startswith(b"Adobe"):
+                continue
+            app_id = _app_id(payload)
+            label = f"APP{m - 0xE0}" if 0xE0 <= m <= 0xEF else f"marker 0x{m:02X}"
+            what = next((v for k, v in _VENDOR_APPS.items() if app_id.startswith(k)), None)
+            findings.append(Finding.make(
+                Category.DEVICE if what else Category.OTHER, label,
+                app_id.decode("latin-1") or f"{len(payload)} bytes",
+                (what + ", which may identify the device") if what
+                else "Carries extra data from an app or camera maker that geoscrub does not keep",
+                where + label))
+        for guid, parts in extended.items():
+            joined = b"".join(parts[k] for k in sorted(parts))
+            result = scan_xmp(joined, where + "Extended XMP")
+            if result.findings:
+                findings.extend(result.findings)
+            else:
+                findings.append(Finding.make(Category.OTHER, "ExtendedXMP", f"{len(joined)} bytes",
+                                             "Carries a large extra XMP block", where + "Extended XMP"))
+            location = location or result.location
+        return findings, location
+
+    @staticmethod
+    def _scan_app0(payload: bytes, where: str) -> list[Finding]:
+        if payload.startswith(b"JFIF\x00"):
+            if len(payload) >= 14 and payload[12] * payload[13] > 0:
+                return [Finding.make(Category.HIDDEN_IMAGE, "JFIFThumbnail", f"{payload[12]}x{payload[13]}",
+                                     "Hides a small copy of the picture that may show what was cropped out",
+                                     where + "APP0")]
+            return []
+        if payload.startswith(b"JFXX\x00"):
+            return [Finding.make(Category.HIDDEN_IMAGE, "JFXXThumbnail", f"{len(payload)} bytes",
+                                 "Hides a small copy of the picture that may show what was cropped out",
+                                 where + "APP0")]
+        return [Finding.make(Category.OTHER, "APP0", _app_id(payload).decode("latin-1"),
+                             "Carries extra data from an app or camera maker that geoscrub does not keep",
+                             where + "APP0")]
+
+    @staticmethod
+    def _mpf_count(payload: bytes) -> int:
+        try:
+            _, dirs = exif_meta.walk(payload[4:], follow_chain=False)
+        except (GeoscrubError, struct.error):
+            return 0
+        for d in dirs:
+            for e in d.entries:
+                if e.tag == 0xB001 and isinstance(e.value, tuple) and e.value:
+                    return int(e.value[0])
+        return 0
+
+    @staticmethod
+    def _mpf_offsets(data: bytes, segments: list[Segment]) -> list[int]:
+        """Absolute offsets of the MPF secondary images (where the MPF says they are)."""
+        for seg in segments:
+            if seg.marker != 0xE2:
+                continue
+            payload = seg.payload(data)
+            if not payload.startswith(MPF_ID):
+                continue
+            base = seg.payload_start + 4
+            tiff = payload[4:]
+            try:
+                order, first = exif_meta.tiff_header(tiff)
+                ifd = exif_meta.read_ifd(tiff, order, first, "MPF")
+            except (GeoscrubError, struct.error):
+                return []
+            for e in ifd.entries:
+                if e.tag == 0xB002 and isinstance(e.value, bytes):
+                    n = min(len(e.value) // 16, limits.MAX_FRAMES)
+                    offsets = []
+                    for i in range(n):
+                        offset = struct.unpack_from(order + "I", e.value, 16 * i + 8)[0]
+                        if offset:
+                            offsets.append(base + offset)
+                    return offsets
+        return []
+
+    # --------------------------------------------------------------- strip --
+    def strip(self, data: bytes, policy: Policy) -> bytes:
+        layout = parse(data)
+        orientation = None
+        if policy.keep_orientation:
+            for seg in layout.segments:
+                if seg.marker == 0xE1:
+                    payload = seg.payload(data)
+                    if payload.startswith(EXIF_ID):
+                        orientation = exif_meta.orientation(payload[6:])
+                        break
+        out: list[bytes | memoryview] = []
+        view = memoryview(data)
+        exif_done = False
+
+        def add_exif() -> None:
+            if orientation and orientation != 1:
+                body = b"Exif\x00\x00" + exif_meta.build_orientation_exif(orientation)
+                out.append(b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body)
+
+        for seg in layout.segments:
+            m = seg.marker
+            if m == SOI:
+                out.append(b"\xff\xd8")
+                continue
+            if m == 0xE0:
+                payload = seg.payload(data)
+                if payload.startswith(b"JFIF\x00") and len(payload) >= 14:
+                    jfif = payload[:12] + b"\x00\x00"  # same header, thumbnail dropped
+                    out.append(b"\xff\xe0" + struct.pack(">H", len(jfif) + 2) + jfif)
+                continue
+            if not exif_done and m != 0xE0:
+                add_exif()
+                exif_done = True
+            if m == 0xE2 and policy.keep_color_profile and seg.payload(data).startswith(ICC_ID):
+                out.append(view[seg.start : seg.end])
+            elif m == 0xEE and seg.payload(data).startswith(b"Adobe"):
+                out.append(view[seg.start : seg.end])
+            elif m in IMAGE_MARKERS or m in STANDALONE or m == EOI:
+                out.append(view[seg.start : seg.end])
+        return b"".join(out)
+
+    def image_data(self, data: bytes) -> list[bytes | memoryview]:
+        layout = parse(data)
+        view = memoryview(data)
+        return [view[s.start : s.end] for s in layout.segments
+                if s.marker in IMAGE_MARKERS or s.marker in STANDALONE or s.marker == EOI]
+
+
+FORMAT = JpegFormat()

@@ -1,0 +1,137 @@
+"""WebP (RIFF): keep the coded frames and the colour profile, drop EXIF, XMP and the rest.
+
+Spec: RFC 9649 (WebP Image Format), sections 2.5-2.7.  The VP8X flags and the
+RIFF size are rewritten to match what is kept; bytes after the RIFF end go.
+"""
+from __future__ import annotations
+
+import struct
+
+from .. import limits
+from .._binary import u32
+from ..errors import MalformedFile, TruncatedFile, UnsupportedFormat
+from ..metadata import exif as exif_meta
+from ..metadata.xmp import scan_xmp
+from ..model import Category, Finding, Location, Policy, ScanResult
+from . import trailers
+
+IMAGE_CHUNKS = {b"VP8 ", b"VP8L", b"ALPH", b"ANIM", b"ANMF"}
+ICC_CHUNK = b"ICCP"
+# VP8X flag bits
+ICC_FLAG, ALPHA_FLAG, EXIF_FLAG, XMP_FLAG, ANIM_FLAG = 0x20, 0x10, 0x08, 0x04, 0x02
+
+
+class Chunk:
+    __slots__ = ("fourcc", "start", "end", "size")
+
+    def __init__(self, fourcc: bytes, start: int, size: int, end: int) -> None:
+        self.fourcc, self.start, self.size, self.end = fourcc, start, size, end
+
+    def body(self, data: bytes) -> bytes:
+        return data[self.start + 8 : self.start + 8 + self.size]
+
+
+def parse(data: bytes) -> tuple[list[Chunk], int]:
+    """Top-level chunks and the offset just past the RIFF payload."""
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
+        raise UnsupportedFormat("not a WebP")
+    riff_end = 8 + u32(data, 4, "<")
+    if riff_end > len(data):
+        raise TruncatedFile("WebP is shorter than its RIFF header says", 4)
+    if riff_end % 2:
+        raise MalformedFile("WebP RIFF size is odd", 4)
+    chunks: list[Chunk] = []
+    pos = 12
+    while pos < riff_end:
+        limits.enforce("MAX_SEGMENTS", len(chunks), limits.MAX_SEGMENTS)
+        if pos + 8 > riff_end:
+            raise TruncatedFile("WebP chunk header cut off", pos)
+        fourcc = data[pos : pos + 4]
+        size = u32(data, pos + 4, "<")
+        end = pos + 8 + size + (size & 1)
+        if end > riff_end:
+            raise TruncatedFile(f"WebP chunk {fourcc!r} runs past the RIFF end", pos)
+        chunks.append(Chunk(fourcc, pos, size, end))
+        pos = end
+    if not chunks:
+        raise MalformedFile("WebP has no chunks")
+    first = chunks[0].fourcc
+    if first not in (b"VP8 ", b"VP8L", b"VP8X"):
+        raise MalformedFile(f"WebP starts with an unexpected chunk {first!r}")
+    if first == b"VP8X":
+        body = chunks[0].body(data)
+        if len(body) < 10:
+            raise MalformedFile("WebP VP8X chunk too short")
+        width = 1 + int.from_bytes(body[4:7], "little")
+        height = 1 + int.from_bytes(body[7:10], "little")
+        limits.enforce("MAX_PIXELS", width * height, limits.MAX_PIXELS)
+    elif len(chunks) > 1:
+        # simple format: exactly one image chunk
+        raise MalformedFile("simple WebP has extra chunks without a VP8X header")
+    return chunks, riff_end
+
+
+class WebpFormat:
+    name = "WebP"
+    extension = ".webp"
+
+    def accept(self, prefix: bytes) -> bool:
+        return prefix[:4] == b"RIFF" and prefix[8:12] == b"WEBP"
+
+    def scan(self, data: bytes) -> ScanResult:
+        chunks, riff_end = parse(data)
+        findings: list[Finding] = []
+        location: Location | None = None
+        for c in chunks:
+            if c.fourcc in IMAGE_CHUNKS or c.fourcc in (ICC_CHUNK, b"VP8X"):
+                continue
+            body = c.body(data)
+            if c.fourcc == b"EXIF":
+                payload = body[6:] if body.startswith(b"Exif\x00\x00") else body
+                result = exif_meta.scan_exif(payload, "EXIF")
+                findings.extend(result.findings or (Finding.make(
+                    Category.OTHER, "EXIF", f"{len(body)} bytes", "Carries an EXIF block", "EXIF"),))
+                location = location or result.location
+            elif c.fourcc in (b"XMP ", b"XMP\x00"):
+                result = scan_xmp(body, "XMP")
+                findings.extend(result.findings or (Finding.make(
+                    Category.OTHER, "XMP", f"{len(body)} bytes", "Carries an XMP block", "XMP"),))
+                location = location or result.location
+            else:
+                name = c.fourcc.decode("latin-1")
+                findings.append(Finding.make(Category.OTHER, name.strip() or "chunk", f"{c.size} bytes",
+                                             "Carries extra data that geoscrub does not keep", "RIFF"))
+        if riff_end < len(data):
+            findings.extend(trailers.describe(data[riff_end:], tail_start=riff_end).findings)
+        if chunks[0].fourcc == b"VP8X":
+            flags = chunks[0].body(data)[0]
+            if flags & (EXIF_FLAG | XMP_FLAG) and not findings:
+                findings.append(Finding.make(Category.OTHER, "VP8X", "metadata flags set",
+                                             "Says it carries metadata", "RIFF"))
+        findings.sort(key=lambda f: f.category.severity)
+        return ScanResult(tuple(findings), location)
+
+    def strip(self, data: bytes, policy: Policy) -> bytes:
+        chunks, _ = parse(data)
+        view = memoryview(data)
+        kept = [c for c in chunks if c.fourcc in IMAGE_CHUNKS
+                or (c.fourcc == ICC_CHUNK and policy.keep_color_profile)]
+        parts: list[bytes | memoryview] = []
+        if chunks[0].fourcc == b"VP8X":
+            body = bytearray(chunks[0].body(data)[:10])
+            flags = body[0] & (ALPHA_FLAG | ANIM_FLAG)
+            if any(c.fourcc == ICC_CHUNK for c in kept):
+                flags |= ICC_FLAG
+            body[0] = flags
+            parts.append(b"VP8X" + struct.pack("<I", 10) + bytes(body))
+        parts.extend(view[c.start : c.end] for c in kept)
+        payload_size = 4 + sum(len(p) for p in parts)
+        return b"".join([b"RIFF", struct.pack("<I", payload_size), b"WEBP", *parts])
+
+    def image_data(self, data: bytes) -> list[bytes | memoryview]:
+        chunks, _ = parse(data)
+        view = memoryview(data)
+        return [view[c.start : c.end] for c in chunks if c.fourcc in IMAGE_CHUNKS]
+
+
+FORMAT = WebpFormat()

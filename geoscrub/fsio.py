@@ -1,0 +1,133 @@
+"""Reading photos safely and writing cleaned copies atomically.
+
+Reads refuse anything but a regular file (a FIFO would block, a device never
+ends).  Writes go to a hidden temp file in the target folder, are fsynced and
+then renamed, so a partial file never appears at the target path.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+import stat
+from pathlib import Path
+
+from . import limits
+from .errors import NotARegularFile, WriteFailed
+
+#: Every temp file geoscrub writes has this shape, so leftovers can be swept.
+TEMP_PREFIX = ".geoscrub-"
+TEMP_SUFFIX = ".tmp"
+
+
+def read_regular_file(path: str | os.PathLike[str], *, follow_symlinks: bool = True) -> tuple[bytes, os.stat_result]:
+    """The whole file and its stat, or NotARegularFile/LimitExceeded/OSError."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise NotARegularFile("is a symbolic link") from None
+        raise
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotARegularFile(f"is a {_kind(st.st_mode)}, not a photo file")
+        limits.enforce("MAX_FILE_BYTES", st.st_size, limits.MAX_FILE_BYTES)
+        chunks = []
+        remaining = limits.MAX_FILE_BYTES + 1
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, 1 << 22))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        data = b"".join(chunks)
+        limits.enforce("MAX_FILE_BYTES", len(data), limits.MAX_FILE_BYTES)
+        return data, st
+    finally:
+        os.close(fd)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "folder"
+    if stat.S_ISFIFO(mode):
+        return "FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISLNK(mode):
+        return "symbolic link"
+    return "special file"
+
+
+def temp_path_for(target: Path) -> Path:
+    return target.parent / f"{TEMP_PREFIX}{secrets.token_hex(6)}{TEMP_SUFFIX}"
+
+
+def is_temp_name(name: str) -> bool:
+    return name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)
+
+
+def atomic_write(target: str | os.PathLike[str], data: bytes, *, mode: int = 0o644, overwrite: bool = True) -> Path:
+    """Write ``data`` to ``target`` all at once: temp file, fsync, rename, fsync folder.
+
+    With ``overwrite=False`` an existing target is never replaced: the call
+    raises FileExistsError and leaves no temp file behind.
+    """
+    target = Path(target)
+    tmp = temp_path_for(target)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+    except OSError as err:
+        raise WriteFailed(f"cannot write in {target.parent}: {err.strerror}") from None
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fchmod(fd, mode & 0o7777)
+            os.fsync(fd)
+        finally:
+            os.close(fd)  # close() can report ENOSPC on NFS: it must raise here
+        if overwrite:
+            os.replace(tmp, target)
+        else:
+            os.link(tmp, target)  # fails with EEXIST instead of clobbering
+            os.unlink(tmp)
+        _fsync_dir(target.parent)
+    except FileExistsError:
+        _unlink_quietly(tmp)
+        raise
+    except OSError as err:
+        _unlink_quietly(tmp)
+        raise WriteFailed(f"could not write {target.name}: {err.strerror or err}") from None
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+    return target
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

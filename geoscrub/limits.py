@@ -1,0 +1,44 @@
+"""Named safety limits.  Exceeding one raises ``LimitExceeded`` naming it.
+
+Values follow ../shared/reference/threats.md section (c); each is a judgement
+that keeps a hostile file from costing more than a real photo would.
+"""
+from __future__ import annotations
+
+from .errors import LimitExceeded
+
+#: Largest input file read at all (motion photos append whole MP4s).
+MAX_FILE_BYTES = 512 * 1024 * 1024
+#: Pixels one frame or item may declare (Pillow refuses to decode above this).
+MAX_PIXELS = 178_956_970
+#: JPEG/PNG/WebP/GIF segments, chunks or blocks in one file.
+MAX_SEGMENTS = 100_000
+#: Metadata segments (APPn, COM, text chunks...) in one file.
+MAX_METADATA_SEGMENTS = 4096
+#: Bytes of metadata kept in memory for reporting (XMP, text, EXIF).
+MAX_METADATA_BYTES = 16 * 1024 * 1024
+#: Image file directories visited in one TIFF/EXIF structure.
+MAX_IFDS = 64
+#: Entries in a single IFD.
+MAX_IFD_ENTRIES = 4096
+#: Nesting depth of sub-IFDs (Exif -> Interop, SubIFDs...).
+MAX_IFD_DEPTH = 8
+#: Bytes one compressed PNG text chunk may inflate to.
+MAX_TEXT_INFLATE = 1024 * 1024
+#: Bytes an XMP packet may have to be parsed for the report (it is dropped regardless).
+MAX_XMP_PARSE_BYTES = 2 * 1024 * 1024
+#: Element nesting in XMP.
+MAX_XML_DEPTH = 64
+#: Frames, pages or items in one file (GIF, TIFF pages, HEIF items).
+MAX_FRAMES = 4096
+#: Boxes walked in one ISO-BMFF file, and their nesting.
+MAX_BOXES = 10_000
+MAX_BOX_DEPTH = 16
+#: Embedded images (MPF, trailers) looked into when reporting.
+MAX_EMBEDDED_DEPTH = 2
+
+
+def enforce(limit: str, value: int, maximum: int) -> None:
+    """Raise ``LimitExceeded`` when ``value`` is over ``maximum``."""
+    if value > maximum:
+        raise LimitExceeded(limit, value, maximum)

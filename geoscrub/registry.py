@@ -1,0 +1,43 @@
+"""Choosing a format module from a file's first bytes, never from its name."""
+from __future__ import annotations
+
+from .errors import UnsupportedFormat
+from .formats import jpeg, png, webp
+from .formats.base import ContainerFormat
+
+#: Bytes of the file's start that ``sniff`` needs.
+PREFIX_BYTES = 64
+
+#: The cleanable formats, in the order they are tried.
+FORMATS: list[ContainerFormat] = [jpeg.FORMAT, png.FORMAT, webp.FORMAT]
+
+
+def _not_yet(prefix: bytes) -> str | None:
+    """Name formats that are recognised but not handled yet, for a clear refusal."""
+    if prefix[4:8] == b"ftyp":
+        brand = prefix[8:12]
+        if brand in (b"avif", b"avis"):
+            return "AVIF"
+        if brand in (b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1", b"heim", b"heis"):
+            return "HEIC/HEIF"
+        return "ISO media (MP4/MOV/HEIF)"
+    if prefix[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "TIFF/DNG"
+    if prefix[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    return None
+
+
+def sniff(prefix: bytes) -> ContainerFormat:
+    """The format module for these first bytes, or UnsupportedFormat."""
+    for fmt in FORMATS:
+        if fmt.accept(prefix):
+            return fmt
+    known = _not_yet(prefix)
+    if known:
+        raise UnsupportedFormat(f"{known} is not supported yet")
+    raise UnsupportedFormat("not a photo format geoscrub knows (JPEG, PNG, WebP)")
+
+
+def supported() -> list[str]:
+    return [fmt.name for fmt in FORMATS]
