@@ -36,7 +36,7 @@ def shorten(value: object, limit: int = MAX_VALUE_CHARS) -> str:
             return f"<{len(raw)} bytes>"
     else:
         text = str(value)
-    text = text.strip().rstrip("\x00")
+    text = text.strip("\x00 \t\r\n")
     out = []
     for ch in text:
         if ch.isprintable():
@@ -86,6 +86,15 @@ class Location:
     longitude: float
     accuracy_m: float | None = None
     place: str | None = None  # filled in by the offline place lookup
+
+
+def better_location(current: Location | None, candidate: Location | None) -> Location | None:
+    """Keep the most useful position: one with a known accuracy (EXIF) beats one without (XMP)."""
+    if current is None:
+        return candidate
+    if candidate is not None and current.accuracy_m is None and candidate.accuracy_m is not None:
+        return candidate
+    return current
 
 
 @dataclass(frozen=True)

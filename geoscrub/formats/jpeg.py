@@ -18,7 +18,7 @@ from ..errors import GeoscrubError, MalformedFile, TruncatedFile, UnsupportedFor
 from ..metadata import exif as exif_meta
 from ..metadata.iptc import scan_photoshop
 from ..metadata.xmp import scan_xmp
-from ..model import Category, Finding, Location, Policy, ScanResult
+from ..model import Category, Finding, Location, Policy, ScanResult, better_location
 from . import trailers
 
 SOI, EOI, SOS, COM = 0xD8, 0xD9, 0xDA, 0xFE
@@ -32,8 +32,9 @@ XMP_ID = b"http://ns.adobe.com/xap/1.0/\x00"
 XMP_EXT_ID = b"http://ns.adobe.com/xmp/extension/\x00"
 ICC_ID = b"ICC_PROFILE\x00"
 MPF_ID = b"MPF\x00"
-# a marker inside entropy-coded data: 0xFF then anything but stuffing, RSTn or fill
-_MARKER_IN_SCAN = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+# a marker that ends entropy-coded data: 0xFF then a real marker code.  Stuffing
+# (FF00), RSTn, fill and invalid codes (damaged data) stay part of the scan.
+_MARKER_IN_SCAN = re.compile(rb"\xff[\xc0-\xcf\xd8-\xfe]")
 
 _VENDOR_APPS = {
     b"FLIR": "FLIR thermal camera data", b"GoPro": "GoPro camera data", b"QVCI": "Casio data",
@@ -114,7 +115,10 @@ def parse(data: bytes, *, headers_only: bool = False) -> Layout:
                 return Layout(segments, -1)
             found = _MARKER_IN_SCAN.search(data, end)
             if found is None:
-                raise TruncatedFile("JPEG image data ends without an end-of-image marker", end)
+                # Cut short inside the coded picture (a partial download): every
+                # remaining byte is image data, there is no room for a trailer.
+                segments.append(Segment(SOS, start, size, pos + 2))
+                return Layout(segments, size)
             segments.append(Segment(SOS, start, found.start(), pos + 2))
             pos = found.start()
             continue
@@ -144,7 +148,7 @@ class JpegFormat:
         if tail:
             result = trailers.describe(tail, mpf_images, layout.eoi_end, scan_embedded=self.scan_embedded)
             findings.extend(result.findings)
-            location = location or result.location
+            location = better_location(location, result.location)
         findings.sort(key=lambda f: f.category.severity)
         return ScanResult(tuple(findings), location)
 
@@ -178,12 +182,12 @@ class JpegFormat:
             if m == 0xE1 and payload.startswith(EXIF_ID):
                 result = exif_meta.scan_exif(payload[6:], where + "EXIF")
                 findings.extend(result.findings)
-                location = location or result.location
+                location = better_location(location, result.location)
                 continue
             if m == 0xE1 and payload.startswith(XMP_ID):
                 result = scan_xmp(payload[len(XMP_ID) :], where + "XMP")
                 findings.extend(result.findings)
-                location = location or result.location
+                location = better_location(location, result.location)
                 continue
             if m == 0xE1 and payload.startswith(XMP_EXT_ID):
                 body = payload[len(XMP_EXT_ID) :]
@@ -220,7 +224,7 @@ class JpegFormat:
             else:
                 findings.append(Finding.make(Category.OTHER, "ExtendedXMP", f"{len(joined)} bytes",
                                              "Carries a large extra XMP block", where + "Extended XMP"))
-            location = location or result.location
+            location = better_location(location, result.location)
         return findings, location
 
     @staticmethod

@@ -13,7 +13,7 @@ from .._binary import u32
 from ..errors import MalformedFile, TruncatedFile, UnsupportedFormat
 from ..metadata import exif as exif_meta
 from ..metadata.xmp import scan_xmp
-from ..model import Category, Finding, Location, Policy, ScanResult
+from ..model import Category, Finding, Location, Policy, ScanResult, better_location
 from . import trailers
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -178,7 +178,7 @@ class PngFormat:
                 payload = body[6:] if body.startswith(b"Exif\x00\x00") else body
                 result = exif_meta.scan_exif(payload, "eXIf")
                 findings.extend(result.findings)
-                location = location or result.location
+                location = better_location(location, result.location)
                 continue
             if c.type in TEXT_CHUNKS:
                 texts += 1
@@ -186,7 +186,7 @@ class PngFormat:
                 key, text = text_chunk(c.type, body)
                 result = scan_text(key, text, source)
                 findings.extend(result.findings)
-                location = location or result.location
+                location = better_location(location, result.location)
                 continue
             if c.type == b"tIME":
                 findings.append(Finding.make(Category.TIME, "tIME", self._time(body),

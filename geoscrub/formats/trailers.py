@@ -8,7 +8,7 @@ import struct
 from collections.abc import Callable, Sequence
 
 from .._binary import u32, u64
-from ..model import Category, Finding, Location, ScanResult
+from ..model import Category, Finding, Location, ScanResult, better_location
 
 _VIDEO = "Carries a video, which can show and sound much more than the photo"
 _IMAGE = "Hides another picture after the main one (a depth map, preview or second view)"
@@ -62,7 +62,7 @@ def describe(
         if scan_embedded is not None:
             inner = scan_embedded(tail[start:])
             findings.extend(inner.findings)
-            location = location or inner.location
+            location = better_location(location, inner.location)
     mp4 = _mp4_start(tail)
     if mp4 >= 0:
         seconds = video_seconds(tail[mp4:])

@@ -12,7 +12,7 @@ from .._binary import u32
 from ..errors import MalformedFile, TruncatedFile, UnsupportedFormat
 from ..metadata import exif as exif_meta
 from ..metadata.xmp import scan_xmp
-from ..model import Category, Finding, Location, Policy, ScanResult
+from ..model import Category, Finding, Location, Policy, ScanResult, better_location
 from . import trailers
 
 IMAGE_CHUNKS = {b"VP8 ", b"VP8L", b"ALPH", b"ANIM", b"ANMF"}
@@ -91,12 +91,12 @@ class WebpFormat:
                 result = exif_meta.scan_exif(payload, "EXIF")
                 findings.extend(result.findings or (Finding.make(
                     Category.OTHER, "EXIF", f"{len(body)} bytes", "Carries an EXIF block", "EXIF"),))
-                location = location or result.location
+                location = better_location(location, result.location)
             elif c.fourcc in (b"XMP ", b"XMP\x00"):
                 result = scan_xmp(body, "XMP")
                 findings.extend(result.findings or (Finding.make(
                     Category.OTHER, "XMP", f"{len(body)} bytes", "Carries an XMP block", "XMP"),))
-                location = location or result.location
+                location = better_location(location, result.location)
             else:
                 name = c.fourcc.decode("latin-1")
                 findings.append(Finding.make(Category.OTHER, name.strip() or "chunk", f"{c.size} bytes",

@@ -1,0 +1,194 @@
+"""JPEG: every carrier is found and removed; the coded picture stays byte-identical."""
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from geoscrub import GeoscrubError, MalformedFile, Policy, TruncatedFile, clean_bytes, scan_bytes
+from geoscrub.formats import jpeg
+from geoscrub.metadata import exif as exif_meta
+from tests.builders import core
+
+from .conftest import pixels
+
+
+def keys(data: bytes) -> set[str]:
+    return {f.key for f in scan_bytes(data)[1].findings}
+
+
+def markers(data: bytes) -> list[int]:
+    return [s.marker for s in jpeg.parse(data).segments]
+
+
+def test_dirty_jpeg_reports_every_carrier_worst_first():
+    _, found = scan_bytes(core.dirty_jpeg())
+    categories = [f.category.value for f in found.findings]
+    assert categories == sorted(categories, key=lambda c: ["place", "person", "hidden_image", "device", "time", "other"].index(c))
+    found_keys = {f.key for f in found.findings}
+    assert {"GPSPosition", "Artist", "HostComputer", "BodySerialNumber", "ThumbnailImage",
+            "dc:creator", "mwg-rs:Name", "By-line", "City", "Comment", "MotionPhotoVideo"} <= found_keys
+    assert found.location is not None
+    assert found.location.latitude == pytest.approx(core.LAT, abs=1e-5)
+    assert found.location.longitude == pytest.approx(core.LON, abs=1e-5)
+
+
+def test_clean_keeps_only_allowlisted_segments_and_identical_pixels():
+    dirty = core.dirty_jpeg()
+    _, _, cleaned = clean_bytes(dirty)
+    assert set(markers(cleaned)) <= jpeg.IMAGE_MARKERS | {jpeg.SOI, jpeg.EOI, 0xE0}
+    assert pixels(cleaned) == pixels(dirty)
+    assert scan_bytes(cleaned)[1].findings == ()
+    assert b"ftyp" not in cleaned and b"Alex" not in cleaned
+
+
+def test_second_exif_segment_with_gps_is_found_and_removed():
+    first = core.app1_exif(core.exif_tiff(gps=None, owner=None, serial=None))
+    second = core.app1_exif(core.exif_tiff(owner=None, serial=None))
+    dirty = core.jpeg([first, second])
+    assert "GPSPosition" in keys(dirty)
+    _, _, cleaned = clean_bytes(dirty)
+    assert b"Exif" not in cleaned
+
+
+def test_extended_xmp_with_a_foreign_guid_is_read_and_removed():
+    big = core.xmp_packet(creator="Extended Person", padding=70000)
+    ext = core.app1_extended_xmp(big, guid=b"F" * 32)
+    main = core.app1_xmp(core.xmp_packet(gps=False).replace(b"Alex Example", b"Main"))
+    dirty = core.jpeg([main, *ext])
+    assert len(ext) == 2
+    values = {f.value for f in scan_bytes(dirty)[1].findings}
+    assert "Extended Person" in values
+    _, _, cleaned = clean_bytes(dirty)
+    assert b"xmp/extension" not in cleaned and b"xap/1.0" not in cleaned
+
+
+def test_mp4_after_eoi_is_reported_as_a_video_and_cut():
+    dirty = core.jpeg(trailer=core.mp4_video(3))
+    found = {f.key: f for f in scan_bytes(dirty)[1].findings}
+    assert found["MotionPhotoVideo"].value == "3-second video"
+    _, _, cleaned = clean_bytes(dirty)
+    assert cleaned.endswith(b"\xff\xd9")
+    assert cleaned == jpeg.FORMAT.strip(core.jpeg(), Policy())
+
+
+def test_orientation_6_survives_as_the_only_exif_tag():
+    dirty = core.jpeg([core.app1_exif(core.exif_tiff(orientation=6))])
+    _, _, cleaned = clean_bytes(dirty)
+    exif_segments = [s for s in jpeg.parse(cleaned).segments if s.marker == 0xE1]
+    assert len(exif_segments) == 1
+    tiff = exif_segments[0].payload(cleaned)[6:]
+    assert exif_meta.orientation(tiff) == 6
+    _, dirs = exif_meta.walk(tiff)
+    assert [(d.name, [e.tag for e in d.entries]) for d in dirs] == [("IFD0", [0x0112])]
+
+
+def test_orientation_can_be_dropped_by_policy():
+    dirty = core.jpeg([core.app1_exif(core.exif_tiff(orientation=6))])
+    _, _, cleaned = clean_bytes(dirty, Policy(keep_orientation=False))
+    assert 0xE1 not in markers(cleaned)
+
+
+def test_icc_profile_kept_by_default_and_dropped_on_request():
+    profile = core.icc_profile()
+    dirty = core.jpeg([core.app2_icc(profile), core.comment("hi")])
+    _, _, kept = clean_bytes(dirty)
+    assert profile in kept
+    _, _, dropped = clean_bytes(dirty, Policy(keep_color_profile=False))
+    assert profile not in dropped
+    assert pixels(dropped) == pixels(dirty)
+
+
+def test_progressive_jpeg_keeps_every_scan():
+    base = core.encode(core.picture(96, 64), "JPEG", progressive=True, quality=85)
+    dirty = core.jpeg([core.comment("x")], base=base)
+    _, _, cleaned = clean_bytes(dirty)
+    assert markers(cleaned).count(jpeg.SOS) == markers(base).count(jpeg.SOS) > 1
+    assert pixels(cleaned) == pixels(base)
+
+
+def test_jfif_thumbnail_is_removed_but_jfif_header_kept():
+    base = core.encode(core.picture(), "JPEG")
+    seg = jpeg.parse(base).segments[1]
+    assert seg.marker == 0xE0
+    thumb = bytes(3 * 2 * 2)
+    payload = seg.payload(base)[:12] + bytes([2, 2]) + thumb
+    dirty = base[: seg.start] + core.segment(0xE0, payload) + base[seg.end :]
+    assert "JFIFThumbnail" in keys(dirty)
+    _, _, cleaned = clean_bytes(dirty)
+    app0 = jpeg.parse(cleaned).segments[1]
+    assert app0.marker == 0xE0 and app0.payload(cleaned) == payload[:12] + b"\x00\x00"
+
+
+@pytest.mark.parametrize("segment", [
+    core.segment(0xE6, b"GoPro\x00" + b"\x01" * 40),
+    core.segment(0xEB, b"JP\x00\x00JUMB" + b"\x00" * 20),
+    core.segment(0xE2, b"MPF\x00" + b"\x00" * 8),
+    core.segment(0xE0, b"JFXX\x00\x10" + b"\x00" * 20),
+    core.comment("call me on 0123"),
+])
+def test_other_segments_are_reported_and_dropped(segment):
+    dirty = core.jpeg([segment])
+    assert scan_bytes(dirty)[1].findings
+    _, _, cleaned = clean_bytes(dirty)
+    assert segment not in cleaned
+
+
+def test_padding_after_eoi_is_dropped_without_alarm():
+    dirty = core.jpeg(trailer=b"\x00" * 32)
+    assert scan_bytes(dirty)[1].findings == ()
+    assert not clean_bytes(dirty)[2].endswith(b"\x00")
+
+
+def test_cleaning_is_idempotent():
+    _, _, once = clean_bytes(core.dirty_jpeg(orientation=8))
+    _, _, twice = clean_bytes(once)
+    assert once == twice
+
+
+def test_truncation_at_every_length_gives_a_typed_error_or_a_clean_result():
+    dirty = core.dirty_jpeg()
+    for cut in range(0, len(dirty), 7):
+        try:
+            clean_bytes(dirty[:cut])
+        except GeoscrubError:
+            continue
+
+
+def test_exif_with_a_looping_ifd_chain_is_reported_as_damaged_not_hung():
+    tiff = bytearray(core.exif_tiff(gps=None, owner=None, serial=None, date=None))
+    # make IFD0's next pointer point at IFD0 again
+    count = struct.unpack(">H" if tiff[:2] == b"MM" else "<H", tiff[8:10])[0]
+    order = ">" if tiff[:2] == b"MM" else "<"
+    struct.pack_into(order + "I", tiff, 8 + 2 + 12 * count, 8)
+    findings = scan_bytes(core.jpeg([core.app1_exif(bytes(tiff))]))[1].findings
+    assert any(f.key == "DamagedExif" and "loop" in f.value for f in findings)
+
+
+def test_segment_length_past_end_of_file_is_truncated_error():
+    data = b"\xff\xd8\xff\xe1\xff\xf0Exif\x00\x00"
+    with pytest.raises(TruncatedFile):
+        scan_bytes(data)
+
+
+def test_unknown_marker_in_header_is_malformed():
+    base = core.encode(core.picture(), "JPEG")
+    with pytest.raises(MalformedFile):
+        scan_bytes(base[:2] + b"\xff\x05\x00\x04ab" + base[2:])
+
+
+def test_huge_declared_frame_is_refused_before_anything_else():
+    from geoscrub import LimitExceeded
+    base = bytearray(core.encode(core.picture(), "JPEG"))
+    sof = next(s for s in jpeg.parse(bytes(base)).segments if s.marker in jpeg.SOF_MARKERS)
+    struct.pack_into(">HH", base, sof.start + 5, 65535, 65535)
+    with pytest.raises(LimitExceeded, match="MAX_PIXELS"):
+        scan_bytes(bytes(base))
+
+
+def test_partial_download_is_cleaned_up_to_where_it_stops():
+    dirty = core.jpeg([core.app1_exif(core.exif_tiff())])
+    cut = dirty[: len(dirty) - 40]
+    _, _, cleaned = clean_bytes(cut)
+    assert b"Exif" not in cleaned
+    assert cut.endswith(cleaned[-100:])

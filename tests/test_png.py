@@ -1,0 +1,109 @@
+"""PNG: text, EXIF (anywhere), time, unknown chunks and trailers go; the picture stays."""
+from __future__ import annotations
+
+import struct
+import zlib
+
+import pytest
+
+from geoscrub import GeoscrubError, LimitExceeded, MalformedFile, Policy, clean_bytes, scan_bytes
+from geoscrub.formats import png
+from geoscrub.metadata import exif as exif_meta
+from tests.builders import core
+
+from .conftest import pixels
+
+
+def chunk_types(data: bytes) -> list[bytes]:
+    return [c.type for c in png.parse(data)[0]]
+
+
+def test_dirty_png_reports_each_carrier():
+    found = scan_bytes(core.dirty_png())[1]
+    keys = {f.key for f in found.findings}
+    assert {"GPSPosition", "Author", "dc:creator", "tIME", "Trailer", "HostComputer"} <= keys
+    assert found.location.accuracy_m is not None  # the EXIF position wins over XMP's
+
+
+def test_exif_after_idat_and_trailer_are_removed_pixels_identical():
+    dirty = core.dirty_png()
+    _, _, cleaned = clean_bytes(dirty)
+    assert set(chunk_types(cleaned)) <= png.IMAGE_CHUNKS
+    assert cleaned.endswith(png.make_chunk(b"IEND", b""))
+    assert pixels(cleaned) == pixels(dirty)
+    assert scan_bytes(cleaned)[1].findings == ()
+
+
+def test_orientation_is_kept_as_a_minimal_exif_chunk():
+    dirty = core.png(after_idat=[core.png_chunk(b"eXIf", core.exif_tiff(orientation=6))])
+    _, _, cleaned = clean_bytes(dirty)
+    types = chunk_types(cleaned)
+    assert types.index(b"eXIf") < types.index(b"IDAT")
+    body = next(c.body(cleaned) for c in png.parse(cleaned)[0] if c.type == b"eXIf")
+    assert body == exif_meta.build_orientation_exif(6)
+
+
+def test_raw_profile_exif_text_chunk_is_decoded_and_removed():
+    dirty = core.png(before_idat=[core.raw_profile_exif(core.exif_tiff())])
+    found = scan_bytes(dirty)[1]
+    assert any(f.key == "GPSPosition" for f in found.findings)
+    assert b"zTXt" not in clean_bytes(dirty)[2]
+
+
+def test_icc_profile_chunk_follows_policy():
+    profile = zlib.compress(core.icc_profile())
+    iccp = core.png_chunk(b"iCCP", b"sRGB\x00\x00" + profile)
+    dirty = core.png(before_idat=[iccp, core.text("Comment", "hello")])
+    assert b"iCCP" in clean_bytes(dirty)[2]
+    assert b"iCCP" not in clean_bytes(dirty, Policy(keep_color_profile=False))[2]
+
+
+def test_unknown_ancillary_chunk_is_reported_and_dropped():
+    dirty = core.png(before_idat=[core.png_chunk(b"prVt", b"secret")])
+    assert [f.key for f in scan_bytes(dirty)[1].findings] == ["prVt"]
+    assert b"prVt" not in clean_bytes(dirty)[2]
+
+
+def test_unknown_critical_chunk_is_refused():
+    dirty = core.png(before_idat=[core.png_chunk(b"ABCD", b"x")])
+    with pytest.raises(MalformedFile, match="critical"):
+        clean_bytes(dirty)
+
+
+def test_bad_crc_is_refused():
+    dirty = bytearray(core.png(before_idat=[core.text("Author", "x")]))
+    dirty[-20] ^= 0xFF  # inside IDAT or IEND's CRC region
+    with pytest.raises(MalformedFile):
+        clean_bytes(bytes(dirty))
+
+
+def test_ztxt_inflate_bomb_hits_the_named_limit():
+    bomb = core.png_chunk(b"zTXt", b"Comment\x00\x00" + zlib.compress(b"\x00" * (8 * 1024 * 1024), 9))
+    with pytest.raises(LimitExceeded, match="MAX_TEXT_INFLATE"):
+        scan_bytes(core.png(before_idat=[bomb]))
+
+
+def test_huge_declared_size_is_refused():
+    base = bytearray(core.encode(core.picture(), "PNG"))
+    struct.pack_into(">II", base, 16, 100000, 100000)
+    struct.pack_into(">I", base, 29, zlib.crc32(bytes(base[12:29])))
+    with pytest.raises(LimitExceeded):
+        scan_bytes(bytes(base))
+
+
+def test_apng_frames_are_kept():
+    frames = [core.picture(), core.picture().transpose(0)]
+    base = core.encode(frames[0], "PNG", save_all=True, append_images=frames[1:])
+    assert b"acTL" in base and b"fdAT" in base
+    dirty = core.png(before_idat=[core.text("Author", "x")], base=base)
+    cleaned = clean_bytes(dirty)[2]
+    assert pixels(cleaned) == pixels(base)
+
+
+def test_truncation_at_every_length_never_escapes_the_error_hierarchy():
+    dirty = core.dirty_png()
+    for cut in range(len(dirty)):
+        try:
+            clean_bytes(dirty[:cut])
+        except GeoscrubError:
+            pass

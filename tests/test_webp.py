@@ -1,0 +1,83 @@
+"""WebP: EXIF, XMP (both spellings), unknown chunks and trailers go; flags and size fixed."""
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from geoscrub import GeoscrubError, MalformedFile, Policy, TruncatedFile, clean_bytes, scan_bytes
+from geoscrub.formats import webp
+from tests.builders import core
+
+from .conftest import pixels
+
+
+def fourccs(data: bytes) -> list[bytes]:
+    return [c.fourcc for c in webp.parse(data)[0]]
+
+
+def test_dirty_webp_reports_exif_gps_and_xmp():
+    found = scan_bytes(core.dirty_webp())[1]
+    keys = {f.key for f in found.findings}
+    assert {"GPSPosition", "Artist", "dc:creator", "BodySerialNumber"} <= keys
+    assert found.location is not None
+
+
+@pytest.mark.parametrize("lossless", [False, True])
+def test_clean_keeps_frames_and_icc_fixes_flags_and_riff_size(lossless):
+    dirty = core.webp([core.riff_chunk(b"EXIF", core.exif_tiff()), core.riff_chunk(b"XMP\x00", core.xmp_packet())],
+                      lossless=lossless, icc=core.icc_profile(), trailer=b"trailing secret")
+    _, _, cleaned = clean_bytes(dirty)
+    assert fourccs(cleaned) == [b"VP8X", b"ICCP", b"VP8L" if lossless else b"VP8 "]
+    assert cleaned[20] == webp.ICC_FLAG  # VP8X flags: only ICC left
+    assert struct.unpack("<I", cleaned[4:8])[0] == len(cleaned) - 8
+    assert pixels(cleaned) == pixels(dirty)
+    assert scan_bytes(cleaned)[1].findings == ()
+
+
+def test_misspelled_xmp_chunk_is_found():
+    dirty = core.webp([core.riff_chunk(b"XMP\x00", core.xmp_packet())])
+    assert any(f.source == "XMP" for f in scan_bytes(dirty)[1].findings)
+
+
+def test_icc_dropped_on_request_clears_its_flag():
+    dirty = core.webp([], icc=core.icc_profile())
+    cleaned = clean_bytes(dirty, Policy(keep_color_profile=False))[2]
+    assert b"ICCP" not in fourccs(cleaned) and cleaned[20] == 0
+
+
+def test_unknown_chunk_is_reported_and_dropped():
+    dirty = core.webp([core.riff_chunk(b"ZZZZ", b"private")])
+    assert [f.key for f in scan_bytes(dirty)[1].findings] == ["ZZZZ"]
+    assert b"ZZZZ" not in clean_bytes(dirty)[2]
+
+
+def test_animated_webp_keeps_every_frame():
+    frames = [core.picture(), core.picture().transpose(0)]
+    base = core.encode(frames[0], "WEBP", save_all=True, append_images=frames[1:], lossless=True)
+    cleaned = clean_bytes(base)[2]
+    assert fourccs(cleaned).count(b"ANMF") == 2
+    assert pixels(cleaned) == pixels(base)
+
+
+def test_riff_size_larger_than_file_is_truncated():
+    dirty = bytearray(core.dirty_webp())
+    struct.pack_into("<I", dirty, 4, len(dirty) * 2)
+    with pytest.raises(TruncatedFile):
+        scan_bytes(bytes(dirty))
+
+
+def test_simple_webp_with_extra_chunk_is_malformed():
+    base = core.encode(core.picture(), "WEBP")
+    body = base[12:] + core.riff_chunk(b"EXIF", core.exif_tiff())
+    with pytest.raises(MalformedFile):
+        scan_bytes(b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WEBP" + body)
+
+
+def test_truncation_at_every_length_never_escapes_the_error_hierarchy():
+    dirty = core.dirty_webp()
+    for cut in range(len(dirty)):
+        try:
+            clean_bytes(dirty[:cut])
+        except GeoscrubError:
+            pass
