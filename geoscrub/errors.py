@@ -25,7 +25,12 @@ class MalformedFile(GeoscrubError):
 
     def __init__(self, message: str, offset: int | None = None) -> None:
         super().__init__(message if offset is None else f"{message} (at byte {offset})")
+        self.message = message
         self.offset = offset
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        # picklable, so reports can cross process boundaries in batch mode
+        return (type(self), (self.message, self.offset))
 
 
 class TruncatedFile(MalformedFile):
@@ -44,6 +49,9 @@ class LimitExceeded(GeoscrubError):
         self.limit = limit
         self.value = value
         self.maximum = maximum
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (type(self), (self.limit, self.value, self.maximum))
 
 
 class UnsafeToClean(GeoscrubError):

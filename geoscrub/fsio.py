@@ -20,8 +20,12 @@ TEMP_PREFIX = ".geoscrub-"
 TEMP_SUFFIX = ".tmp"
 
 
-def read_regular_file(path: str | os.PathLike[str], *, follow_symlinks: bool = True) -> tuple[bytes, os.stat_result]:
-    """The whole file and its stat, or NotARegularFile/LimitExceeded/OSError."""
+def open_regular_file(path: str | os.PathLike[str], *, follow_symlinks: bool = True) -> tuple[int, os.stat_result]:
+    """An fd opened for reading a regular file, and its stat; the caller closes it.
+
+    Opened non-blocking (a FIFO would otherwise hang) and checked with fstat
+    on the open fd, so a swap between check and open cannot fool it.
+    """
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     if not follow_symlinks:
         flags |= getattr(os, "O_NOFOLLOW", 0)
@@ -36,15 +40,30 @@ def read_regular_file(path: str | os.PathLike[str], *, follow_symlinks: bool = T
         if not stat.S_ISREG(st.st_mode):
             raise NotARegularFile(f"is a {_kind(st.st_mode)}, not a photo file")
         limits.enforce("MAX_FILE_BYTES", st.st_size, limits.MAX_FILE_BYTES)
-        chunks = []
-        remaining = limits.MAX_FILE_BYTES + 1
-        while remaining > 0:
-            chunk = os.read(fd, min(remaining, 1 << 22))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        data = b"".join(chunks)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, st
+
+
+def read_at(fd: int, offset: int, length: int) -> bytes:
+    """Up to ``length`` bytes at ``offset`` (fewer only at the end of the file)."""
+    chunks = []
+    while length > 0:
+        chunk = os.pread(fd, min(length, 1 << 24), offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+        length -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_regular_file(path: str | os.PathLike[str], *, follow_symlinks: bool = True) -> tuple[bytes, os.stat_result]:
+    """The whole file and its stat, or NotARegularFile/LimitExceeded/OSError."""
+    fd, st = open_regular_file(path, follow_symlinks=follow_symlinks)
+    try:
+        data = read_at(fd, 0, limits.MAX_FILE_BYTES + 1)
         limits.enforce("MAX_FILE_BYTES", len(data), limits.MAX_FILE_BYTES)
         return data, st
     finally:

@@ -5,19 +5,21 @@ original's, a fresh scan finds nothing, and cleaning it again changes nothing.
 """
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from .errors import GeoscrubError, VerificationFailed
 from .formats.base import ContainerFormat
 from .model import Policy
 
 
-def digest(parts: Iterable[bytes | memoryview]) -> bytes:
-    h = hashlib.blake2b(digest_size=32)
-    for part in parts:
-        h.update(part)
-    return h.digest()
+def same_bytes(a: Sequence[bytes | memoryview], b: Sequence[bytes | memoryview]) -> bool:
+    """True when both piece lists spell the same bytes (one copy each, then memcmp).
+
+    Joining and comparing is several times faster than hashing both sides.
+    """
+    if sum(len(p) for p in a) != sum(len(p) for p in b):
+        return False
+    return b"".join(a) == b"".join(b)
 
 
 def verify_clean(fmt: ContainerFormat, original: bytes, cleaned: bytes, policy: Policy) -> None:
@@ -25,7 +27,7 @@ def verify_clean(fmt: ContainerFormat, original: bytes, cleaned: bytes, policy: 
     if not fmt.accept(cleaned[:64]):
         raise VerificationFailed(f"cleaned output is no longer {fmt.name}")
     try:
-        same_image = digest(fmt.image_data(original)) == digest(fmt.image_data(cleaned))
+        same_image = same_bytes(fmt.image_data(original), fmt.image_data(cleaned))
         leftovers = fmt.scan(cleaned).findings
         stable = fmt.strip(cleaned, policy) == cleaned
     except GeoscrubError as err:

@@ -7,8 +7,9 @@ not understand; it never returns its input unchanged to signal a problem.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+import functools
+from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
 
 from ..model import Policy, ScanResult
 
@@ -34,3 +35,31 @@ class ContainerFormat(Protocol):
     def image_data(self, data: bytes) -> Sequence[bytes | memoryview]:
         """The parts that encode the picture, in order; cleaning must not change them."""
         ...
+
+
+T = TypeVar("T")
+
+
+def remember_last_parses(parse: Callable[[bytes], T]) -> Callable[[bytes], T]:
+    """Memoise ``parse`` for the last two ``bytes`` objects, by identity.
+
+    scan, strip, image_data and the verifier each walk the same buffers; the
+    walk is the costly part on a 12 MP photo, so it is done once per buffer.
+    Only immutable ``bytes`` are remembered (a reference is held, so the
+    identity cannot be reused); errors are never remembered.
+    """
+    recent: list[tuple[bytes, T]] = []
+
+    @functools.wraps(parse)
+    def wrapper(data: bytes) -> T:
+        if type(data) is not bytes:
+            return parse(data)
+        for seen, result in recent:
+            if seen is data:
+                return result
+        result = parse(data)
+        recent.insert(0, (data, result))
+        del recent[2:]
+        return result
+
+    return wrapper

@@ -20,6 +20,7 @@ from ..metadata.iptc import scan_photoshop
 from ..metadata.xmp import scan_xmp
 from ..model import Category, Finding, Location, Policy, ScanResult, better_location
 from . import trailers
+from .base import remember_last_parses
 
 SOI, EOI, SOS, COM = 0xD8, 0xD9, 0xDA, 0xFE
 SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
@@ -64,10 +65,20 @@ class Segment:
 class Layout:
     segments: list[Segment]
     eoi_end: int  # offset just past the primary image's EOI
+    complete: bool = True  # False when the file ends inside the coded picture
 
 
 def parse(data: bytes, *, headers_only: bool = False) -> Layout:
     """Walk the primary image's markers.  Raises MalformedFile/TruncatedFile."""
+    return _walk(data, headers_only=True) if headers_only else _walk_whole(data)
+
+
+@remember_last_parses
+def _walk_whole(data: bytes) -> Layout:
+    return _walk(data, headers_only=False)
+
+
+def _walk(data: bytes, *, headers_only: bool) -> Layout:
     if data[:2] != b"\xff\xd8":
         raise UnsupportedFormat("not a JPEG")
     segments: list[Segment] = [Segment(SOI, 0, 2, 2)]
@@ -88,6 +99,8 @@ def parse(data: bytes, *, headers_only: bool = False) -> Layout:
         marker = data[pos]
         pos += 1
         if marker == EOI:
+            if not headers_only and not any(s.marker == SOS for s in segments):
+                raise MalformedFile("JPEG has no picture in it (no start-of-scan)", start)
             segments.append(Segment(EOI, start, pos, pos))
             return Layout(segments, pos)
         if marker in STANDALONE:
@@ -118,7 +131,7 @@ def parse(data: bytes, *, headers_only: bool = False) -> Layout:
                 # Cut short inside the coded picture (a partial download): every
                 # remaining byte is image data, there is no room for a trailer.
                 segments.append(Segment(SOS, start, size, pos + 2))
-                return Layout(segments, size)
+                return Layout(segments, size, complete=False)
             segments.append(Segment(SOS, start, found.start(), pos + 2))
             pos = found.start()
             continue
@@ -149,6 +162,32 @@ class JpegFormat:
             result = trailers.describe(tail, mpf_images, layout.eoi_end, scan_embedded=self.scan_embedded)
             findings.extend(result.findings)
             location = better_location(location, result.location)
+        findings.sort(key=lambda f: f.category.severity)
+        return ScanResult(tuple(findings), location, picture_complete=layout.complete)
+
+    def scan_head_and_tail(self, head: bytes, tail: bytes, size: int) -> ScanResult | None:
+        """Findings from the headers and the last bytes only, or None when that cannot decide.
+
+        Used by ``check`` to avoid reading the coded picture.  It answers only
+        when the headers already show something identifying (so the verdict
+        cannot be "clean" by mistake) and the file plainly ends with the
+        picture: its last bytes are coded data closed by the one end marker,
+        with no extra images announced (MPF) and no motion photo.  Anything
+        else, including every file that might be clean, gets the full walk.
+        """
+        try:
+            layout = parse(head, headers_only=True)
+        except GeoscrubError:
+            return None  # headers longer than ``head``, or damaged: the full walk decides
+        findings, location = self._scan_headers(head, layout.segments, "")
+        header_end = layout.segments[-1].end
+        tail_start = size - len(tail)
+        if not findings or tail_start < header_end or not tail.endswith(b"\xff\xd9"):
+            return None
+        if any(f.category is Category.HIDDEN_IMAGE and f.source.endswith(("APP2", "XMP")) for f in findings):
+            return None  # extra images or a video are announced: look at them properly
+        if _MARKER_IN_SCAN.search(tail, 0, len(tail) - 2) is not None:
+            return None  # a marker near the end: maybe another image; walk everything
         findings.sort(key=lambda f: f.category.severity)
         return ScanResult(tuple(findings), location)
 

@@ -15,6 +15,7 @@ from ..metadata import exif as exif_meta
 from ..metadata.xmp import scan_xmp
 from ..model import Category, Finding, Location, Policy, ScanResult, better_location
 from . import trailers
+from .base import remember_last_parses
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: Chunks that make up the picture: kept byte for byte.
@@ -51,6 +52,7 @@ class Chunk:
         return data[self.start + 8 : self.end - 4]
 
 
+@remember_last_parses
 def parse(data: bytes) -> tuple[list[Chunk], int]:
     """All chunks up to IEND (CRCs checked) and the offset just past IEND."""
     if not data.startswith(SIGNATURE):
@@ -84,6 +86,8 @@ def parse(data: bytes) -> tuple[list[Chunk], int]:
         chunks.append(Chunk(ctype, pos, end))
         pos = end
         if ctype == b"IEND":
+            if not any(c.type == b"IDAT" for c in chunks):
+                raise MalformedFile("PNG has no picture in it (no IDAT chunk)", pos)
             return chunks, pos
 
 

@@ -14,6 +14,7 @@ from ..metadata import exif as exif_meta
 from ..metadata.xmp import scan_xmp
 from ..model import Category, Finding, Location, Policy, ScanResult, better_location
 from . import trailers
+from .base import remember_last_parses
 
 IMAGE_CHUNKS = {b"VP8 ", b"VP8L", b"ALPH", b"ANIM", b"ANMF"}
 ICC_CHUNK = b"ICCP"
@@ -31,6 +32,7 @@ class Chunk:
         return data[self.start + 8 : self.start + 8 + self.size]
 
 
+@remember_last_parses
 def parse(data: bytes) -> tuple[list[Chunk], int]:
     """Top-level chunks and the offset just past the RIFF payload."""
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
@@ -55,6 +57,8 @@ def parse(data: bytes) -> tuple[list[Chunk], int]:
         pos = end
     if not chunks:
         raise MalformedFile("WebP has no chunks")
+    if not any(c.fourcc in (b"VP8 ", b"VP8L", b"ANMF") for c in chunks):
+        raise MalformedFile("WebP has no picture in it (no VP8, VP8L or ANMF chunk)")
     first = chunks[0].fourcc
     if first not in (b"VP8 ", b"VP8L", b"VP8X"):
         raise MalformedFile(f"WebP starts with an unexpected chunk {first!r}")

@@ -124,10 +124,10 @@ def _category(prefix: str, local: str, under: str) -> tuple[Category, str] | Non
         return Category.PLACE, _EXPLAIN[Category.PLACE]
     if name in _PLACE_NAMES or name.startswith(("locationcreated", "locationshown")):
         return Category.PLACE, _EXPLAIN[Category.PLACE]
-    if name in _PERSON_NAMES or name.startswith(("creator", "licensor", "copyrightowner", "imagecreator")):
-        return Category.PERSON, _EXPLAIN[Category.PERSON]
     if name in _DEVICE_NAMES or "serial" in name:
         return Category.DEVICE, _EXPLAIN[Category.DEVICE]
+    if name in _PERSON_NAMES or name.startswith(("creator", "licensor", "copyrightowner", "imagecreator")):
+        return Category.PERSON, _EXPLAIN[Category.PERSON]
     if name in _TIME_NAMES or name.endswith("date"):
         return Category.TIME, _EXPLAIN[Category.TIME]
     if name in _HIDDEN_NAMES and (prefix in ("GCamera", "GImage", "GDepth", "Item", "Container", "xmpNote")):

@@ -140,7 +140,10 @@ def comment(text: str) -> bytes:
 def icc_profile() -> bytes:
     """A real ICC profile (Pillow's built-in sRGB) for colour-profile tests."""
     from PIL import ImageCms
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    profile = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    profile[24:36] = bytes(12)  # lcms stamps the creation time: zero it so samples are reproducible
+    profile[84:100] = bytes(16)  # and the profile ID (an MD5 over the stamped bytes)
+    return bytes(profile)
 
 
 def app2_icc(profile: bytes) -> bytes:
