@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from .errors import UnsupportedFormat
-from .formats import jpeg, png, webp
+from .formats import gif, jpeg, png, tiff, webp
 from .formats.base import ContainerFormat
 
 #: Bytes of the file's start that ``sniff`` needs.
 PREFIX_BYTES = 64
 
 #: The cleanable formats, in the order they are tried.
-FORMATS: list[ContainerFormat] = [jpeg.FORMAT, png.FORMAT, webp.FORMAT]
+FORMATS: list[ContainerFormat] = [jpeg.FORMAT, png.FORMAT, webp.FORMAT, tiff.FORMAT, gif.FORMAT]
 
 
 def _not_yet(prefix: bytes) -> str | None:
@@ -20,11 +20,7 @@ def _not_yet(prefix: bytes) -> str | None:
             return "AVIF"
         if brand in (b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1", b"heim", b"heis"):
             return "HEIC/HEIF"
-        return "ISO media (MP4/MOV/HEIF)"
-    if prefix[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
-        return "TIFF/DNG"
-    if prefix[:6] in (b"GIF87a", b"GIF89a"):
-        return "GIF"
+        return "this ISO media file (an MP4/MOV video, or an unusual HEIF brand)"
     return None
 
 
@@ -36,7 +32,7 @@ def sniff(prefix: bytes) -> ContainerFormat:
     known = _not_yet(prefix)
     if known:
         raise UnsupportedFormat(f"{known} is not supported yet")
-    raise UnsupportedFormat("not a photo format geoscrub knows (JPEG, PNG, WebP)")
+    raise UnsupportedFormat("not a photo format geoscrub knows (JPEG, PNG, WebP, HEIC/HEIF, AVIF, TIFF/DNG, GIF)")
 
 
 def supported() -> list[str]:

@@ -83,6 +83,24 @@ TAGS: dict[int, tuple[str, Category, str]] = {
     0x014A: ("SubIFDs", Category.OTHER, "Extra image directories"),
     0x4746: ("Rating", Category.OTHER, "A rating someone gave"),
     0x4749: ("RatingPercent", Category.OTHER, "A rating someone gave"),
+    # GeoTIFF georeferencing (TIFF): pins the picture to a place on a map
+    0x830E: ("ModelPixelScale", Category.PLACE, "Pins the picture to a place on a map (GeoTIFF)"),
+    0x8482: ("ModelTiePoint", Category.PLACE, "Pins the picture to a place on a map (GeoTIFF)"),
+    0x85D8: ("ModelTransform", Category.PLACE, "Pins the picture to a place on a map (GeoTIFF)"),
+    0x87AF: ("GeoKeyDirectory", Category.PLACE, "Pins the picture to a place on a map (GeoTIFF)"),
+    0x87B0: ("GeoDoubleParams", Category.PLACE, "Pins the picture to a place on a map (GeoTIFF)"),
+    0x87B1: ("GeoAsciiParams", Category.PLACE, "Pins the picture to a place on a map (GeoTIFF)"),
+    # TIFF / DNG extras
+    0x9211: ("ImageNumber", Category.DEVICE, "Counts the photos taken by the camera"),
+    0x935C: ("ImageSourceData", Category.HIDDEN_IMAGE,
+             "Hides the Photoshop layers, which may show what was edited out"),
+    0xC630: ("DNGLensInfo", Category.DEVICE, "Describes the lens"),
+    0xC65D: ("RawDataUniqueID", Category.DEVICE, "A unique ID that can link copies of the same photo"),
+    0xC68B: ("OriginalRawFileName", Category.OTHER, "Names the original file"),
+    0xC68C: ("OriginalRawFileData", Category.HIDDEN_IMAGE,
+             "Hides the whole original camera file, with all its metadata"),
+    0xC716: ("PreviewApplicationName", Category.DEVICE, "Names the software used"),
+    0xC71B: ("PreviewDateTime", Category.TIME, _TIME),
 }
 
 #: Tags that describe the image itself, or camera settings, and identify nobody.

@@ -1,0 +1,240 @@
+"""GIF: keep the frames and their timing, drop comments, text, XMP and other extensions.
+
+Spec: GIF89a (CompuServe 1990) sections 17-27; NETSCAPE2.0 / ANIMEXTS1.0 loop
+extension; XMP part 3 (GIF application extension "XMP DataXMP").  Kept byte
+for byte: header, logical screen descriptor, colour tables, image descriptors
+with their LZW data, graphic control extensions.  The loop extension is
+rewritten holding only the loop count; an ICC profile extension is kept by
+policy.  Nothing after the trailer survives.
+"""
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from .. import limits
+from ..errors import MalformedFile, TruncatedFile, UnsupportedFormat
+from ..metadata.xmp import scan_xmp
+from ..model import Category, Finding, Location, Policy, ScanResult
+from .base import remember_last_parses
+
+HEADERS = (b"GIF87a", b"GIF89a")
+TRAILER, IMAGE, EXTENSION = 0x3B, 0x2C, 0x21
+GRAPHIC_CONTROL, COMMENT, PLAIN_TEXT, APPLICATION = 0xF9, 0xFE, 0x01, 0xFF
+LOOP_APPS = (b"NETSCAPE2.0", b"ANIMEXTS1.0")
+XMP_APP = b"XMP DataXMP"
+ICC_APP = b"ICCRGBG1012"
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str  # "image", "gce", "loop", "icc", "comment", "text", "xmp", "app", "ext"
+    start: int
+    end: int
+    label: bytes = b""  # application identifier, or the extension label
+    loops: int | None = None  # loop count of a loop extension
+
+
+@dataclass
+class Layout:
+    screen_end: int  # end of header + logical screen descriptor + global colour table
+    blocks: list[Block]
+    trailer_end: int
+
+
+def _table_size(packed: int) -> int:
+    return 3 * (2 << (packed & 7)) if packed & 0x80 else 0
+
+
+def _need(data: bytes, end: int, what: str) -> None:
+    if end > len(data):
+        raise TruncatedFile(f"GIF ends inside its {what}", len(data))
+
+
+def _sub_blocks(data: bytes, pos: int, what: str) -> int:
+    """Offset just past a chain of data sub-blocks and its zero terminator."""
+    while True:
+        _need(data, pos + 1, what)
+        size = data[pos]
+        pos += 1
+        if size == 0:
+            return pos
+        _need(data, pos + size, what)
+        pos += size
+
+
+def _payload(data: bytes, start: int, end: int) -> bytes:
+    """The bytes of a sub-block chain without its length bytes."""
+    out = bytearray()
+    pos = start
+    while pos < end:
+        size = data[pos]
+        out += data[pos + 1 : pos + 1 + size]
+        pos += 1 + size
+    return bytes(out)
+
+
+@remember_last_parses
+def parse(data: bytes) -> Layout:
+    """Walk every block up to the trailer.  Raises MalformedFile/TruncatedFile."""
+    if data[:6] not in HEADERS:
+        raise UnsupportedFormat("not a GIF")
+    _need(data, 13, "logical screen descriptor")
+    width, height, packed = struct.unpack("<HHB", data[6:11])
+    limits.enforce("MAX_PIXELS", width * height, limits.MAX_PIXELS)
+    pos = 13 + _table_size(packed)
+    _need(data, pos, "global colour table")
+    screen_end = pos
+    blocks: list[Block] = []
+    frames = 0
+    while True:
+        limits.enforce("MAX_SEGMENTS", len(blocks), limits.MAX_SEGMENTS)
+        _need(data, pos + 1, "list of blocks (it has no trailer)")
+        introducer = data[pos]
+        if introducer == TRAILER:
+            return Layout(screen_end, blocks, pos + 1)
+        if introducer == IMAGE:
+            frames += 1
+            limits.enforce("MAX_FRAMES", frames, limits.MAX_FRAMES)
+            _need(data, pos + 11, "image descriptor")
+            w, h, img_packed = struct.unpack("<HHB", data[pos + 5 : pos + 10])
+            limits.enforce("MAX_PIXELS", w * h, limits.MAX_PIXELS)
+            lzw_at = pos + 10 + _table_size(img_packed)
+            _need(data, lzw_at + 1, "local colour table")
+            if data[lzw_at] > 11:
+                raise MalformedFile("GIF image has an impossible LZW code size", lzw_at)
+            end = _sub_blocks(data, lzw_at + 1, "image data")
+            blocks.append(Block("image", pos, end))
+            pos = end
+            continue
+        if introducer != EXTENSION:
+            raise MalformedFile(f"GIF has an unknown block type 0x{introducer:02x}", pos)
+        _need(data, pos + 2, "extension")
+        label = data[pos + 1]
+        end = _sub_blocks(data, pos + 2, "extension")
+        blocks.append(_extension(data, pos, end, label))
+        pos = end
+
+
+def _extension(data: bytes, start: int, end: int, label: int) -> Block:
+    if label == GRAPHIC_CONTROL:
+        if data[start + 2] != 4 or end != start + 8:
+            raise MalformedFile("GIF graphic control extension has the wrong size", start)
+        return Block("gce", start, end)
+    if label == COMMENT:
+        return Block("comment", start, end)
+    if label == PLAIN_TEXT:
+        return Block("text", start, end)
+    if label != APPLICATION:
+        return Block("ext", start, end, bytes([label]))
+    if data[start + 2] != 11:
+        return Block("app", start, end, b"?")
+    ident = data[start + 3 : start + 14]
+    if ident in LOOP_APPS:
+        body = data[start + 14 : end]
+        # sub-block 1 is the loop count: 03 01 lo hi; anything else is not needed
+        loops = None
+        pos = 0
+        while pos < len(body) and body[pos]:
+            size = body[pos]
+            if size == 3 and body[pos + 1] == 1:
+                loops = struct.unpack("<H", body[pos + 2 : pos + 4])[0]
+                break
+            pos += 1 + size
+        return Block("loop", start, end, ident, loops)
+    if ident == XMP_APP:
+        return Block("xmp", start, end, ident)
+    if ident == ICC_APP:
+        return Block("icc", start, end, ident)
+    return Block("app", start, end, ident)
+
+
+def loop_extension(ident: bytes, loops: int) -> bytes:
+    return b"\x21\xff\x0b" + ident + b"\x03\x01" + struct.pack("<H", loops) + b"\x00"
+
+
+def _xmp_packet(data: bytes, block: Block) -> bytes:
+    """XMP in GIF is stored raw (its length bytes are text) followed by a 258-byte 'magic trailer'."""
+    raw = data[block.start + 14 : block.end]
+    end = raw.find(b"<?xpacket end=")
+    if end >= 0:
+        close = raw.find(b"?>", end)
+        return raw[: close + 2] if close >= 0 else raw
+    return raw[:-258] if len(raw) > 258 else raw
+
+
+class GifFormat:
+    name = "GIF"
+    extension = ".gif"
+
+    def accept(self, prefix: bytes) -> bool:
+        return prefix[:6] in HEADERS
+
+    def scan(self, data: bytes) -> ScanResult:
+        layout = parse(data)
+        findings: list[Finding] = []
+        location: Location | None = None
+        loops_seen = 0
+        metadata = 0
+        for b in layout.blocks:
+            if b.kind in ("image", "gce", "icc"):
+                continue
+            if b.kind == "loop":
+                loops_seen += 1
+                canonical = b.loops is not None and data[b.start : b.end] == loop_extension(b.label, b.loops)
+                if loops_seen == 1 and canonical:
+                    continue  # exactly what cleaning writes: the loop count and nothing else
+            metadata += 1
+            limits.enforce("MAX_METADATA_SEGMENTS", metadata, limits.MAX_METADATA_SEGMENTS)
+            if b.kind == "comment":
+                text = _payload(data, b.start + 2, b.end)
+                findings.append(Finding.make(Category.OTHER, "Comment", text,
+                                             "Has a comment someone or some app wrote", "GIF comment"))
+            elif b.kind == "text":
+                findings.append(Finding.make(Category.OTHER, "PlainText", _payload(data, b.start + 2, b.end)[12:],
+                                             "Has text stored in the file, which may name people or places",
+                                             "GIF text"))
+            elif b.kind == "xmp":
+                result = scan_xmp(_xmp_packet(data, b), "GIF XMP")
+                findings.extend(result.findings or (Finding.make(
+                    Category.OTHER, "XMP", f"{b.end - b.start} bytes", "Carries an XMP metadata block", "GIF XMP"),))
+                location = location or result.location
+            elif b.kind == "loop":
+                findings.append(Finding.make(Category.OTHER, b.label.decode("latin-1"), f"{b.end - b.start} bytes",
+                                             "Has extra animation data that geoscrub does not need to keep", "GIF"))
+            else:
+                name = b.label.decode("latin-1") if b.kind == "app" else f"extension 0x{b.label[0]:02x}"
+                findings.append(Finding.make(Category.OTHER, name.strip() or "Extension", f"{b.end - b.start} bytes",
+                                             "Carries extra data that geoscrub does not keep", "GIF"))
+        if layout.trailer_end < len(data):
+            findings.append(Finding.make(
+                Category.HIDDEN_IMAGE, "Trailer", f"{len(data) - layout.trailer_end} bytes",
+                "Has hidden data after the end of the picture", "trailer"))
+        findings.sort(key=lambda f: f.category.severity)
+        return ScanResult(tuple(findings), location)
+
+    def strip(self, data: bytes, policy: Policy) -> bytes:
+        layout = parse(data)
+        view = memoryview(data)
+        out: list[bytes | memoryview] = [view[: layout.screen_end]]
+        looped = False
+        for b in layout.blocks:
+            if b.kind in ("image", "gce") or (b.kind == "icc" and policy.keep_color_profile):
+                out.append(view[b.start : b.end])
+            elif b.kind == "loop" and not looped and b.loops is not None:
+                out.append(loop_extension(b.label, b.loops))
+                looped = True
+        out.append(bytes([TRAILER]))
+        return b"".join(out)
+
+    def image_data(self, data: bytes) -> list[bytes | memoryview]:
+        layout = parse(data)
+        view = memoryview(data)
+        out: list[bytes | memoryview] = [view[6 : layout.screen_end]]
+        loops = next((b.loops for b in layout.blocks if b.kind == "loop" and b.loops is not None), None)
+        out.append(b"loops=%d" % loops if loops is not None else b"loops=none")
+        out.extend(view[b.start : b.end] for b in layout.blocks if b.kind in ("image", "gce"))
+        return out
+
+
+FORMAT = GifFormat()

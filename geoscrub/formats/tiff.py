@@ -1,0 +1,428 @@
+"""TIFF and DNG: rebuild every picture directory from an allowlist, copy the pixels byte for byte.
+
+Spec: TIFF 6.0 (sections 2, 8, 15-22), TIFF Technical Note 1 (SubIFDs) and
+Adobe DNG 1.7.  In TIFF the personal tags (Artist, HostComputer, Make...)
+sit *inside* the image directory, so the file is laid out afresh: a new
+header, each kept directory written from allowlisted tags only, and the
+strip/tile bytes copied unchanged with their offsets rewritten.
+
+Kept: every page of the IFD0 chain that holds a picture (a reduced-resolution
+page after the first is a thumbnail and goes), and SubIFDs that hold the full
+picture (a DNG's raw image, or its transparency mask).  Preview SubIFDs, the
+Exif/GPS/Interop directories, XMP, IPTC, Photoshop, GeoTIFF and every tag not
+needed to show the picture are dropped.  BigTIFF and old-style JPEG
+compression are refused.
+"""
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from .. import limits
+from .._binary import take
+from ..errors import MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
+from ..metadata import exif as exif_meta
+from ..metadata.exif import TYPE_SIZES, Directory, Entry
+from ..metadata.iptc import scan_iim, scan_photoshop
+from ..metadata.xmp import scan_xmp
+from ..model import Category, Finding, Location, Policy, ScanResult
+from .base import remember_last_parses
+
+CLASSIC = (b"II*\x00", b"MM\x00*")
+BIGTIFF = (b"II+\x00", b"MM\x00+")
+
+NEW_SUBFILE_TYPE = 0x00FE
+STRIP_OFFSETS, STRIP_BYTE_COUNTS = 0x0111, 0x0117
+TILE_OFFSETS, TILE_BYTE_COUNTS = 0x0144, 0x0145
+SUB_IFDS = 0x014A
+COMPRESSION = 0x0103
+ORIENTATION = 0x0112
+ICC_PROFILES = {0x8773, 0xC68F, 0xC691}  # ICC, DNG AsShotICCProfile, CurrentICCProfile
+XMP, IPTC, PHOTOSHOP = 0x02BC, 0x83BB, 0x8649
+OLD_JPEG = 6
+#: NewSubfileType values of a SubIFD that is the picture: the full image, its transparency mask.
+PICTURE_SUBFILE_TYPES = {0, 4}
+
+#: How to decode the strips/tiles: the image-structure tags kept in every picture directory.
+STRUCTURE_TAGS = {
+    0x0100, 0x0101, 0x0102, 0x0103, 0x0106, 0x010A, 0x0115, 0x0116, 0x0118, 0x0119,
+    0x011A, 0x011B, 0x011C, 0x0124, 0x0125, 0x0128, 0x0129, 0x012D, 0x013D, 0x013E,
+    0x013F, 0x0140, 0x0142, 0x0143, 0x014C, 0x014E, 0x0150, 0x0152, 0x0153, 0x0154,
+    0x0155, 0x015B, 0x0211, 0x0212, 0x0213, 0x0214,
+}
+#: DNG colour and calibration tags a raw converter needs to render the raw image.
+DNG_RENDER_TAGS = {
+    0xC612, 0xC613, 0x828D, 0x828E, 0xC616, 0xC617, 0xC618, 0xC619, 0xC61A, 0xC61B,
+    0xC61C, 0xC61D, 0xC61E, 0xC61F, 0xC620, 0xC621, 0xC622, 0xC623, 0xC624, 0xC625,
+    0xC626, 0xC627, 0xC628, 0xC629, 0xC62A, 0xC62B, 0xC62C, 0xC62D, 0xC62E, 0xC631,
+    0xC632, 0xC633, 0xC640, 0xC65A, 0xC65B, 0xC65C, 0xC68D, 0xC68E, 0xC690, 0xC692,
+    0xC6BF, 0xC6F3, 0xC6F4, 0xC6F7, 0xC6F9, 0xC6FA, 0xC6FB, 0xC6FC, 0xC6FD, 0xC714,
+    0xC715, 0xC71C, 0xC71E, 0xC71F, 0xC725, 0xC726, 0xC740, 0xC741, 0xC74E, 0xC761,
+    0xC791, 0xC792, 0xC793, 0xC7A3, 0xC7A4, 0xC7A5, 0xC7A6, 0xC7A7, 0xC7B5, 0xCD2D,
+    0xCD31, 0xCD32, 0xCD33, 0xCD34, 0xCD35, 0xCD36, 0xCD37, 0xCD38, 0xCD39, 0xCD3A,
+    0xCD3B,
+}
+#: Tags that point at the picture's bytes or directories; rewritten, never copied.
+LAYOUT_TAGS = {STRIP_OFFSETS, STRIP_BYTE_COUNTS, TILE_OFFSETS, TILE_BYTE_COUNTS, SUB_IFDS, NEW_SUBFILE_TYPE}
+#: Tags whose values decide how the copied bytes decode; part of image_data().
+DECODE_TAGS = {
+    0x0100, 0x0101, 0x0102, 0x0103, 0x0106, 0x010A, 0x0115, 0x0116, 0x011C, 0x0124,
+    0x0125, 0x013D, 0x0140, 0x0142, 0x0143, 0x0152, 0x0153, 0x015B, 0x0211, 0x0212,
+    0x0213, 0x0214, 0x828D, 0x828E, 0xC617,
+}
+_POINTERS = {exif_meta.EXIF_IFD: "Exif", exif_meta.GPS_IFD: "GPS", exif_meta.INTEROP_IFD: "Interop", SUB_IFDS: "SubIFD"}
+#: Entries read in one file, all directories together (a hostile file cannot make us read more).
+MAX_TOTAL_ENTRIES = limits.MAX_IFD_ENTRIES * limits.MAX_IFDS
+
+
+@dataclass
+class Node:
+    """One directory read from the file, where it hangs, and whether it is a picture we keep."""
+
+    directory: Directory
+    kind: str  # "page", "sub" (a SubIFD of a page) or "meta" (Exif, GPS, Interop, nested)
+    keep: bool = False
+    why_dropped: str = ""
+    children: list[Node] = field(default_factory=list)
+
+    def find(self, tag: int) -> Entry | None:
+        return next((e for e in self.directory.entries if e.tag == tag), None)
+
+
+@dataclass
+class Layout:
+    order: str
+    pages: list[Node]  # the IFD0 chain, kept or not
+
+    def nodes(self) -> Iterator[Node]:
+        stack = list(reversed(self.pages))
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.children))
+
+    def pictures(self) -> Iterator[Node]:
+        """The kept picture directories in file order: each page, then its kept SubIFDs."""
+        for page in self.pages:
+            if page.keep:
+                yield page
+                yield from (c for c in page.children if c.keep)
+
+
+def values(data: bytes, order: str, e: Entry) -> tuple[int, ...]:
+    """All integer values of an entry (read_ifd leaves long arrays undecoded)."""
+    if e.type not in (1, 3, 4, 13) or e.value_offset < 0:
+        raise MalformedFile(f"TIFF tag 0x{e.tag:04x} has the wrong type ({e.type})")
+    if e.value is not None:
+        return tuple(int(v) for v in e.value)  # type: ignore[union-attr]
+    size, code = TYPE_SIZES[e.type]
+    raw = take(data, e.value_offset, size * e.count, "TIFF value")
+    return struct.unpack(f"{order}{e.count}{code}", raw)
+
+
+def raw_value(data: bytes, e: Entry) -> bytes:
+    if e.value_offset < 0:
+        raise MalformedFile(f"TIFF tag 0x{e.tag:04x} has an unknown type ({e.type})")
+    return take(data, e.value_offset, TYPE_SIZES[e.type][0] * e.count, "TIFF value")
+
+
+def _subfile_type(data: bytes, order: str, node: Node) -> int:
+    e = node.find(NEW_SUBFILE_TYPE)
+    if e is None:
+        return 0
+    found = values(data, order, e)
+    return found[0] if found else 0
+
+
+def pixel_tags(node: Node) -> tuple[int, int] | None:
+    """(offsets tag, byte-counts tag) of a directory that holds strips or tiles, else None."""
+    tags = {e.tag for e in node.directory.entries}
+    strips = STRIP_OFFSETS in tags and STRIP_BYTE_COUNTS in tags
+    tiles = TILE_OFFSETS in tags and TILE_BYTE_COUNTS in tags
+    if strips and tiles:
+        raise MalformedFile(f"{node.directory.name} has both strips and tiles")
+    if strips:
+        return STRIP_OFFSETS, STRIP_BYTE_COUNTS
+    if tiles:
+        return TILE_OFFSETS, TILE_BYTE_COUNTS
+    return None
+
+
+def pieces(data: bytes, order: str, node: Node) -> list[tuple[int, int]]:
+    """(offset, length) of every strip or tile, all checked to lie inside the file."""
+    tags = pixel_tags(node)
+    if tags is None:
+        raise MalformedFile(f"{node.directory.name} has no picture data")
+    offsets_entry, counts_entry = node.find(tags[0]), node.find(tags[1])
+    assert offsets_entry is not None and counts_entry is not None
+    offsets, counts = values(data, order, offsets_entry), values(data, order, counts_entry)
+    if len(offsets) != len(counts) or not offsets:
+        raise MalformedFile(f"{node.directory.name} lists {len(offsets)} picture parts but {len(counts)} sizes")
+    for off, length in zip(offsets, counts):
+        if length and off + length > len(data):
+            raise TruncatedFile("the file is cut short: its picture data runs past the end", off)
+    return list(zip(offsets, counts))
+
+
+def _read(data: bytes, order: str, offset: int, name: str, seen: set[int], budget: list[int]) -> Directory:
+    if offset in seen:
+        raise MalformedFile("TIFF directories loop back on themselves", offset)
+    seen.add(offset)
+    directory = exif_meta.read_ifd(data, order, offset, name)
+    budget[0] += len(directory.entries)
+    limits.enforce("MAX_IFD_ENTRIES (whole file)", budget[0], MAX_TOTAL_ENTRIES)
+    tags = [e.tag for e in directory.entries]
+    if len(set(tags)) != len(tags):
+        raise MalformedFile(f"TIFF {name} lists the same tag twice", offset)
+    return directory
+
+
+def _children(data: bytes, order: str, node: Node, depth: int, seen: set[int], budget: list[int],
+              count: list[int]) -> None:
+    limits.enforce("MAX_IFD_DEPTH", depth, limits.MAX_IFD_DEPTH)
+    for e in node.directory.entries:
+        if e.tag not in _POINTERS:
+            continue
+        if e.type not in (4, 13):
+            raise MalformedFile(f"TIFF pointer tag 0x{e.tag:04x} has the wrong type")
+        for off in values(data, order, e):
+            if not off:
+                continue
+            count[0] += 1
+            limits.enforce("MAX_IFDS", count[0], limits.MAX_IFDS)
+            kind = "sub" if e.tag == SUB_IFDS and node.kind == "page" else "meta"
+            child = Node(_read(data, order, off, _POINTERS[e.tag], seen, budget), kind)
+            node.children.append(child)
+            _children(data, order, child, depth + 1, seen, budget, count)
+
+
+@remember_last_parses
+def parse(data: bytes) -> Layout:
+    """Read every directory and decide which ones are the picture.  Raises GeoscrubError."""
+    head = data[:4]
+    if head in BIGTIFF:
+        raise UnsupportedFormat("BigTIFF (a TIFF over 4 GB in layout) is not supported yet")
+    if head not in CLASSIC:
+        raise UnsupportedFormat("not a TIFF")
+    order, first = exif_meta.tiff_header(data)
+    seen: set[int] = set()
+    budget = [0]
+    pages: list[Node] = []
+    offset = first
+    if not offset:
+        raise MalformedFile("TIFF has no image directory")
+    while offset:
+        limits.enforce("MAX_FRAMES", len(pages) + 1, limits.MAX_FRAMES)
+        page = Node(_read(data, order, offset, f"IFD{len(pages)}", seen, budget), "page")
+        _children(data, order, page, 1, seen, budget, [0])
+        pages.append(page)
+        offset = page.directory.next_offset
+    layout = Layout(order, pages)
+    _decide(data, layout)
+    return layout
+
+
+def _decide(data: bytes, layout: Layout) -> None:
+    order = layout.order
+    for index, page in enumerate(layout.pages):
+        has_pixels = pixel_tags(page) is not None
+        if index == 0:
+            if not has_pixels:
+                raise UnsafeToClean("the main picture of this TIFF has no strips or tiles that can be copied")
+            page.keep = True
+        elif not has_pixels:
+            page.why_dropped = "a small preview picture (thumbnail)"
+        elif _subfile_type(data, order, page) & 1:
+            page.why_dropped = "a reduced-size copy of the picture (thumbnail)"
+        else:
+            page.keep = True
+        for child in page.children:
+            if child.kind != "sub":
+                continue
+            if pixel_tags(child) is None:
+                child.why_dropped = "an extra directory without a picture"
+            elif _subfile_type(data, order, child) not in PICTURE_SUBFILE_TYPES:
+                child.why_dropped = "a preview or extra picture (not the photo itself)"
+            else:
+                child.keep = page.keep
+    for node in layout.pictures():
+        comp = node.find(COMPRESSION)
+        if comp is not None and OLD_JPEG in values(data, order, comp):
+            raise UnsafeToClean("TIFF uses old-style JPEG compression, which cannot be copied safely")
+        width, height = node.find(0x0100), node.find(0x0101)
+        if width is None or height is None:
+            raise MalformedFile(f"{node.directory.name} has no picture size")
+        w, h = values(data, order, width), values(data, order, height)
+        if not w or not h:
+            raise MalformedFile(f"{node.directory.name} has an empty picture size")
+        limits.enforce("MAX_PIXELS", w[0] * h[0], limits.MAX_PIXELS)
+        pieces(data, order, node)
+
+
+def _allowed(tag: int, policy: Policy) -> bool:
+    if tag in STRUCTURE_TAGS or tag in DNG_RENDER_TAGS:
+        return True
+    if tag == ORIENTATION:
+        return policy.keep_orientation
+    if tag in ICC_PROFILES:
+        return policy.keep_color_profile
+    return False
+
+
+def _kept_entries(node: Node, policy: Policy) -> list[Entry]:
+    return [e for e in node.directory.entries if _allowed(e.tag, policy)]
+
+
+class _Writer:
+    """Lays out a fresh classic TIFF: IFDs with their values, then pixel data, word aligned."""
+
+    def __init__(self, order: str) -> None:
+        self.order = order
+        self.out = bytearray((b"II*\x00" if order == "<" else b"MM\x00*") + b"\x00" * 4)
+        self.size = 8
+
+    def align(self) -> None:
+        if len(self.out) % 2:
+            self.out += b"\x00"
+
+    def pack(self, fmt: str, *args: int) -> bytes:
+        return struct.pack(self.order + fmt, *args)
+
+    def patch(self, pos: int, value: int) -> None:
+        self.out[pos : pos + 4] = self.pack("I", value)
+
+    def blob(self, data: bytes | memoryview) -> int:
+        self.align()
+        at = len(self.out)
+        self.out += data
+        limits.enforce("MAX_FILE_BYTES", len(self.out), limits.MAX_FILE_BYTES)
+        return at
+
+    def ifd(self, entries: list[tuple[int, int, int, bytes]]) -> tuple[int, int]:
+        """Write one IFD; returns (its offset, position of its next-IFD pointer)."""
+        self.align()
+        start = len(self.out)
+        entries = sorted(entries)
+        values_at = start + 2 + 12 * len(entries) + 4
+        table = bytearray(self.pack("H", len(entries)))
+        extra = bytearray()
+        for tag, typ, count, raw in entries:
+            table += self.pack("HHI", tag, typ, count)
+            if len(raw) <= 4:
+                table += raw.ljust(4, b"\x00")
+            else:
+                if len(extra) % 2:
+                    extra += b"\x00"
+                table += self.pack("I", values_at + len(extra))
+                extra += raw
+        next_pos = start + len(table)
+        table += b"\x00" * 4
+        self.out += table + extra
+        return start, next_pos
+
+
+def _write_picture(w: _Writer, data: bytes, order: str, node: Node, policy: Policy,
+                   sub_offsets: list[int]) -> tuple[int, int]:
+    view = memoryview(data)
+    tags = pixel_tags(node)
+    assert tags is not None
+    parts = pieces(data, order, node)
+    new_offsets = [w.blob(view[off : off + length]) if length else 0 for off, length in parts]
+    counts = [length for _, length in parts]
+    entries = [(e.tag, e.type, e.count, raw_value(data, e)) for e in _kept_entries(node, policy)]
+    n = len(new_offsets)
+    entries.append((tags[0], 4, n, w.pack(f"{n}I", *new_offsets)))
+    entries.append((tags[1], 4, n, w.pack(f"{n}I", *counts)))
+    subfile = _subfile_type(data, order, node)
+    # a DNG reader finds the raw image by an explicit NewSubfileType 0, so keep the tag as
+    # written; only IFD0's "reduced-resolution" label goes, as that page is what viewers show
+    if node.find(NEW_SUBFILE_TYPE) is not None and not (node.directory.name == "IFD0" and subfile & 1):
+        entries.append((NEW_SUBFILE_TYPE, 4, 1, w.pack("I", subfile)))
+    if sub_offsets:
+        entries.append((SUB_IFDS, 4, len(sub_offsets), w.pack(f"{len(sub_offsets)}I", *sub_offsets)))
+    return w.ifd(entries)
+
+
+def rebuild(data: bytes, layout: Layout, policy: Policy) -> bytes:
+    order = layout.order
+    w = _Writer(order)
+    previous_next = 4  # the header's pointer to IFD0
+    for page in layout.pages:
+        if not page.keep:
+            continue
+        subs = [_write_picture(w, data, order, c, policy, [])[0] for c in page.children if c.keep]
+        start, next_pos = _write_picture(w, data, order, page, policy, subs)
+        w.patch(previous_next, start)
+        previous_next = next_pos
+    return bytes(w.out)
+
+
+def _text_blob(data: bytes, e: Entry) -> bytes:
+    if e.value_offset < 0:
+        return b""
+    size = TYPE_SIZES[e.type][0] * e.count
+    return take(data, e.value_offset, min(size, limits.MAX_METADATA_BYTES), "TIFF value")
+
+
+def _deep_findings(data: bytes, e: Entry, source: str) -> ScanResult:
+    """Look inside XMP, IPTC and Photoshop blobs for what they name."""
+    blob = _text_blob(data, e)
+    if e.tag == XMP:
+        return scan_xmp(blob, source + " XMP")
+    if e.tag == IPTC:
+        return ScanResult(tuple(scan_iim(blob, source + " IPTC")))
+    return scan_photoshop(blob, source + " Photoshop")
+
+
+class TiffFormat:
+    name = "TIFF"
+    extension = ".tif"
+
+    def accept(self, prefix: bytes) -> bool:
+        return prefix[:4] in CLASSIC or prefix[:4] in BIGTIFF
+
+    def scan(self, data: bytes) -> ScanResult:
+        layout = parse(data)
+        policy = Policy()
+        findings: list[Finding] = []
+        location: Location | None = None
+        dropped_dirs: list[Directory] = []
+        for node in layout.nodes():
+            d = node.directory
+            if node.keep:
+                kept = {e.tag for e in _kept_entries(node, policy)} | LAYOUT_TAGS
+                extra = [e for e in d.entries if e.tag not in kept]
+                dropped_dirs.append(Directory(d.name, d.offset, extra))
+            else:
+                dropped_dirs.append(d)
+                if node.why_dropped:
+                    findings.append(Finding.make(
+                        Category.HIDDEN_IMAGE, "PreviewImage", f"{d.name}: {node.why_dropped}",
+                        "Hides another copy of the picture, which may show what was cropped out", "TIFF"))
+            for e in dropped_dirs[-1].entries:
+                if e.tag in (XMP, IPTC, PHOTOSHOP):
+                    result = _deep_findings(data, e, "TIFF")
+                    findings.extend(result.findings)
+                    location = location or result.location
+        result = exif_meta.classify(dropped_dirs, "TIFF")
+        findings.extend(result.findings)
+        location = result.location or location
+        findings.sort(key=lambda f: f.category.severity)
+        return ScanResult(tuple(findings), location)
+
+    def strip(self, data: bytes, policy: Policy) -> bytes:
+        return rebuild(data, parse(data), policy)
+
+    def image_data(self, data: bytes) -> list[bytes | memoryview]:
+        layout = parse(data)
+        view = memoryview(data)
+        out: list[bytes | memoryview] = []
+        for node in layout.pictures():
+            decode = sorted((e.tag, raw_value(data, e)) for e in node.directory.entries if e.tag in DECODE_TAGS)
+            out.append(repr((node.kind, decode)).encode())
+            out.extend(view[off : off + length] for off, length in pieces(data, layout.order, node))
+        return out
+
+
+FORMAT = TiffFormat()
