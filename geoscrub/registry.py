@@ -2,24 +2,20 @@
 from __future__ import annotations
 
 from .errors import UnsupportedFormat
-from .formats import gif, jpeg, png, tiff, webp
+from .formats import gif, heif, jpeg, png, tiff, webp
 from .formats.base import ContainerFormat
 
 #: Bytes of the file's start that ``sniff`` needs.
 PREFIX_BYTES = 64
 
 #: The cleanable formats, in the order they are tried.
-FORMATS: list[ContainerFormat] = [jpeg.FORMAT, png.FORMAT, webp.FORMAT, tiff.FORMAT, gif.FORMAT]
+FORMATS: list[ContainerFormat] = [jpeg.FORMAT, png.FORMAT, webp.FORMAT, tiff.FORMAT, gif.FORMAT,
+                                    heif.FORMAT, heif.AVIF_FORMAT]
 
 
 def _not_yet(prefix: bytes) -> str | None:
     """Name formats that are recognised but not handled yet, for a clear refusal."""
     if prefix[4:8] == b"ftyp":
-        brand = prefix[8:12]
-        if brand in (b"avif", b"avis"):
-            return "AVIF"
-        if brand in (b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1", b"heim", b"heis"):
-            return "HEIC/HEIF"
         return "this ISO media file (an MP4/MOV video, or an unusual HEIF brand)"
     return None
 
