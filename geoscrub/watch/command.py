@@ -1,0 +1,84 @@
+"""``geoscrub watch``: the Click front end of the watch service."""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+import click
+
+from .placement import layout_problem
+
+if TYPE_CHECKING:
+    from .service import WatchService
+
+#: After SIGTERM/SIGINT the current file is finished; past this, exit anyway.
+STOP_DEADLINE_S = 4.5
+
+_folder = click.Path(file_okay=False, path_type=Path)
+
+
+@click.command("watch")
+@click.argument("inbox", type=_folder)
+@click.option("--output", "outbox", type=_folder, required=True,
+              help="Folder for cleaned copies, safe to post (same layout as INBOX).")
+@click.option("--quarantine", type=_folder, required=True,
+              help="Folder for refused files, each with NAME.reason.txt saying why.")
+@click.option("--archive", type=_folder, default=None,
+              help="Keep the originals here instead of deleting them once cleaned.")
+@click.option("--poll", is_flag=True,
+              help="Look for new files by polling (network shares, Nextcloud/Dropbox folders).")
+@click.option("--settle", type=click.FloatRange(min=0.0), default=2.0, show_default=True,
+              help="Seconds a file must stay unchanged before it counts as fully uploaded.")
+@click.option("--json-log", is_flag=True, help="Log one JSON object per line instead of text.")
+@click.option("--rescan-every", type=click.FloatRange(min=0.05), default=60.0, show_default=True,
+              help="Seconds between full rescans of INBOX (catches anything an event missed).")
+@click.option("--status-every", type=click.FloatRange(min=0.05), default=300.0, show_default=True,
+              help="Seconds between status lines with counts.")
+@click.option("--poll-interval", type=click.FloatRange(min=0.05), default=1.0, show_default=True,
+              help="Seconds between polls with --poll.")
+@click.option("--workers", type=click.IntRange(1, 16), default=4, show_default=True,
+              help="Files cleaned at the same time.")
+def watch(inbox: Path, outbox: Path, quarantine: Path, archive: Path | None, poll: bool, settle: float,
+          json_log: bool, rescan_every: float, status_every: float, poll_interval: float, workers: int) -> None:
+    """Clean every photo dropped into INBOX, for as long as it runs.
+
+    Cleaned copies go to --output; the original is then deleted (or moved to
+    --archive).  Anything that cannot be cleaned safely goes to --quarantine
+    with a note saying why, and never to --output.  Stop with Ctrl+C.
+    """
+    problem = layout_problem(inbox, {"output": outbox, "quarantine": quarantine, "archive": archive})
+    if problem:
+        raise click.UsageError(problem)
+    from .service import WatchConfig, WatchService  # watchdog is loaded only for this command
+
+    config = WatchConfig(inbox=inbox, outbox=outbox, quarantine=quarantine, archive=archive, poll=poll,
+                         settle=settle, json_log=json_log, rescan_every=rescan_every, status_every=status_every,
+                         poll_interval=poll_interval, workers=workers)
+    service = WatchService(config)
+    _install_signal_handlers(service)
+    try:
+        code = service.run()
+    except OSError as err:
+        click.echo(f"geoscrub watch: {err.strerror or err}: {err.filename or ''}", err=True)
+        sys.exit(3)
+    sys.exit(code)
+
+
+def _install_signal_handlers(service: WatchService) -> None:
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if service.stopping.is_set():
+            return
+        service.request_stop()
+        # The current file takes well under a second; this is the safety net.
+        # Every write is atomic, so even this exit leaves nothing half done.
+        timer = threading.Timer(STOP_DEADLINE_S, lambda: os._exit(0))
+        timer.daemon = True
+        timer.start()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)

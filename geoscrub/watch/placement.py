@@ -1,0 +1,239 @@
+"""Where files go: OUTBOX, QUARANTINE and ARCHIVE, mirroring the inbox layout.
+
+Nothing here ever replaces an existing file: a clash gets ``name-1.ext``.
+Clean copies are written with ``fsio.atomic_write`` (temp file, fsync,
+rename), so a crash leaves at most a ``.geoscrub-*.tmp`` that the next start
+sweeps.  Originals are removed only after the copy is durable.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from .. import fsio
+from ..errors import WriteFailed
+from .beneath import Source
+
+#: Mode of cleaned copies: readable by whoever posts them.
+OUTPUT_MODE = 0o644
+#: Give up looking for a free name after this many suffixes.
+MAX_SUFFIX = 10_000
+REASON_SUFFIX = ".reason.txt"
+
+
+class CannotMove(Exception):
+    """The entry cannot be moved here (e.g. a FIFO to another disk)."""
+
+
+def layout_problem(inbox: Path, others: dict[str, Path | None]) -> str | None:
+    """A plain sentence if the folders overlap in a way that would loop or leak."""
+    if not inbox.is_dir():
+        return f"the inbox folder {inbox} does not exist"
+    real_inbox = inbox.resolve()
+    for label, folder in others.items():
+        if folder is None:
+            continue
+        real = folder.resolve()
+        if real == real_inbox or real_inbox in real.parents:
+            return f"the {label} folder must not be inside the inbox"
+        if real in real_inbox.parents:
+            return f"the inbox must not be inside the {label} folder"
+    seen: dict[Path, str] = {}
+    for label, folder in others.items():
+        if folder is None:
+            continue
+        real = folder.resolve()
+        if real in seen:
+            return f"the {label} folder and the {seen[real]} folder must be different"
+        seen[real] = label
+    return None
+
+
+def candidate_names(target: Path) -> Iterator[Path]:
+    """``target``, then ``stem-1.ext``, ``stem-2.ext``... ."""
+    yield target
+    stem, suffix = _split(target.name)
+    for n in range(1, MAX_SUFFIX):
+        yield target.with_name(f"{stem}-{n}{suffix}")
+
+
+def _split(name: str) -> tuple[str, str]:
+    dot = name.rfind(".")
+    if dot <= 0:
+        return name, ""
+    return name[:dot], name[dot:]
+
+
+def same_content(path: Path, data: bytes) -> bool:
+    """True when ``path`` is a regular file holding exactly ``data``."""
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
+            return False
+        existing, _ = fsio.read_regular_file(path, follow_symlinks=False)
+    except Exception:  # noqa: BLE001 - any doubt means "not the same"
+        return False
+    return existing == data
+
+
+def fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class Places:
+    """The three destination folders, and the moves into them."""
+
+    def __init__(self, outbox: Path, quarantine: Path, archive: Path | None) -> None:
+        self.outbox = outbox
+        self.quarantine = quarantine
+        self.archive = archive
+        # Our workers are the only writers to quarantine/archive: this lock
+        # makes "pick a free name, then rename" safe between them.
+        self._lock = threading.Lock()
+
+    def folders(self) -> list[Path]:
+        return [p for p in (self.outbox, self.quarantine, self.archive) if p is not None]
+
+    def prepare(self) -> None:
+        for folder in self.folders():
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def sweep_temp_files(self) -> list[Path]:
+        """Remove ``.geoscrub-*.tmp`` left by a crash; returns what was removed."""
+        removed = []
+        for folder in self.folders():
+            for dirpath, _dirnames, filenames in os.walk(folder):
+                for name in filenames:
+                    if not fsio.is_temp_name(name):
+                        continue
+                    path = Path(dirpath, name)
+                    try:
+                        if stat.S_ISREG(os.lstat(path).st_mode):
+                            os.unlink(path)
+                            removed.append(path)
+                    except OSError:
+                        pass
+        return removed
+
+    def write_clean(self, rel: str, data: bytes) -> tuple[Path, bool]:
+        """Put ``data`` at OUTBOX/rel (or a suffixed name): (path, already there).
+
+        An identical copy left by an earlier run counts as done, so running
+        twice over the same upload never posts it twice.
+        """
+        target = self.outbox / rel
+        _make_parents(target)
+        for name in candidate_names(target):
+            if os.path.lexists(name):
+                if same_content(name, data):
+                    return name, True
+                continue
+            try:
+                fsio.atomic_write(name, data, mode=OUTPUT_MODE, overwrite=False)
+            except FileExistsError:
+                continue
+            return name, False
+        msg = f"no free name for {target.name} in the outbox"
+        raise WriteFailed(msg)
+
+    def to_quarantine(self, src: Source, rel: str, reason: str) -> Path:
+        """Move ``src`` to QUARANTINE/rel with NAME.reason.txt beside it."""
+        target = self.quarantine / rel
+        _make_parents(target)
+        with self._lock:
+            dest = _free_name(target, also_free=REASON_SUFFIX)
+            # The reason is written first: a crash between the two steps
+            # leaves the file in the inbox, to be refused again.
+            fsio.atomic_write(dest.with_name(dest.name + REASON_SUFFIX), reason.encode("utf-8"), mode=OUTPUT_MODE)
+            try:
+                _move(src, dest)
+            except BaseException:
+                _unlink_quietly(dest.with_name(dest.name + REASON_SUFFIX))
+                raise
+        return dest
+
+    def to_archive(self, src: Source, rel: str) -> Path:
+        assert self.archive is not None
+        target = self.archive / rel
+        _make_parents(target)
+        with self._lock:
+            dest = _free_name(target)
+            _move(src, dest)
+        return dest
+
+    @staticmethod
+    def remove(src: Source) -> None:
+        src.unlink()
+
+
+def _make_parents(target: Path) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        msg = f"cannot make folder {target.parent.name}: {err.strerror or err}"
+        raise WriteFailed(msg) from None
+
+
+def _free_name(target: Path, also_free: str = "") -> Path:
+    for name in candidate_names(target):
+        if os.path.lexists(name):
+            continue
+        if also_free and os.path.lexists(name.with_name(name.name + also_free)):
+            continue
+        return name
+    msg = f"no free name for {target.name}"
+    raise WriteFailed(msg)
+
+
+def _move(src: Source, dest: Path) -> None:
+    """Rename ``src`` to ``dest`` (never replacing it); across disks, copy then delete.
+
+    Symlinks are moved as links (their target is never opened); FIFOs,
+    sockets and devices cannot cross disks and raise CannotMove.
+    """
+    if os.path.lexists(dest):
+        raise FileExistsError(errno.EEXIST, "exists", str(dest))
+    try:
+        src.rename_to(dest)
+    except OSError as err:
+        if err.errno != errno.EXDEV:
+            raise
+        _copy_across(src, dest)
+        src.unlink()
+    fsync_dir(dest.parent)
+    src.fsync_folder()
+
+
+def _copy_across(src: Source, dest: Path) -> None:
+    st = src.lstat()
+    if stat.S_ISLNK(st.st_mode):
+        os.symlink(src.readlink(), dest)
+        return
+    if not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:
+        msg = "it cannot be moved to another disk"
+        raise CannotMove(msg)
+    data, st2 = src.read()
+    if (st2.st_dev, st2.st_ino) != (st.st_dev, st.st_ino):
+        msg = "it changed while being moved"
+        raise CannotMove(msg)
+    fsio.atomic_write(dest, data, mode=OUTPUT_MODE, overwrite=False)
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass

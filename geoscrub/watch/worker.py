@@ -1,0 +1,149 @@
+"""Handling one file: clean it into the outbox, or refuse it into quarantine.
+
+Every exception is turned into an ``Outcome`` here, so one bad file never
+stops the service.  The original leaves the inbox only after its clean copy
+is durable (or it has been moved to quarantine).
+"""
+from __future__ import annotations
+
+import errno
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import api
+from ..errors import GeoscrubError, LimitExceeded, NotARegularFile, TruncatedFile, WriteFailed
+from ..model import Finding
+from . import reasons
+from .beneath import OutsideInbox, Source, open_source
+from .placement import CannotMove, Places
+from .settle import Job, Kind, Signature
+
+
+class Result:
+    CLEANED = "cleaned"  # clean copy in the outbox, original removed or archived
+    REFUSED = "refused"  # moved to quarantine with a reason
+    SKIPPED = "skipped"  # not a photo and could not be moved: left in place, ignored
+    RETRY = "error"  # not the file's fault (disk full, permissions): tried again later
+    NOT_YET = "not-yet"  # looked incomplete: wait for the full settle time
+    CHANGED = "changed"  # changed while being read: settle again
+    GONE = "gone"  # disappeared before it could be handled
+
+
+@dataclass
+class Outcome:
+    rel: str
+    result: str
+    dest: Path | None = None
+    findings: list[Finding] = field(default_factory=list)
+    reason: str = ""  # plain sentence
+    detail: str = ""  # technical one-liner
+    already: bool = False  # the clean copy was there from an earlier run
+    archived_to: Path | None = None
+    kept_original: bool = False  # cleaned, but the original could not be removed
+    original_changed: bool = False  # ... because it changed meanwhile: clean the new version
+
+
+def process(job: Job, inbox: str, places: Places) -> Outcome:
+    """Handle ``job``; never raises (except KeyboardInterrupt/SystemExit)."""
+    try:
+        with open_source(inbox, job.rel) as src:
+            if job.kind == Kind.SYMLINK:
+                return _refuse(job, src, places, reasons.SYMLINK)
+            if job.kind == Kind.SPECIAL:
+                return _refuse(job, src, places, reasons.SPECIAL)
+            if job.kind == Kind.HARDLINK:
+                return _refuse(job, src, places, reasons.HARDLINK)
+            return _clean(job, src, places)
+    except (FileNotFoundError, OutsideInbox):
+        return Outcome(job.rel, Result.GONE)  # gone, or reached through a symlinked folder: not ours
+    except Exception as err:  # noqa: BLE001 - the service must outlive any one file
+        detail = "".join(traceback.format_exception_only(type(err), err)).strip()
+        return Outcome(job.rel, Result.RETRY, reason="something went wrong", detail=detail)
+
+
+def _clean(job: Job, src: Source, places: Places) -> Outcome:
+    try:
+        data, st = src.read()
+    except FileNotFoundError:
+        return Outcome(job.rel, Result.GONE)
+    except NotARegularFile:
+        return Outcome(job.rel, Result.CHANGED)  # swapped for a link or pipe since lstat
+    except LimitExceeded as err:
+        return _refuse_or_wait(job, src, places, err)
+    except PermissionError as err:
+        return _refuse_or_wait(job, src, places, err)
+    if Signature.of(st) != job.sig:
+        return Outcome(job.rel, Result.CHANGED)
+    if st.st_nlink > 1:
+        return _refuse(job, src, places, reasons.HARDLINK)
+    try:
+        _fmt, found, cleaned = api.clean_bytes(data)
+    except GeoscrubError as err:
+        return _refuse_or_wait(job, src, places, err)
+    except Exception as err:  # noqa: BLE001 - a bug in a format module: fail closed
+        return _refuse_or_wait(job, src, places, err)
+    del data
+    if not found.picture_complete:
+        # a stalled upload looks exactly like this: never post it, never delete it
+        incomplete = TruncatedFile("the picture data is cut short: the photo is incomplete")
+        return _refuse_or_wait(job, src, places, incomplete)
+    try:
+        dest, already = places.write_clean(job.rel, cleaned)
+    except WriteFailed as err:
+        return Outcome(job.rel, Result.RETRY, reason="could not write the cleaned copy", detail=str(err))
+    outcome = Outcome(job.rel, Result.CLEANED, dest=dest, findings=list(found.findings), already=already)
+    _retire_original(job, src, places, outcome)
+    return outcome
+
+
+def _retire_original(job: Job, src: Source, places: Places, outcome: Outcome) -> None:
+    """Remove (or archive) the original, unless it changed after it was read."""
+    try:
+        now_sig = Signature.of(src.lstat())
+    except FileNotFoundError:
+        return
+    if now_sig != job.sig:
+        outcome.kept_original = outcome.original_changed = True
+        outcome.detail = "the original changed while it was being cleaned; the new version will be cleaned too"
+        return
+    try:
+        if places.archive is not None:
+            outcome.archived_to = places.to_archive(src, job.rel)
+        else:
+            places.remove(src)
+    except (OSError, CannotMove, WriteFailed) as err:
+        outcome.kept_original = True
+        outcome.detail = f"could not remove the original: {_oserror_words(err)}"
+
+
+def _refuse_or_wait(job: Job, src: Source, places: Places, err: BaseException) -> Outcome:
+    """Refuse a file for its content, but only once it has fully settled."""
+    if not job.may_refuse:
+        return Outcome(job.rel, Result.NOT_YET, detail=str(err))
+    detail = str(err) if isinstance(err, GeoscrubError) else _oserror_words(err)
+    return _refuse(job, src, places, reasons.refusal_for_error(err), detail)
+
+
+def _refuse(job: Job, src: Source, places: Places, sentence: str, detail: str = "") -> Outcome:
+    try:
+        now_sig = Signature.of(src.lstat())
+    except FileNotFoundError:
+        return Outcome(job.rel, Result.GONE)
+    if now_sig != job.sig:
+        return Outcome(job.rel, Result.CHANGED)
+    text = reasons.reason_text(job.rel, sentence, detail)
+    try:
+        dest = places.to_quarantine(src, job.rel, text)
+    except CannotMove as err:
+        return Outcome(job.rel, Result.SKIPPED, reason=sentence, detail=f"left where it is: {err}")
+    except (OSError, WriteFailed) as err:
+        return Outcome(job.rel, Result.RETRY, reason="could not move it to the quarantine folder",
+                       detail=_oserror_words(err))
+    return Outcome(job.rel, Result.REFUSED, dest=dest, reason=sentence, detail=detail)
+
+
+def _oserror_words(err: BaseException) -> str:
+    if isinstance(err, OSError) and err.errno is not None:
+        return err.strerror or errno.errorcode.get(err.errno, str(err))
+    return str(err) or type(err).__name__

@@ -1,0 +1,441 @@
+"""The watch service, with a real observer (native and polling) on temporary folders."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from geoscrub import api
+from geoscrub.fsio import is_temp_name
+from geoscrub.watch import WatchConfig, WatchService
+from geoscrub.watch import service as service_module
+from geoscrub.watch.command import watch as watch_command
+from geoscrub.watch.inbox import is_ignored
+from geoscrub.watch.log import EventLog
+from tests.builders.watch import cut_short, dirty_jpeg, random_junk, text_named_like_photo
+
+SETTLE = 0.3
+MODES = [pytest.param(False, id="native"), pytest.param(True, id="polling")]
+
+
+# -- helpers ---------------------------------------------------------------------
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.02)
+    msg = f"timed out waiting for {what}"
+    raise AssertionError(msg)
+
+
+def files_under(folder: Path) -> list[Path]:
+    """Every non-folder entry below ``folder`` (symlinks and FIFOs included)."""
+    return sorted(p for p in folder.rglob("*") if p.is_symlink() or not p.is_dir())
+
+
+def rel_names(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in files_under(folder)}
+
+
+def assert_clean(path: Path) -> None:
+    _fmt, found = api.scan_bytes(path.read_bytes())
+    assert found.findings == (), f"{path.name} still has {found.findings}"
+
+
+class Dirs:
+    def __init__(self, root: Path) -> None:
+        self.inbox, self.outbox, self.quarantine = root / "inbox", root / "outbox", root / "quarantine"
+        self.archive = root / "archive"
+        self.outside = root / "outside"
+        for folder in (self.inbox, self.outside):
+            folder.mkdir()
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> Dirs:
+    return Dirs(tmp_path)
+
+
+@contextmanager
+def running(dirs: Dirs, *, poll: bool, json_log: bool = False, archive: bool = False,
+            rescan_every: float = 1.0) -> Iterator[tuple[WatchService, io.StringIO]]:
+    """The service on a thread; stopped (and checked to stop quickly) afterwards."""
+    stream = io.StringIO()
+    config = WatchConfig(inbox=dirs.inbox, outbox=dirs.outbox, quarantine=dirs.quarantine,
+                         archive=dirs.archive if archive else None, poll=poll, settle=SETTLE,
+                         json_log=json_log, rescan_every=rescan_every, status_every=60.0, poll_interval=0.1)
+    log = EventLog(json_lines=json_log, stream=stream, outbox=dirs.outbox, quarantine=dirs.quarantine)
+    service = WatchService(config, log)
+    thread = threading.Thread(target=service.run, daemon=True)
+    thread.start()
+    assert service.started.wait(5)
+    try:
+        yield service, stream
+    finally:
+        service.request_stop()
+        thread.join(5)
+        assert not thread.is_alive(), "the service did not stop within 5 s"
+
+
+def drop(path: Path, data: bytes) -> None:
+    """What an uploader does: write, then close."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def inbox_is_empty(dirs: Dirs) -> Callable[[], bool]:
+    return lambda: not files_under(dirs.inbox)
+
+
+def file_lines(stream: io.StringIO, name: str) -> list[str]:
+    return [line for line in stream.getvalue().splitlines() if f'"{name}"' in line and " status:" not in line]
+
+
+# -- what is picked up, and when -------------------------------------------------
+@pytest.mark.parametrize("poll", MODES)
+def test_slow_writer_is_cleaned_once_only_after_it_finishes(dirs: Dirs, poll: bool) -> None:
+    data = dirty_jpeg(1, (64, 48), noise=True)
+    with running(dirs, poll=poll) as (_service, log):
+        target = dirs.inbox / "slow.jpg"
+        with open(target, "wb") as upload:
+            for start in range(0, len(data), len(data) // 15):
+                upload.write(data[start:start + len(data) // 15])
+                upload.flush()
+                time.sleep(0.04)
+                assert not (dirs.outbox / "slow.jpg").exists(), "picked up before the upload finished"
+        wait_for(inbox_is_empty(dirs), what="slow.jpg to be handled")
+    assert (dirs.outbox / "slow.jpg").read_bytes() == api.clean_bytes(data)[2]
+    assert rel_names(dirs.outbox) == {"slow.jpg"}
+    assert files_under(dirs.quarantine) == []
+    assert len(file_lines(log, "slow.jpg")) == 1
+
+
+def test_writer_that_closes_between_chunks_is_not_handled_half_way(dirs: Dirs) -> None:
+    data = dirty_jpeg(2, (64, 48), noise=True)
+    head = len(data) * 6 // 10  # headers complete: only the picture data is still missing
+    chunks = [data[:head]] + [data[i:i + 200] for i in range(head, len(data), 200)]
+    with running(dirs, poll=False) as (_service, log):
+        target = dirs.inbox / "chunks.jpg"
+        for piece in chunks:
+            with open(target, "ab") as upload:  # close-after-write fires every time
+                upload.write(piece)
+            time.sleep(0.02)
+        wait_for(inbox_is_empty(dirs), what="chunks.jpg to be handled")
+    assert rel_names(dirs.outbox) == {"chunks.jpg"}
+    assert (dirs.outbox / "chunks.jpg").read_bytes() == api.clean_bytes(data)[2]
+    assert files_under(dirs.quarantine) == []
+
+
+@pytest.mark.parametrize("poll", MODES)
+def test_burst_of_200_files_is_all_cleaned(dirs: Dirs, poll: bool) -> None:
+    names = {f"event/IMG_{i:04d}.jpg" for i in range(200)}
+    with running(dirs, poll=poll):
+        for i, name in enumerate(sorted(names)):
+            drop(dirs.inbox / name, dirty_jpeg(i))
+        wait_for(lambda: len(files_under(dirs.outbox)) >= 200 and not files_under(dirs.inbox), timeout=30,
+                 what="200 files in the outbox")
+    assert rel_names(dirs.outbox) == names
+    for path in files_under(dirs.outbox):
+        assert_clean(path)
+    assert files_under(dirs.quarantine) == []
+
+
+@pytest.mark.parametrize("poll", MODES)
+def test_junk_is_quarantined_with_a_reason_and_temp_names_wait_for_rename(dirs: Dirs, poll: bool) -> None:
+    junk = {
+        "notes.jpg": text_named_like_photo(),
+        "noise.png": random_junk(3),
+        "empty.jpg": b"",
+        "cut.jpg": cut_short(dirty_jpeg(4)),
+    }
+    temp_names = ["a.jpg.part", "b.jpg.crdownload", "c.jpg.tmp", ".~lock.d.jpg", "~$e.jpg", ".hidden.jpg",
+                  ".sync/f.jpg"]
+    with running(dirs, poll=poll):
+        for name, data in junk.items():
+            drop(dirs.inbox / name, data)
+        for name in temp_names:
+            drop(dirs.inbox / name, dirty_jpeg(5))
+        wait_for(lambda: len(rel_names(dirs.quarantine)) == 2 * len(junk), what="junk in quarantine")
+        time.sleep(SETTLE + 0.3)
+        assert rel_names(dirs.inbox) == set(temp_names), "a temporary name was picked up"
+        os.rename(dirs.inbox / "a.jpg.part", dirs.inbox / "a.jpg")
+        wait_for(lambda: (dirs.outbox / "a.jpg").exists(), what="a.jpg after its rename")
+    assert rel_names(dirs.outbox) == {"a.jpg"}
+    for name, data in junk.items():
+        assert (dirs.quarantine / name).read_bytes() == data, "quarantine changed the file"
+        reason = (dirs.quarantine / f"{name}.reason.txt").read_text()
+        assert reason.startswith(f'geoscrub did not post this file: "{name}"')
+        assert "\nWhy: " in reason
+    assert rel_names(dirs.inbox) == set(temp_names) - {"a.jpg.part"}
+
+
+@pytest.mark.parametrize("poll", MODES)
+def test_links_to_files_outside_are_quarantined_and_their_targets_untouched(dirs: Dirs, poll: bool) -> None:
+    private = dirs.outside / "private.jpg"
+    private.write_bytes(dirty_jpeg(6))
+    other = dirs.outside / "other.jpg"
+    other.write_bytes(dirty_jpeg(7))
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in (private, other)}
+    with running(dirs, poll=poll):
+        (dirs.inbox / "link.jpg").symlink_to(private)
+        (dirs.inbox / "zero.jpg").symlink_to("/dev/zero")
+        (dirs.inbox / "album.jpg").symlink_to(dirs.outside, target_is_directory=True)
+        os.link(other, dirs.inbox / "hard.jpg")
+        wait_for(lambda: not files_under(dirs.inbox), what="links to be handled")
+    assert files_under(dirs.outbox) == []
+    for name in ("link.jpg", "zero.jpg", "album.jpg"):
+        assert (dirs.quarantine / name).is_symlink()
+        assert "shortcut" in (dirs.quarantine / f"{name}.reason.txt").read_text()
+    assert "hard link" in (dirs.quarantine / "hard.jpg.reason.txt").read_text()
+    for path, (data, mtime) in before.items():
+        assert path.read_bytes() == data
+        assert path.stat().st_mtime_ns == mtime
+
+
+@pytest.mark.parametrize("poll", MODES)
+def test_fifo_named_like_a_photo_is_not_read_and_blocks_nothing(dirs: Dirs, poll: bool) -> None:
+    with running(dirs, poll=poll) as (service, _log):
+        os.mkfifo(dirs.inbox / "pipe.jpg")
+        (dirs.inbox / "folder.jpg").mkdir()
+        drop(dirs.inbox / "folder.jpg" / "after.jpg", dirty_jpeg(8))
+        wait_for(lambda: (dirs.outbox / "folder.jpg" / "after.jpg").exists(), timeout=5,
+                 what="the photo dropped after the FIFO")
+        wait_for(lambda: (dirs.quarantine / "pipe.jpg").exists(), what="the FIFO in quarantine")
+        assert service.observer_alive()
+    assert stat.S_ISFIFO(os.lstat(dirs.quarantine / "pipe.jpg").st_mode)
+    assert rel_names(dirs.outbox) == {"folder.jpg/after.jpg"}
+
+
+# -- restarts --------------------------------------------------------------------
+@pytest.mark.parametrize("poll", MODES)
+def test_backlog_waiting_at_start_is_processed_and_old_temp_files_removed(dirs: Dirs, poll: bool) -> None:
+    names = {f"trip/day{i % 3}/IMG_{i}.jpg" for i in range(30)} | {"top.jpg"}
+    for i, name in enumerate(sorted(names)):
+        drop(dirs.inbox / name, dirty_jpeg(100 + i))
+    leftovers = [dirs.outbox / "trip" / ".geoscrub-0123456789ab.tmp", dirs.quarantine / ".geoscrub-ba9876543210.tmp"]
+    for path in leftovers:
+        drop(path, b"half written")
+    with running(dirs, poll=poll, rescan_every=60.0):
+        wait_for(inbox_is_empty(dirs), what="the backlog")
+    assert rel_names(dirs.outbox) == names
+    assert not any(p.exists() for p in leftovers)
+
+
+def test_copy_left_by_a_crash_before_removal_is_not_posted_twice(dirs: Dirs) -> None:
+    data = dirty_jpeg(9)
+    drop(dirs.inbox / "a.jpg", data)
+    drop(dirs.outbox / "a.jpg", api.clean_bytes(data)[2])
+    with running(dirs, poll=False) as (_service, log):
+        wait_for(inbox_is_empty(dirs), what="a.jpg")
+    assert rel_names(dirs.outbox) == {"a.jpg"}
+    assert "already in the outbox" in log.getvalue()
+
+
+def test_name_clash_in_the_outbox_gets_a_suffix_and_never_overwrites(dirs: Dirs) -> None:
+    drop(dirs.outbox / "a.jpg", b"someone else's file")
+    data = dirty_jpeg(10)
+    with running(dirs, poll=False):
+        drop(dirs.inbox / "a.jpg", data)
+        wait_for(inbox_is_empty(dirs), what="a.jpg")
+    assert (dirs.outbox / "a.jpg").read_bytes() == b"someone else's file"
+    assert (dirs.outbox / "a-1.jpg").read_bytes() == api.clean_bytes(data)[2]
+
+
+def test_archive_keeps_the_original_byte_for_byte(dirs: Dirs) -> None:
+    data = dirty_jpeg(11)
+    with running(dirs, poll=False, archive=True):
+        drop(dirs.inbox / "sub" / "a.jpg", data)
+        wait_for(inbox_is_empty(dirs), what="a.jpg")
+    assert (dirs.archive / "sub" / "a.jpg").read_bytes() == data
+    assert_clean(dirs.outbox / "sub" / "a.jpg")
+
+
+def _start_subprocess(dirs: Dirs) -> subprocess.Popen[str]:
+    args = [sys.executable, "-m", "geoscrub", "watch", str(dirs.inbox), "--output", str(dirs.outbox),
+            "--quarantine", str(dirs.quarantine), "--settle", str(SETTLE), "--rescan-every", "1", "--workers", "1"]
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            cwd=Path(__file__).resolve().parent.parent)
+
+
+def test_kill_9_in_the_middle_then_restart_loses_nothing_and_leaves_nothing_dirty(dirs: Dirs) -> None:
+    backlog = {f"IMG_{i:03d}.jpg": dirty_jpeg(200 + i, (320, 240), noise=True) for i in range(40)}
+    for name, data in backlog.items():
+        drop(dirs.inbox / name, data)
+    slow = dirty_jpeg(300, (320, 240), noise=True)
+    proc = _start_subprocess(dirs)
+    try:
+        wait_for(lambda: len(files_under(dirs.outbox)) >= 3, what="the first outputs")
+        with open(dirs.inbox / "slow.jpg", "wb") as upload:  # an upload in progress
+            upload.write(slow[: len(slow) // 2])
+            upload.flush()
+            proc.kill()  # SIGKILL while it works through the backlog: no cleanup at all
+            proc.wait(5)
+            # What a kill during atomic_write leaves behind:
+            drop(dirs.outbox / ".geoscrub-deadbeef0000.tmp", slow[:1000])
+            upload.write(slow[len(slow) // 2:])
+        assert files_under(dirs.inbox), "test too slow: the backlog was finished before the kill"
+        proc = _start_subprocess(dirs)
+        wait_for(lambda: not files_under(dirs.inbox) and len(files_under(dirs.outbox)) == 41, timeout=20,
+                 what="everything to be handled after the restart")
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(5) == 0
+        assert time.monotonic() - started < 5
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert rel_names(dirs.outbox) == set(backlog) | {"slow.jpg"}
+    for path in files_under(dirs.outbox):
+        assert not is_temp_name(path.name)
+        assert_clean(path)
+    assert (dirs.outbox / "slow.jpg").read_bytes() == api.clean_bytes(slow)[2]
+    assert files_under(dirs.quarantine) == []
+
+
+# -- staying up ------------------------------------------------------------------
+def test_one_file_that_crashes_the_cleaner_does_not_stop_the_service(dirs: Dirs,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    poison = dirty_jpeg(12)
+    real_clean = api.clean_bytes
+
+    def flaky_clean(data: bytes, policy: object = None) -> object:
+        if data == poison:
+            msg = "bug in a format module"
+            raise RuntimeError(msg)
+        return real_clean(data)
+
+    monkeypatch.setattr(api, "clean_bytes", flaky_clean)
+    with running(dirs, poll=False) as (service, _log):
+        drop(dirs.inbox / "poison.jpg", poison)
+        wait_for(lambda: (dirs.quarantine / "poison.jpg").exists(), what="the poison file in quarantine")
+        drop(dirs.inbox / "fine.jpg", dirty_jpeg(13))
+        wait_for(lambda: (dirs.outbox / "fine.jpg").exists(), what="the next file")
+        assert service.observer_alive()
+    assert "unexpected problem" in (dirs.quarantine / "poison.jpg.reason.txt").read_text()
+
+
+@pytest.mark.parametrize("poll", MODES)
+def test_dead_observer_is_restarted_and_events_flow_again(dirs: Dirs, poll: bool) -> None:
+    with running(dirs, poll=poll, rescan_every=60.0) as (service, log):
+        assert service.observer is not None
+        service.observer.stop()  # as when a share goes away under it
+        wait_for(lambda: "restarting it" in log.getvalue(), timeout=5, what="the restart")
+        drop(dirs.inbox / "after.jpg", dirty_jpeg(14))
+        wait_for(lambda: (dirs.outbox / "after.jpg").exists(), timeout=5, what="a file after the restart")
+        assert service.observer_alive()
+
+
+def test_inotify_limit_falls_back_to_polling(dirs: Dirs, monkeypatch: pytest.MonkeyPatch) -> None:
+    class ExhaustedObserver(service_module.PollingObserver):
+        def start(self) -> None:
+            raise OSError(28, "inotify watch limit reached")
+
+    monkeypatch.setattr(service_module, "Observer", ExhaustedObserver)
+    with running(dirs, poll=False, rescan_every=60.0) as (service, log):
+        drop(dirs.inbox / "a.jpg", dirty_jpeg(15))
+        wait_for(lambda: (dirs.outbox / "a.jpg").exists(), timeout=5, what="a.jpg by polling")
+        assert service.mode == "polling"
+    assert "switching to polling" in log.getvalue()
+
+
+# -- telling people what happened --------------------------------------------------
+def test_json_log_has_one_record_per_file_with_plain_words(dirs: Dirs) -> None:
+    with running(dirs, poll=False, json_log=True) as (_service, log):
+        drop(dirs.inbox / "a\nb.jpg", dirty_jpeg(16))
+        drop(dirs.inbox / "junk.jpg", text_named_like_photo())
+        wait_for(inbox_is_empty(dirs), what="both files")
+    records = [json.loads(line) for line in log.getvalue().splitlines()]
+    files = [r for r in records if r["event"] == "file"]
+    assert sorted(r["path"] for r in files) == ["a\nb.jpg", "junk.jpg"]
+    cleaned = next(r for r in files if r["outcome"] == "cleaned")
+    assert "where it was taken" in cleaned["removed"]
+    refused = next(r for r in files if r["outcome"] == "refused")
+    assert refused["quarantine"] == "junk.jpg"
+    assert refused["reason"]
+    assert any(r["event"] == "status" and r["cleaned"] == 1 and r["refused"] == 1 for r in records)
+
+
+def test_text_log_line_escapes_names_and_says_what_was_removed(dirs: Dirs) -> None:
+    with running(dirs, poll=False) as (_service, log):
+        drop(dirs.inbox / "evil\x1b[2Jname\n.jpg", dirty_jpeg(17))
+        wait_for(inbox_is_empty(dirs), what="the file")
+    lines = [line for line in log.getvalue().splitlines() if " cleaned " in line]
+    assert len(lines) == 1
+    assert '"evil\\x1b[2Jname\\x0a.jpg"' in lines[0]
+    assert "where it was taken" in lines[0]
+    assert "which phone or camera took it" in lines[0]
+    assert "\x1b" not in log.getvalue()
+
+
+def test_temp_name_rules() -> None:
+    for name in ("a.part", "a.JPG.tmp", "a.crdownload", ".~lock", "~$x.jpg", ".x.jpg", ".sync/a.jpg"):
+        assert is_ignored(name), name
+    for name in ("a.jpg", "part.jpg", "sub/a.jpg", "tmp/a.jpg", "a~.jpg"):
+        assert not is_ignored(name), name
+
+
+def test_outbox_inside_the_inbox_is_a_usage_error(dirs: Dirs) -> None:
+    result = CliRunner().invoke(watch_command, [str(dirs.inbox), "--output", str(dirs.inbox / "out"),
+                                                "--quarantine", str(dirs.quarantine)])
+    assert result.exit_code == 2
+    assert "must not be inside the inbox" in result.output
+
+
+def test_full_outbox_keeps_the_original_and_tries_again(dirs: Dirs, monkeypatch: pytest.MonkeyPatch) -> None:
+    from geoscrub.errors import WriteFailed
+    from geoscrub.watch.placement import Places
+
+    real_write = Places.write_clean
+    calls = []
+
+    def disk_full_once(self: Places, rel: str, data: bytes) -> tuple[Path, bool]:
+        calls.append(rel)
+        if len(calls) == 1:
+            msg = "could not write a.jpg: No space left on device"
+            raise WriteFailed(msg)
+        return real_write(self, rel, data)
+
+    monkeypatch.setattr(Places, "write_clean", disk_full_once)
+    data = dirty_jpeg(18)
+    with running(dirs, poll=False) as (_service, log):
+        drop(dirs.inbox / "a.jpg", data)
+        wait_for(lambda: " error " in log.getvalue(), what="the error line")
+        assert (dirs.inbox / "a.jpg").read_bytes() == data
+        assert files_under(dirs.quarantine) == []
+        wait_for(inbox_is_empty(dirs), what="the retry")
+    assert "will try again" in log.getvalue()
+    assert (dirs.outbox / "a.jpg").read_bytes() == api.clean_bytes(data)[2]
+
+
+def test_a_folder_swapped_for_a_symlink_is_never_read_through(dirs: Dirs) -> None:
+    from geoscrub.watch.beneath import OutsideInbox, open_source
+
+    (dirs.outside / "x.jpg").write_bytes(dirty_jpeg(19))
+    (dirs.inbox / "album").symlink_to(dirs.outside, target_is_directory=True)
+    with pytest.raises(OutsideInbox), open_source(str(dirs.inbox), os.path.join("album", "x.jpg")):
+        pass
+
+
+def test_upload_that_stalls_inside_the_picture_is_never_posted_nor_lost(dirs: Dirs) -> None:
+    data = dirty_jpeg(6, (64, 48), noise=True)
+    partial = data[: len(data) * 2 // 3]  # stops inside the coded picture: no end marker
+    with running(dirs, poll=False):
+        drop(dirs.inbox / "stalled.jpg", partial)
+        wait_for(lambda: (dirs.quarantine / "stalled.jpg").exists(), what="stalled.jpg in quarantine")
+    assert files_under(dirs.outbox) == []
+    assert (dirs.quarantine / "stalled.jpg").read_bytes() == partial
+    assert "incomplete" in (dirs.quarantine / "stalled.jpg.reason.txt").read_text()
