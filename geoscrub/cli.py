@@ -1,56 +1,312 @@
-"""The ``geoscrub`` command: a thin Click layer over the library."""
+"""The ``geoscrub`` command: a thin Click layer over the library.
+
+``check`` reports, ``clean`` writes verified copies.  Files are chosen by
+``paths``, words and JSON come from ``report``, place names from ``places``.
+Exit codes are part of the contract scripts rely on (see ``ExitCode``).
+"""
 from __future__ import annotations
 
+import contextlib
+import enum
+import functools
+import os
+import stat
 import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import IO, TypeVar
 
 import click
 
-from . import __version__
-from .api import clean as clean_file
-from .model import Policy
+from . import __version__, batch, places
+from . import paths as paths_mod
+from . import report as render
+from .api import clean_bytes, scan_file
+from .errors import GeoscrubError, WriteFailed
+from .formats.base import ContainerFormat
+from .fsio import atomic_write, read_regular_file
+from .model import Policy, Report, ScanResult
+from .paths import Input
 
-EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
+
+class ExitCode(enum.IntEnum):
+    OK = 0  # nothing identifying / everything cleaned or already clean
+    FOUND = 1  # check: identifying metadata found
+    USAGE = 2  # bad command line (Click's own code)
+    ERROR = 3  # some file could not be read or was refused; wins over FOUND
 
 
-def iter_inputs(paths: tuple[str, ...]) -> list[tuple[Path, Path]]:
-    """(file, path relative to what was given) for each file; folders walked, hidden skipped."""
-    out: list[tuple[Path, Path]] = []
-    for raw in paths:
-        root = Path(raw)
-        if root.is_dir() and not root.is_symlink():
-            for path in sorted(root.rglob("*")):
-                rel = path.relative_to(root)
-                if any(part.startswith(".") for part in rel.parts):
-                    continue
-                if path.is_symlink() or not path.is_file():
-                    continue
-                out.append((path, rel))
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+# ---------------------------------------------------------------- terminal manners
+
+def use_colour(stream: IO[str]) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def use_progress(stream: IO[str], count: int) -> bool:
+    """A progress bar only for batches, and only when stderr is a terminal."""
+    isatty = getattr(stream, "isatty", None)
+    return count > 1 and bool(isatty and isatty())
+
+
+@contextlib.contextmanager
+def progress(items: Sequence[T], label: str) -> Iterator[Iterator[T]]:
+    if use_progress(sys.stderr, len(items)):
+        with click.progressbar(items, label=label, file=sys.stderr, show_pos=True) as bar:
+            yield iter(bar)
+    else:
+        yield iter(items)
+
+
+def run_batch(job: Callable[[Input], R], inputs: Sequence[Input], label: str) -> list[R]:
+    """``job`` over every input, on both cores for big batches, with the progress bar."""
+    results: list[R] = []
+    with progress(range(len(inputs)), label) as ticks:
+        for result in batch.map_files(job, inputs):
+            results.append(result)
+            next(ticks, None)
+    return results
+
+
+# ---------------------------------------------------------------- one file
+
+def _read(inp: Input) -> tuple[bytes, os.stat_result]:
+    """The file's bytes; links found inside a given folder are refused, FIFOs never opened."""
+    if inp.problem:
+        raise GeoscrubError(inp.problem)
+    try:
+        return read_regular_file(inp.path, follow_symlinks=not inp.walked)
+    except OSError as err:
+        raise GeoscrubError(f"cannot be read: {err.strerror or err}") from None
+
+
+def _fill(report: Report, fmt: ContainerFormat, found: ScanResult) -> None:
+    report.format = fmt.name
+    report.findings = list(found.findings)
+    report.location = found.location
+
+
+def with_place(report: Report) -> Report:
+    """Name the place offline; done once in the main process (the lookup table is big)."""
+    loc = report.location
+    if loc is not None and loc.place is None:
+        report.location = replace(loc, place=places.place_name(loc.latitude, loc.longitude))
+    return report
+
+
+def check_one(inp: Input) -> Report:
+    report = Report(inp.path)
+    try:
+        if inp.problem:
+            raise GeoscrubError(inp.problem)
+        try:
+            fmt, found = scan_file(inp.path, follow_symlinks=not inp.walked)
+        except OSError as err:
+            raise GeoscrubError(f"cannot be read: {err.strerror or err}") from None
+    except GeoscrubError as err:
+        report.error = err
+        return report
+    _fill(report, fmt, found)
+    return report
+
+
+@dataclass
+class Target:
+    """Where cleaned bytes go: beside the original, under ``--output``, or in place."""
+
+    out_dir: Path | None = None
+    in_place: bool = False
+    rename: bool = False
+    claimed: set[str] = field(default_factory=set)
+    fixed: bool = False  # destinations were claimed up front by claim_fixed_destinations
+
+    def claim_fixed_destinations(self, inputs: Sequence[Input]) -> list[Input]:
+        """Claim, before any work starts, the destinations that do not depend on the format.
+
+        Workers in other processes cannot see each other's claims, so two
+        inputs that would land on the same ``--output`` path are caught here.
+        (Names that depend on the format are written with overwrite=False.)
+        """
+        if self.rename or (self.out_dir is None and not self.in_place):
+            return list(inputs)
+        checked = []
+        for inp in inputs:
+            if inp.problem is None:
+                dest = (Path(os.path.realpath(inp.path)) if self.in_place
+                        else paths_mod.mirrored_output(self.out_dir, inp.relative))  # type: ignore[arg-type]
+                key = os.path.abspath(dest)
+                if key in self.claimed:
+                    inp = replace(inp, problem=f"another file in this batch is also written to {render.shown(dest)}")
+                self.claimed.add(key)
+            checked.append(inp)
+        self.fixed = True
+        return checked
+
+    def destination(self, inp: Input, fmt: ContainerFormat) -> tuple[Path, str | None]:
+        """(path to write, a note for the user).  Raises GeoscrubError when unsafe."""
+        note = None
+        if self.in_place:
+            dest = Path(os.path.realpath(inp.path))  # a link named on the command line: clean its target
+            if self.rename:
+                dest = dest.with_name(paths_mod.neutral_name(fmt.extension))
+        elif self.out_dir is not None:
+            dest = paths_mod.mirrored_output(self.out_dir, inp.relative)
+            if self.rename:
+                dest = dest.with_name(paths_mod.neutral_name(fmt.extension))
+            elif dest.exists() and os.path.samefile(dest, inp.path):
+                raise GeoscrubError("the copy would replace the original (use --in-place to do that on purpose)")
+        elif self.rename:
+            dest = inp.path.with_name(paths_mod.neutral_name(fmt.extension))
         else:
-            out.append((root, Path(root.name)))
-    return out
+            extension = paths_mod.extension_for(inp.path, fmt.name, fmt.extension)
+            dest = paths_mod.default_output(inp.path, extension)
+            if extension != inp.path.suffix:
+                note = f"it is really a {fmt.name} file, so the copy ends in {extension}"
+        if not self.fixed:
+            key = os.path.abspath(dest)
+            if key in self.claimed:
+                raise GeoscrubError(f"another file in this batch is also written to {render.shown(dest)}")
+            self.claimed.add(key)
+        return dest, note
+
+    def write(self, inp: Input, dest: Path, original: bytes, cleaned: bytes, st: os.stat_result) -> None:
+        mode = stat.S_IMODE(st.st_mode)
+        if self.in_place and not self.rename:
+            if cleaned != original:
+                atomic_write(dest, cleaned, mode=mode, overwrite=True)
+            return
+        if self.out_dir is not None:
+            try:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise WriteFailed(f"cannot make folder {render.shown(dest.parent)}: {err.strerror or err}") from None
+        overwrite = self.out_dir is not None and not self.rename
+        try:
+            atomic_write(dest, cleaned, mode=mode, overwrite=overwrite)
+        except FileExistsError:
+            raise WriteFailed(f"{render.shown(dest.name)} already exists; geoscrub never overwrites it") from None
+        if self.in_place:  # --in-place --rename: the clean copy is safely written, now drop the original
+            try:
+                os.unlink(os.path.realpath(inp.path))  # the file itself, never just a link naming it
+            except OSError as err:
+                raise WriteFailed(
+                    f"cleaned copy written to {render.shown(dest.name)}, but the original could not be "
+                    f"removed: {err.strerror or err}"
+                ) from None
 
 
-@click.group()
-@click.version_option(__version__, prog_name="geoscrub")
+def clean_one(inp: Input, target: Target, policy: Policy, *, dry_run: bool) -> render.CleanOutcome:
+    report = Report(inp.path)
+    try:
+        data, st = _read(inp)
+        fmt, found, cleaned = clean_bytes(data, policy)
+        _fill(report, fmt, found)
+        dest, note = target.destination(inp, fmt)
+        if dry_run:
+            return render.CleanOutcome(report, "would_clean" if report.findings else "already_clean", dest, note)
+        target.write(inp, dest, data, cleaned, st)
+    except GeoscrubError as err:
+        report.error = err
+        return render.CleanOutcome(report, "refused")
+    report.cleaned_to = dest
+    return render.CleanOutcome(report, "cleaned" if report.findings else "already_clean", dest, note)
+
+
+# ---------------------------------------------------------------- commands
+
+PATHS = click.argument("paths", nargs=-1, required=True, type=click.Path(), metavar="PATH...")
+JSON = click.option("--json", "as_json", is_flag=True,
+                    help="Print one JSON array (one object per file) instead of words.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="geoscrub")
 def main() -> None:
-    """Find and remove what a photo gives away, without touching the picture."""
+    """Find and remove what a photo gives away, without touching the picture.
+
+    \b
+      geoscrub check PHOTOS...     say what each photo gives away
+      geoscrub clean PHOTOS...     write cleaned copies (NAME.clean.jpg)
+
+    Folders are searched inside.  Place names are looked up offline: geoscrub
+    never uses the network.  Put -- before file names that start with a dash.
+    """
 
 
 @main.command()
-@click.option("--output", "output", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder for the cleaned copies (mirrors the input layout).")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
-def clean(output: Path, paths: tuple[str, ...]) -> None:
-    """Write cleaned copies of PATHS into --output."""
-    refused = 0
-    for path, rel in iter_inputs(paths):
-        dest = output / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        report = clean_file(path, dest, Policy())
-        if report.error is not None:
-            refused += 1
-            click.echo(f"refused: {path}: {report.error}", err=True)
-        else:
-            click.echo(f"cleaned: {path} -> {dest} ({len(report.findings)} items removed)")
-    sys.exit(EXIT_ERROR if refused else EXIT_OK)
+@JSON
+@PATHS
+def check(as_json: bool, paths: tuple[str, ...]) -> None:
+    """Say what each photo gives away: place, people, device, time.
+
+    Exit code 0: nothing identifying; 1: something identifying found;
+    2: bad command line; 3: some file could not be read (wins over 1).
+    Nothing is written.
+    """
+    selection = paths_mod.select(paths)
+    reports = [with_place(r) for r in run_batch(check_one, selection.inputs, "Checking")]
+    if as_json:
+        click.echo(render.dumps([render.report_json(r) for r in reports]))
+    else:
+        click.echo(render.render_check(reports, selection.skipped, colour=use_colour(sys.stdout)))
+    if any(r.error is not None for r in reports):
+        sys.exit(ExitCode.ERROR)
+    sys.exit(ExitCode.FOUND if any(r.findings for r in reports) else ExitCode.OK)
+
+
+@main.command()
+@click.option("--output", "-o", "output", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Write copies into DIR, mirroring the folders given (a file given alone goes to DIR/NAME).")
+@click.option("--in-place", is_flag=True, help="Replace each original with its cleaned version (atomically).")
+@click.option("--dry-run", "-n", is_flag=True, help="Only say what would be removed; write nothing.")
+@JSON
+@click.option("--rename", is_flag=True,
+              help="Give the copies neutral random names (camera names like IMG_20250614_160311 tell the time).")
+@click.option("--drop-orientation", is_flag=True,
+              help="Also remove the orientation tag (kept by default so the photo shows the right way up).")
+@click.option("--drop-colour-profile", "--drop-color-profile", "drop_colour_profile", is_flag=True,
+              help="Also remove the colour profile (kept by default so colours look the same).")
+@PATHS
+def clean(output: Path | None, in_place: bool, dry_run: bool, as_json: bool, rename: bool,
+          drop_orientation: bool, drop_colour_profile: bool, paths: tuple[str, ...]) -> None:
+    """Write cleaned copies: NAME.clean.EXT beside each photo, never overwriting.
+
+    The picture itself is never changed.  A file geoscrub does not fully
+    understand is refused and left exactly as it was.  Exit code 0: every
+    file cleaned or already clean; 3: some file refused; 2: bad command line.
+    """
+    if output is not None and in_place:
+        raise click.UsageError("choose either --output or --in-place, not both")
+    policy = Policy(keep_orientation=not drop_orientation, keep_color_profile=not drop_colour_profile)
+    target = Target(out_dir=output, in_place=in_place, rename=rename)
+    selection = paths_mod.select(paths, skip_clean_copies=output is None and not in_place, exclude=output)
+    inputs = target.claim_fixed_destinations(selection.inputs)
+    job = functools.partial(clean_one, target=target, policy=policy, dry_run=dry_run)
+    outcomes = run_batch(job, inputs, "Cleaning")
+    if dry_run or as_json:  # name the place for deciding and for scripts; a plain clean skips the big table
+        for outcome in outcomes:
+            with_place(outcome.report)
+    if as_json:
+        click.echo(render.dumps([render.outcome_json(o) for o in outcomes]))
+    else:
+        click.echo(render.render_clean(outcomes, selection.skipped, dry_run=dry_run, colour=use_colour(sys.stdout)))
+    sys.exit(ExitCode.ERROR if any(o.action == "refused" for o in outcomes) else ExitCode.OK)
+
+
+# ---------------------------------------------------------------- subcommands defined elsewhere
+# Other modules register their commands here, one line each, importing lazily
+# enough that `check` and `clean` stay fast (keep heavy imports inside the
+# command function).  The watch service (geoscrub/watch/) adds, for example:
+#     from .watch.command import watch  # noqa: E402
+#     main.add_command(watch)
+from .watch.command import watch as watch_command  # noqa: E402  (watchdog is imported only when it runs)
+
+main.add_command(watch_command)

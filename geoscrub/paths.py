@@ -1,0 +1,141 @@
+"""Which files a command works on, and where their cleaned copies go.
+
+Folders are walked recursively in a stable order.  Hidden files and folders
+are skipped.  Inside a folder that was given, symbolic links are never
+followed (a link to ``~/.ssh`` or a private photo elsewhere must not end up in
+a folder of copies meant for sharing) and FIFOs, devices and sockets are never
+opened: both are listed as skipped.  A path named on the command line is
+always tried, so a problem with it is reported rather than hidden.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Extensions that already name a format correctly, beyond ``fmt.extension``.
+EXTENSION_ALIASES: dict[str, frozenset[str]] = {
+    "JPEG": frozenset({".jpg", ".jpeg", ".jpe", ".jfif"}),
+    "PNG": frozenset({".png"}),
+    "WebP": frozenset({".webp"}),
+    "HEIC/HEIF": frozenset({".heic", ".heif", ".hif"}),
+    "AVIF": frozenset({".avif"}),
+    "GIF": frozenset({".gif"}),
+    "TIFF": frozenset({".tif", ".tiff", ".dng"}),  # DNG is TIFF inside
+}
+
+#: Marker inserted before the extension of a default cleaned copy.
+CLEAN_MARK = ".clean"
+
+
+@dataclass(frozen=True)
+class Input:
+    """One file to work on."""
+
+    path: Path  # as given, or as found under a given folder
+    relative: Path  # below the folder it was found in; just the name for a file given directly
+    walked: bool = False  # found by walking a folder: symlinks are then refused when opening
+    problem: str | None = None  # known before opening it ("does not exist")
+
+
+@dataclass
+class Selection:
+    """Everything the command line named: files to work on and what was left out."""
+
+    inputs: list[Input] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)  # links and special files inside folders
+
+
+def select(
+    raw_paths: tuple[str, ...] | list[str], *, skip_clean_copies: bool = False, exclude: Path | None = None
+) -> Selection:
+    """Expand the paths given into files, in order.
+
+    ``skip_clean_copies`` leaves out ``*.clean.*`` files found while walking,
+    so cleaning a folder twice does not clean its own earlier copies;
+    ``exclude`` is a folder never walked into (the ``--output`` folder).
+    """
+    selection = Selection()
+    skip_dir = os.path.realpath(exclude) if exclude is not None else None
+    for raw in raw_paths:
+        root = Path(raw)
+        if os.path.isdir(root):
+            _walk(root, selection, skip_clean_copies, skip_dir)
+        elif not os.path.lexists(root):
+            selection.inputs.append(Input(root, Path(root.name), problem="does not exist"))
+        else:
+            selection.inputs.append(Input(root, Path(root.name)))
+    return selection
+
+
+def _walk(root: Path, selection: Selection, skip_clean_copies: bool, skip_dir: str | None) -> None:
+    def unreadable(err: OSError) -> None:
+        where = Path(err.filename) if err.filename else root
+        selection.inputs.append(
+            Input(where, _relative(where, root), walked=True, problem=f"cannot be opened: {err.strerror or err}")
+        )
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=False):
+        here = Path(dirpath)
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and os.path.realpath(here / d) != skip_dir
+        )
+        for name in list(dirnames):
+            if os.path.islink(here / name):  # os.walk would not descend; say so
+                selection.skipped.append(here / name)
+                dirnames.remove(name)
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            path = here / name
+            if skip_clean_copies and is_clean_copy(path):
+                continue
+            try:
+                mode = os.lstat(path).st_mode
+            except OSError as err:
+                unreadable(err)
+                continue
+            if not stat.S_ISREG(mode):  # symlink, FIFO, device, socket
+                selection.skipped.append(path)
+                continue
+            selection.inputs.append(Input(path, path.relative_to(root), walked=True))
+
+
+def _relative(path: Path, root: Path) -> Path:
+    try:
+        return path.relative_to(root)
+    except ValueError:
+        return Path(path.name)
+
+
+def is_clean_copy(path: Path) -> bool:
+    """True for names geoscrub gives its default copies: ``NAME.clean.EXT``."""
+    return Path(path.stem).suffix == CLEAN_MARK
+
+
+def extension_for(path: Path, format_name: str, format_extension: str) -> str:
+    """The file's own extension when it names the real format, else the format's usual one."""
+    own = path.suffix.lower()
+    if own == format_extension or own in EXTENSION_ALIASES.get(format_name, ()):
+        return path.suffix
+    return format_extension
+
+
+def default_output(src: Path, extension: str) -> Path:
+    """``NAME.clean.EXT`` beside the original."""
+    stem = src.name[: -len(src.suffix)] if src.suffix else src.name
+    return src.with_name(f"{stem}{CLEAN_MARK}{extension}")
+
+
+def mirrored_output(out_dir: Path, relative: Path) -> Path:
+    """Where ``--output`` puts a file: the same relative path under ``out_dir``."""
+    if relative.is_absolute() or ".." in relative.parts:  # cannot come from select(); refuse anyway
+        raise ValueError(f"unsafe relative path: {relative}")
+    return out_dir / relative
+
+
+def neutral_name(extension: str) -> str:
+    """A random name that says nothing about when or where (unlike ``IMG_20250614_160311``)."""
+    return f"photo-{secrets.token_hex(6)}{extension}"

@@ -1,0 +1,358 @@
+"""Turning Reports into words a 12-year-old understands, and into JSON for scripts.
+
+Nothing here reads files or decides exit codes; it only renders.  Every file
+name and value shown is escaped first, so a name holding a terminal escape
+sequence or a newline cannot rewrite the screen or forge a line of the report.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from .errors import GeoscrubError
+from .metadata.exif import format_metres
+from .model import Category, Finding, Report
+
+#: Bullets shown per file in the human report; ``--json`` always has everything.
+MAX_BULLETS = 10
+#: Different values shown in one bullet before "and N more".
+MAX_VALUES = 3
+
+#: What a file gives away, finishing the sentence "gives away ...".
+GIVES_AWAY = {
+    Category.PLACE: "where it was taken",
+    Category.PERSON: "who took it or who is in it",
+    Category.HIDDEN_IMAGE: "a hidden picture or video",
+    Category.DEVICE: "which camera or phone took it",
+    Category.TIME: "when it was taken",
+    Category.OTHER: "other notes stored in the file",
+}
+
+#: Summary wording: (one file, several files).
+SUMMARY_PHRASES = {
+    Category.PLACE: ("shows where it was taken", "show where they were taken"),
+    Category.PERSON: ("names a person", "name a person"),
+    Category.HIDDEN_IMAGE: ("hides a picture or video", "hide a picture or video"),
+    Category.DEVICE: ("identifies a camera or phone", "identify a camera or phone"),
+    Category.TIME: ("tells when it was taken", "tell when they were taken"),
+}
+
+
+@dataclass
+class CleanOutcome:
+    """What ``clean`` did (or, with ``--dry-run``, would do) with one file."""
+
+    report: Report
+    action: str  # "cleaned", "already_clean", "refused", "would_clean"
+    output: Path | None = None
+    note: str | None = None  # e.g. the extension was corrected
+
+
+# ---------------------------------------------------------------- escaping
+
+def escape(text: str) -> str:
+    """Printable text only: control and format characters become ``\\xNN``/``\\uNNNN``.
+
+    Bytes that were not valid UTF-8 in a file name (surrogate escapes) are
+    shown as the ``\\xNN`` of the original byte.
+    """
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif ch.isprintable():
+            out.append(ch)
+        elif ch in "\n\r\t":
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[ch])
+        elif code < 0x100:
+            out.append(f"\\x{code:02x}")
+        else:
+            out.append(f"\\u{code:04x}")
+    return "".join(out)
+
+
+def shown(path: Path | str) -> str:
+    """A path as printed in the human report."""
+    return escape(os.fspath(path))
+
+
+def _json_path(path: Path | str) -> str:
+    """A path for JSON: exact, except undecodable bytes (which JSON cannot hold) are escaped.
+
+    JSON output is ASCII-only, so control characters arrive as ``\\u001b`` text.
+    """
+    text = os.fspath(path)
+    if any(0xDC80 <= ord(ch) <= 0xDCFF for ch in text):
+        return escape(text)
+    return text
+
+
+def error_text(report: Report) -> str:
+    """The plain reason first ("file is cut short"), then the technical detail, on one line."""
+    err = report.error
+    if err is None:
+        return ""
+    detail, reason = str(err), err.reason
+    if type(err) is GeoscrubError or not detail:  # the base class carries its own plain words
+        return escape(detail or reason)
+    if reason.lower() in detail.lower():
+        return escape(detail)
+    return escape(f"{reason}: {detail}")
+
+
+# ---------------------------------------------------------------- JSON
+
+def report_json(report: Report) -> dict[str, object]:
+    """The contract: path, format, status, findings, location (with GPS), error (on error)."""
+    obj: dict[str, object] = {
+        "path": _json_path(report.path),
+        "format": report.format,
+        "status": report.status,
+        "findings": [f.to_dict() for f in report.findings],
+    }
+    if report.location is not None:
+        loc = report.location
+        obj["location"] = {
+            "latitude": loc.latitude,
+            "longitude": loc.longitude,
+            "accuracy_m": loc.accuracy_m,
+            "place": loc.place,
+        }
+    if report.error is not None:
+        obj["error"] = error_text(report)
+    return obj
+
+
+def outcome_json(outcome: CleanOutcome) -> dict[str, object]:
+    """A check object plus what clean did: ``action`` and ``output``."""
+    obj = report_json(outcome.report)
+    obj["action"] = outcome.action
+    obj["output"] = _json_path(outcome.output) if outcome.output is not None else None
+    if outcome.note:
+        obj["note"] = outcome.note
+    return obj
+
+
+def dumps(objects: list[dict[str, object]]) -> str:
+    return json.dumps(objects, indent=2, ensure_ascii=True)
+
+
+# ---------------------------------------------------------------- human words
+
+def location_text(report: Report) -> str | None:
+    loc = report.location
+    if loc is None:
+        return None
+    text = loc.place or f"{loc.latitude:.5f}, {loc.longitude:.5f}"
+    if loc.accuracy_m is not None:
+        text += f" (to about {format_metres(loc.accuracy_m)})"
+    return text
+
+
+#: Longest single value shown in a bullet (JSON keeps the model's longer preview).
+MAX_BULLET_VALUE = 48
+
+
+def _gps_details(report: Report) -> set[Finding]:
+    """GPS entries the location bullet already says: the position, reference letters, precision.
+
+    They carry the same explanation as the GPSPosition finding; GPS entries
+    with their own story (altitude, which way the camera faced) keep a bullet.
+    """
+    position = next((f for f in report.findings if f.key == "GPSPosition"), None)
+    if report.location is None or position is None:
+        return set()
+    return {
+        f for f in report.findings
+        if f.key.startswith("GPS") and (f.explanation == position.explanation or f.key == "GPSHPositioningError")
+    }
+
+
+def bullets(report: Report) -> list[str]:
+    """One plain sentence per kind of thing found, worst first.
+
+    When there are more than ``MAX_BULLETS`` kinds, every category still gets
+    its first bullet, so a long list of places never hides that the time is there too.
+    """
+    said = _gps_details(report)
+    groups: dict[tuple[Category, str], list[str]] = {}
+    for finding in sorted(report.findings, key=lambda f: f.category.severity):
+        if finding in said:
+            continue
+        values = groups.setdefault((finding.category, finding.explanation), [])
+        if finding.value and finding.value not in values:
+            values.append(finding.value)
+    ranked: list[tuple[int, int, str]] = []  # (rank within its category, position, text)
+    where = location_text(report)
+    if where is not None:
+        ranked.append((0, 0, f"Shows where it was taken: {where}"))
+    seen: dict[Category, int] = {Category.PLACE: len(ranked)}
+    for (category, explanation), values in groups.items():
+        rank = seen.get(category, 0)
+        seen[category] = rank + 1
+        ranked.append((rank, len(ranked), _bullet(category, explanation, values)))
+    if len(ranked) <= MAX_BULLETS:
+        return [text for _, _, text in ranked]
+    keep = sorted(sorted(ranked)[: MAX_BULLETS - 1], key=lambda item: item[1])
+    more = len(ranked) - len(keep)
+    return [text for _, _, text in keep] + [f"...and {more} more kinds of detail (--json lists every one)"]
+
+
+def _cut(value: str) -> str:
+    return value if len(value) <= MAX_BULLET_VALUE else value[: MAX_BULLET_VALUE - 1].rstrip() + "…"
+
+
+def _bullet(category: Category, explanation: str, values: list[str]) -> str:
+    if category is Category.HIDDEN_IMAGE:
+        described = [v for v in values if not v.isdigit()]
+        return f"{explanation} ({', '.join(described)})" if described else explanation
+    if not values:
+        return explanation
+    if category is Category.OTHER and len(values) > MAX_VALUES:
+        return f"{explanation} ({len(values)} items)"
+    shown_values = ", ".join(_cut(escape(v)) for v in values[:MAX_VALUES])
+    if len(values) > MAX_VALUES:
+        shown_values += f" and {len(values) - MAX_VALUES} more"
+    separator = " " if explanation.endswith(("serial number", ":")) else ": "
+    return f"{explanation}{separator}{shown_values}"
+
+
+def verdict(report: Report) -> str:
+    if report.error is not None:
+        return f"could not be checked: {error_text(report)}"
+    if not report.findings:
+        return "nothing found that gives you away"
+    found = sorted(report.categories(), key=lambda c: c.severity)
+    return "gives away " + _join([GIVES_AWAY[c] for c in found])
+
+
+def _join(items: Sequence[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _paint(text: str, colour: bool, **style: object) -> str:
+    return click.style(text, **style) if colour else text  # type: ignore[arg-type]
+
+
+def _verdict_style(report: Report) -> dict[str, object]:
+    if report.error is not None:
+        return {"fg": "yellow", "bold": True}
+    if report.findings:
+        return {"fg": "red", "bold": True}
+    return {"fg": "green"}
+
+
+def worst_first(reports: Iterable[Report]) -> list[Report]:
+    """Errors first, then the most revealing files, then clean ones; ties by path."""
+    return sorted(reports, key=lambda r: (r.worst, -len(r.categories()), -len(r.findings), os.fspath(r.path)))
+
+
+def render_check(reports: list[Report], skipped: list[Path], *, colour: bool = False) -> str:
+    """The human report for ``check``: worst file first, bullets, then a summary."""
+    lines: list[str] = []
+    for report in worst_first(reports):
+        label = shown(report.path) + (f" ({report.format})" if report.format else "")
+        lines.append(f"{_paint(label, colour, bold=True)}: {_paint(verdict(report), colour, **_verdict_style(report))}")
+        lines.extend(f"  - {b}" for b in bullets(report))
+    if lines:
+        lines.append("")
+    lines.append(check_summary(reports, skipped))
+    return "\n".join(lines)
+
+
+def check_summary(reports: list[Report], skipped: list[Path]) -> str:
+    if not reports:
+        return _skipped_line(skipped) or "No files found to check."
+    n = len(reports)
+    readable = [r for r in reports if r.error is None]
+    counts = {c: sum(1 for r in readable if c in r.categories()) for c in SUMMARY_PHRASES}
+    parts = [
+        f"{counts[c]} {SUMMARY_PHRASES[c][0 if counts[c] == 1 else 1]}" for c in SUMMARY_PHRASES if counts[c]
+    ]
+    text = f"Checked {_count(n, 'file')}."
+    if parts:
+        text += " " + _capital(_join(parts)) + "."
+    clean = sum(1 for r in readable if not r.findings)
+    if clean:
+        text += f" {clean} {'has' if clean == 1 else 'have'} nothing identifying."
+    errors = n - len(readable)
+    if errors:
+        text += f" {errors} could not be checked."
+    extra = _skipped_line(skipped)
+    return text + (f"\n{extra}" if extra else "")
+
+
+def _skipped_line(skipped: list[Path]) -> str:
+    if not skipped:
+        return ""
+    return f"Skipped {_count(len(skipped), 'link or special file')} inside folders (geoscrub never follows them)."
+
+
+def _count(n: int, noun: str) -> str:
+    if n == 1:
+        return f"1 {noun}"
+    plural = noun.replace("link or special file", "links or special files")
+    return f"{n} {plural if plural != noun else noun + 's'}"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+# ---------------------------------------------------------------- clean
+
+_ACTION_WORDS = {
+    "cleaned": ("cleaned", {"fg": "green"}),
+    "already_clean": ("already clean", {"fg": "green"}),
+    "would_clean": ("would clean", {"fg": "cyan"}),
+    "refused": ("refused", {"fg": "red", "bold": True}),
+}
+
+
+def render_clean(outcomes: list[CleanOutcome], skipped: list[Path], *, dry_run: bool, colour: bool = False) -> str:
+    """One line per file (with bullets when it is a dry run), then the summary."""
+    lines: list[str] = []
+    width = max((len(_ACTION_WORDS[o.action][0]) for o in outcomes), default=0)
+    for o in outcomes:
+        word, style = _ACTION_WORDS[o.action]
+        head = _paint(word.ljust(width), colour, **style) + "  " + shown(o.report.path)
+        if o.action == "refused":
+            lines.append(f"{head}: {error_text(o.report)}")
+            continue
+        if o.output is not None and o.output != o.report.path:
+            head += f" -> {shown(o.output)}"
+        if o.report.findings and not dry_run:
+            head += f" (removed {_count(len(o.report.findings), 'item')}: {verdict(o.report)[len('gives away '):]})"
+        if o.note:
+            head += f" [{o.note}]"
+        lines.append(head)
+        if dry_run:
+            lines.extend(f"  - would remove: {b}" for b in bullets(o.report))
+    if lines:
+        lines.append("")
+    lines.append(clean_summary(outcomes, skipped, dry_run=dry_run))
+    return "\n".join(lines)
+
+
+def clean_summary(outcomes: list[CleanOutcome], skipped: list[Path], *, dry_run: bool) -> str:
+    cleaned = sum(1 for o in outcomes if o.action in ("cleaned", "would_clean"))
+    already = sum(1 for o in outcomes if o.action == "already_clean")
+    refused = [o for o in outcomes if o.action == "refused"]
+    if dry_run:
+        text = f"Dry run, nothing was written: {cleaned} would be cleaned, {already} already clean"
+        text += f", {len(refused)} would be refused."
+    else:
+        text = f"Cleaned {cleaned}, already clean {already}, refused {len(refused)}."
+    if refused:
+        text += " Refused files are left exactly as they were:"
+        text += "".join(f"\n  - {shown(o.report.path)}: {error_text(o.report)}" for o in refused)
+    extra = _skipped_line(skipped)
+    return text + (f"\n{extra}" if extra else "")

@@ -1,0 +1,87 @@
+"""Small photos for the command-line tests, built in code.
+
+Everything identifying is invented.  The GPS point is in Westminster, London,
+so the offline place lookup has a well-known answer.
+"""
+from __future__ import annotations
+
+import io
+
+import piexif
+from PIL import Image, PngImagePlugin
+
+OWNER = "Alex Example"
+SERIAL = "C39XK2J8N7"
+WESTMINSTER = (51.4995, -0.1248)
+
+
+def _picture(size: tuple[int, int] = (32, 24)) -> Image.Image:
+    img = Image.new("RGB", size)
+    img.putdata([((x * 7) % 256, (y * 11) % 256, (x + y) % 256) for y in range(size[1]) for x in range(size[0])])
+    return img
+
+
+def _rational_dms(value: float) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    value = abs(value)
+    degrees = int(value)
+    minutes = int((value - degrees) * 60)
+    seconds = round(((value - degrees) * 60 - minutes) * 60 * 10000)
+    return ((degrees, 1), (minutes, 1), (seconds, 10000))
+
+
+def exif_bytes(*, gps: tuple[float, float] | None = WESTMINSTER, artist: str | None = OWNER,
+               serial: str | None = SERIAL, when: str | None = "2025:06:14 16:03:11",
+               orientation: int | None = None) -> bytes:
+    """An EXIF block (piexif) holding the chosen identifying items."""
+    zeroth: dict[int, object] = {piexif.ImageIFD.Make: b"Example Phones", piexif.ImageIFD.Model: b"Pocket 7"}
+    exif: dict[int, object] = {}
+    gps_ifd: dict[int, object] = {}
+    if artist:
+        zeroth[piexif.ImageIFD.Artist] = artist.encode()
+    if orientation:
+        zeroth[piexif.ImageIFD.Orientation] = orientation
+    if serial:
+        exif[piexif.ExifIFD.BodySerialNumber] = serial.encode()
+    if when:
+        exif[piexif.ExifIFD.DateTimeOriginal] = when.encode()
+    if gps:
+        lat, lon = gps
+        gps_ifd = {
+            piexif.GPSIFD.GPSLatitudeRef: b"N" if lat >= 0 else b"S",
+            piexif.GPSIFD.GPSLatitude: _rational_dms(lat),
+            piexif.GPSIFD.GPSLongitudeRef: b"E" if lon >= 0 else b"W",
+            piexif.GPSIFD.GPSLongitude: _rational_dms(lon),
+            piexif.GPSIFD.GPSHPositioningError: (5, 1),
+        }
+    return piexif.dump({"0th": zeroth, "Exif": exif, "GPS": gps_ifd, "1st": {}, "thumbnail": None})
+
+
+def jpeg(exif: bytes | None = None) -> bytes:
+    """A small baseline JPEG, with an EXIF block when given."""
+    buf = io.BytesIO()
+    kwargs: dict[str, object] = {"quality": 90}
+    if exif is not None:
+        kwargs["exif"] = exif
+    _picture().save(buf, "JPEG", **kwargs)
+    return buf.getvalue()
+
+
+def identifying_jpeg(**kwargs: object) -> bytes:
+    """A JPEG that shows a place, names a person and a device, and tells the time."""
+    return jpeg(exif_bytes(**kwargs))  # type: ignore[arg-type]
+
+
+def png(author: str | None = None) -> bytes:
+    """A small PNG; with ``author`` it carries a tEXt Author chunk."""
+    buf = io.BytesIO()
+    info = PngImagePlugin.PngInfo()
+    if author:
+        info.add_text("Author", author)
+    _picture().save(buf, "PNG", pnginfo=info)
+    return buf.getvalue()
+
+
+def truncated_jpeg() -> bytes:
+    """A JPEG cut off in the middle of its image data."""
+    data = identifying_jpeg()
+    return data[: len(data) // 2]
