@@ -6,7 +6,9 @@ numbers; none is a copy of a real photo.  One file per format and hiding place.
 from __future__ import annotations
 
 import importlib
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -15,6 +17,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.builders import core  # noqa: E402
 
+#: Samples from other generators go into a folder named after their format.
+FOLDER_BY_SUFFIX = {".tif": "tiff", ".tiff": "tiff", ".dng": "tiff", ".gif": "gif", ".heic": "heic", ".avif": "avif"}
 #: Generators contributed by other format modules: module -> function generate(outdir)
 EXTRA_GENERATORS = ["tests.builders.samples_tiff_gif", "tests.builders.samples_heif"]
 
@@ -54,7 +58,11 @@ def main() -> int:
             module = importlib.import_module(name)
         except ModuleNotFoundError:
             continue
-        written.extend(module.generate(HERE))
+        with tempfile.TemporaryDirectory() as tmp:
+            for made in module.generate(Path(tmp)):
+                folder = HERE / FOLDER_BY_SUFFIX.get(made.suffix.lower(), "other")
+                folder.mkdir(exist_ok=True)
+                written.append(Path(shutil.move(made, folder / made.name)))
     for path in written:
         print(path.relative_to(HERE))
     return 0
