@@ -7,16 +7,22 @@ from __future__ import annotations
 
 from .errors import LimitExceeded
 
-#: Largest input file read at all (motion photos append whole MP4s).
-MAX_FILE_BYTES = 512 * 1024 * 1024
+#: Largest input file read at all (motion photos append whole MP4s).  Cleaning
+#: holds about three copies at its peak (read, rebuilt, read back for
+#: verification), so 128 MiB keeps one file under the 500 MB memory ceiling.
+MAX_FILE_BYTES = 128 * 1024 * 1024
 #: Pixels one frame or item may declare (Pillow refuses to decode above this).
 MAX_PIXELS = 178_956_970
 #: JPEG/PNG/WebP/GIF segments, chunks or blocks in one file.
 MAX_SEGMENTS = 100_000
 #: Metadata segments (APPn, COM, text chunks...) in one file.
 MAX_METADATA_SEGMENTS = 4096
-#: Bytes of metadata kept in memory for reporting (XMP, text, EXIF).
+#: Bytes of metadata one file may carry (all APPn/COM segments, text, EXIF, XMP and
+#: unknown chunks together), which is also the most kept in memory for reporting.
 MAX_METADATA_BYTES = 16 * 1024 * 1024
+#: EXIF and XMP bytes parsed for the report in one file; further blocks are
+#: reported unread (they are removed regardless).  Keeps 4096 APP1 segments cheap.
+MAX_PARSED_METADATA_BYTES = 2 * 1024 * 1024
 #: Image file directories visited in one TIFF/EXIF structure.
 MAX_IFDS = 64
 #: Entries in a single IFD.
@@ -25,6 +31,10 @@ MAX_IFD_ENTRIES = 4096
 MAX_IFD_DEPTH = 8
 #: Bytes one compressed PNG text chunk may inflate to.
 MAX_TEXT_INFLATE = 1024 * 1024
+#: Bytes all compressed PNG text chunks of one file may inflate to together (Pillow MAX_TEXT_MEMORY).
+MAX_TEXT_INFLATE_TOTAL = 64 * 1024 * 1024
+#: Bytes an ICC colour profile may have (real ones are well under 1 MiB; LUT profiles a few MiB).
+MAX_ICC_BYTES = 16 * 1024 * 1024
 #: Bytes an XMP packet may have to be parsed for the report (it is dropped regardless).
 MAX_XMP_PARSE_BYTES = 2 * 1024 * 1024
 #: Element nesting in XMP.

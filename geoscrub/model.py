@@ -29,13 +29,15 @@ class Category(str, enum.Enum):
 
 def shorten(value: object, limit: int = MAX_VALUE_CHARS) -> str:
     """A printable one-line preview: control characters escaped, long text cut."""
+    # only the start is ever shown: looking at more would let a 1 MB value cost seconds
     if isinstance(value, (bytes, bytearray, memoryview)):
-        raw = bytes(value)
+        size = len(value)
+        raw = bytes(value[: 4 * limit + 64])
         text = raw.decode("utf-8", "replace") if raw else ""
         if raw and sum(1 for ch in text if not ch.isprintable()) > len(text) // 4:
-            return f"<{len(raw)} bytes>"
+            return f"<{size} bytes>"
     else:
-        text = str(value)
+        text = str(value)[: 4 * limit + 64]
     text = text.strip("\x00 \t\r\n")
     out = []
     for ch in text:

@@ -192,3 +192,27 @@ def test_partial_download_is_cleaned_up_to_where_it_stops():
     _, _, cleaned = clean_bytes(cut)
     assert b"Exif" not in cleaned
     assert cut.endswith(cleaned[-100:])
+
+
+def test_colour_profile_with_appended_text_is_reported_and_dropped():
+    profile = core.icc_profile() + b"Alex Example, 14 Elm Road"
+    dirty = core.jpeg([core.app2_icc(profile)])
+    assert [f.key for f in scan_bytes(dirty)[1].findings] == ["ICC_PROFILE"]
+    assert b"Elm Road" not in clean_bytes(dirty)[2]
+
+
+def test_colour_profile_split_over_segments_is_kept_whole():
+    profile = core.icc_profile()
+    half = len(profile) // 2
+    parts = [core.segment(0xE2, b"ICC_PROFILE\x00" + bytes([i + 1, 2]) + chunk)
+             for i, chunk in enumerate((profile[:half], profile[half:]))]
+    cleaned = clean_bytes(core.jpeg(parts))[2]
+    assert all(part in cleaned for part in parts)
+
+
+def test_extra_bytes_in_the_adobe_segment_are_cut_but_the_colour_transform_kept():
+    adobe = b"Adobe\x00\x64\x00\x00\x00\x00\x01"
+    dirty = core.jpeg([core.segment(0xEE, adobe + b"Alex Example")])
+    assert "APP14" in keys(dirty)
+    cleaned = clean_bytes(dirty)[2]
+    assert core.segment(0xEE, adobe) in cleaned and b"Alex" not in cleaned

@@ -107,3 +107,28 @@ def test_truncation_at_every_length_never_escapes_the_error_hierarchy():
             clean_bytes(dirty[:cut])
         except GeoscrubError:
             pass
+
+
+def test_icc_profile_name_is_made_neutral_and_the_profile_kept():
+    profile = core.icc_profile()
+    iccp = core.png_chunk(b"iCCP", b"Alex's laptop screen\x00\x00" + zlib.compress(profile))
+    cleaned = clean_bytes(core.png(before_idat=[iccp]))[2]
+    body = next(c.body(cleaned) for c in png.parse(cleaned)[0] if c.type == b"iCCP")
+    assert body.startswith(png.NEUTRAL_PROFILE_NAME + b"\x00") and b"Alex" not in cleaned
+    assert zlib.decompress(body.partition(b"\x00")[2][1:]) == profile
+
+
+@pytest.mark.parametrize("body", [
+    b"ICC profile\x00\x00" + zlib.compress(core.icc_profile()) + b"Alex Example",  # after the stream
+    b"ICC profile\x00\x00" + zlib.compress(core.icc_profile() + b"Alex Example"),  # after the profile
+])
+def test_a_colour_profile_carrying_extra_bytes_is_reported_and_dropped(body):
+    dirty = core.png(before_idat=[core.png_chunk(b"iCCP", body)])
+    assert [f.key for f in scan_bytes(dirty)[1].findings] == ["iCCP"]
+    assert b"iCCP" not in clean_bytes(dirty)[2]
+
+
+def test_a_picture_chunk_with_room_for_extra_bytes_is_refused():
+    dirty = core.png(before_idat=[core.png_chunk(b"pHYs", struct.pack(">IIB", 2835, 2835, 1) + b"Alex")])
+    with pytest.raises(MalformedFile, match="pHYs"):
+        clean_bytes(dirty)

@@ -81,3 +81,25 @@ def test_truncation_at_every_length_never_escapes_the_error_hierarchy():
             clean_bytes(dirty[:cut])
         except GeoscrubError:
             pass
+
+
+def test_colour_profile_with_appended_text_is_reported_and_dropped():
+    dirty = core.webp([], icc=core.icc_profile() + b"Alex Example")
+    assert [f.key for f in scan_bytes(dirty)[1].findings] == ["ICCP"]
+    cleaned = clean_bytes(dirty)[2]
+    assert b"Alex" not in cleaned and b"ICCP" not in fourccs(cleaned)
+
+
+def test_animation_frame_carrying_an_unknown_chunk_is_refused():
+    from geoscrub import UnsafeToClean
+
+    frames = [core.picture(), core.picture().transpose(0)]
+    base = bytearray(core.encode(frames[0], "WEBP", save_all=True, append_images=frames[1:], lossless=True))
+    anmf = next(c for c in webp.parse(bytes(base))[0] if c.fourcc == b"ANMF")
+    extra = core.riff_chunk(b"NOTE", b"Alex Example")
+    body = bytes(base[anmf.start + 8 : anmf.start + 8 + anmf.size]) + extra
+    new_anmf = core.riff_chunk(b"ANMF", body)
+    data = bytes(base[: anmf.start]) + new_anmf + bytes(base[anmf.end :])
+    data = data[:4] + struct.pack("<I", len(data) - 8) + data[8:]
+    with pytest.raises(UnsafeToClean, match="unknown chunk"):
+        clean_bytes(data)

@@ -16,11 +16,12 @@ from .. import limits
 from .._binary import u16, u32
 from ..errors import GeoscrubError, MalformedFile, TruncatedFile, UnsupportedFormat
 from ..metadata import exif as exif_meta
+from ..metadata.icc import is_valid_profile
 from ..metadata.iptc import scan_photoshop
 from ..metadata.xmp import scan_xmp
 from ..model import Category, Finding, Location, Policy, ScanResult, better_location
 from . import trailers
-from .base import remember_last_parses
+from .base import Plan, join_plan, remember_last_parses
 
 SOI, EOI, SOS, COM = 0xD8, 0xD9, 0xDA, 0xFE
 SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
@@ -32,6 +33,8 @@ EXIF_ID = b"Exif\x00"
 XMP_ID = b"http://ns.adobe.com/xap/1.0/\x00"
 XMP_EXT_ID = b"http://ns.adobe.com/xmp/extension/\x00"
 ICC_ID = b"ICC_PROFILE\x00"
+#: "Adobe", version, flags0, flags1, colour transform: all APP14 needs.
+ADOBE_LENGTH = 12
 MPF_ID = b"MPF\x00"
 # a marker that ends entropy-coded data: 0xFF then a real marker code.  Stuffing
 # (FF00), RSTn, fill and invalid codes (damaged data) stay part of the scan.
@@ -83,7 +86,7 @@ def _walk(data: bytes, *, headers_only: bool) -> Layout:
         raise UnsupportedFormat("not a JPEG")
     segments: list[Segment] = [Segment(SOI, 0, 2, 2)]
     pos = 2
-    metadata_count = 0
+    metadata_count = metadata_bytes = 0
     size = len(data)
     while True:
         limits.enforce("MAX_SEGMENTS", len(segments), limits.MAX_SEGMENTS)
@@ -118,7 +121,9 @@ def _walk(data: bytes, *, headers_only: bool) -> Layout:
             raise TruncatedFile(f"JPEG segment 0x{marker:02X} runs past the end of the file", start)
         if marker not in IMAGE_MARKERS:
             metadata_count += 1
+            metadata_bytes += length
             limits.enforce("MAX_METADATA_SEGMENTS", metadata_count, limits.MAX_METADATA_SEGMENTS)
+            limits.enforce("MAX_METADATA_BYTES", metadata_bytes, limits.MAX_METADATA_BYTES)
         if marker in SOF_MARKERS and length >= 8:
             height, width = u16(data, pos + 3), u16(data, pos + 5)
             limits.enforce("MAX_PIXELS", height * width, limits.MAX_PIXELS)
@@ -139,6 +144,19 @@ def _walk(data: bytes, *, headers_only: bool) -> Layout:
             raise MalformedFile(f"unknown JPEG marker 0x{marker:02X}", start)
         segments.append(Segment(marker, start, end, pos + 2))
         pos = end
+
+
+def icc_profile(data: bytes, segments: list[Segment]) -> bytes | None:
+    """The ICC profile spread over APP2 segments, when complete and sound; else None."""
+    chunks = [s.payload(data) for s in segments if s.marker == 0xE2 and s.payload(data).startswith(ICC_ID)]
+    if not chunks or any(len(c) < 14 for c in chunks):
+        return None
+    total = chunks[0][13]
+    if [c[12] for c in chunks] != list(range(1, len(chunks) + 1)) or any(c[13] != total for c in chunks) \
+            or total != len(chunks):
+        return None
+    profile = b"".join(c[14:] for c in chunks)
+    return profile if is_valid_profile(profile) else None
 
 
 def _app_id(payload: bytes) -> bytes:
@@ -235,7 +253,7 @@ class JpegFormat:
                     extended.setdefault(guid, {})[u32(body, 36)] = body[40:]
                 continue
             if m == 0xE2 and payload.startswith(ICC_ID):
-                continue
+                continue  # judged as a whole below: a profile may span several segments
             if m == 0xE2 and payload.startswith(MPF_ID):
                 count = self._mpf_count(payload)
                 findings.append(Finding.make(Category.HIDDEN_IMAGE, "MPF", f"{count} images",
@@ -245,6 +263,9 @@ class JpegFormat:
                 findings.extend(scan_photoshop(payload[14:], where + "IPTC").findings)
                 continue
             if m == 0xEE and payload.startswith(b"Adobe"):
+                if len(payload) != ADOBE_LENGTH:
+                    findings.append(Finding.make(Category.OTHER, "APP14", f"{len(payload) - ADOBE_LENGTH} extra bytes",
+                                                 "Carries extra bytes in the Adobe colour segment", where + "APP14"))
                 continue
             app_id = _app_id(payload)
             label = f"APP{m - 0xE0}" if 0xE0 <= m <= 0xEF else f"marker 0x{m:02X}"
@@ -255,6 +276,10 @@ class JpegFormat:
                 (what + ", which may identify the device") if what
                 else "Carries extra data from an app or camera maker that geoscrub does not keep",
                 where + label))
+        if icc_profile(data, segments) is None and any(
+                s.marker == 0xE2 and s.payload(data).startswith(ICC_ID) for s in segments):
+            findings.append(Finding.make(Category.OTHER, "ICC_PROFILE", "not a sound profile",
+                                         "Has a damaged colour profile that could hide other data", where + "APP2"))
         for guid, parts in extended.items():
             joined = b"".join(parts[k] for k in sorted(parts))
             result = scan_xmp(joined, where + "Extended XMP")
@@ -323,6 +348,10 @@ class JpegFormat:
 
     # --------------------------------------------------------------- strip --
     def strip(self, data: bytes, policy: Policy) -> bytes:
+        return join_plan(self.strip_plan(data, policy), data)
+
+    def strip_plan(self, data: bytes, policy: Policy) -> Plan:
+        """The cleaned file as a plan: new headers (bytes) and ranges of ``data`` to copy."""
         layout = parse(data)
         orientation = None
         if policy.keep_orientation:
@@ -332,8 +361,8 @@ class JpegFormat:
                     if payload.startswith(EXIF_ID):
                         orientation = exif_meta.orientation(payload[6:])
                         break
-        out: list[bytes | memoryview] = []
-        view = memoryview(data)
+        out: Plan = []
+        keep_icc = policy.keep_color_profile and icc_profile(data, layout.segments) is not None
         exif_done = False
 
         def add_exif() -> None:
@@ -355,19 +384,28 @@ class JpegFormat:
             if not exif_done and m != 0xE0:
                 add_exif()
                 exif_done = True
-            if m == 0xE2 and policy.keep_color_profile and seg.payload(data).startswith(ICC_ID):
-                out.append(view[seg.start : seg.end])
+            if m == 0xE2 and keep_icc and seg.payload(data).startswith(ICC_ID):
+                out.append(range(seg.start, seg.end))
             elif m == 0xEE and seg.payload(data).startswith(b"Adobe"):
-                out.append(view[seg.start : seg.end])
+                payload = seg.payload(data)
+                if len(payload) < ADOBE_LENGTH:
+                    raise MalformedFile("Adobe colour segment is too short", seg.start)
+                if len(payload) == ADOBE_LENGTH:
+                    out.append(range(seg.start, seg.end))
+                else:  # only the colour transform matters to the picture; extra bytes go
+                    out.append(b"\xff\xee" + struct.pack(">H", ADOBE_LENGTH + 2) + payload[:ADOBE_LENGTH])
             elif m in IMAGE_MARKERS or m in STANDALONE or m == EOI:
-                out.append(view[seg.start : seg.end])
-        return b"".join(out)
+                out.append(range(seg.start, seg.end))
+        return out
+
+    def image_spans(self, data: bytes) -> list[tuple[int, int]]:
+        """(start, end) of every segment that codes the picture, in order."""
+        return [(s.start, s.end) for s in parse(data).segments
+                if s.marker in IMAGE_MARKERS or s.marker in STANDALONE or s.marker == EOI]
 
     def image_data(self, data: bytes) -> list[bytes | memoryview]:
-        layout = parse(data)
         view = memoryview(data)
-        return [view[s.start : s.end] for s in layout.segments
-                if s.marker in IMAGE_MARKERS or s.marker in STANDALONE or s.marker == EOI]
+        return [view[a:b] for a, b in self.image_spans(data)]
 
 
 FORMAT = JpegFormat()

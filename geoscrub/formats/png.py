@@ -12,16 +12,25 @@ from .. import limits
 from .._binary import u32
 from ..errors import MalformedFile, TruncatedFile, UnsupportedFormat
 from ..metadata import exif as exif_meta
+from ..metadata.icc import is_valid_profile
 from ..metadata.xmp import scan_xmp
 from ..model import Category, Finding, Location, Policy, ScanResult, better_location
 from . import trailers
-from .base import remember_last_parses
+from .base import Plan, join_plan, remember_last_parses
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: Chunks that make up the picture: kept byte for byte.
 IMAGE_CHUNKS = {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"sBIT",
                 b"pHYs", b"bKGD", b"cICP", b"mDCV", b"cLLI", b"acTL", b"fcTL", b"fdAT"}
 PROFILE_CHUNK = b"iCCP"
+#: The profile name in iCCP is free text; kept profiles are renamed to this.
+NEUTRAL_PROFILE_NAME = b"ICC profile"
+#: Exact or allowed body sizes of kept chunks: anything else could carry extra bytes.
+CHUNK_SIZES: dict[bytes, set[int]] = {
+    b"IHDR": {13}, b"gAMA": {4}, b"cHRM": {32}, b"sRGB": {1}, b"sBIT": {1, 2, 3, 4},
+    b"pHYs": {9}, b"bKGD": {1, 2, 6}, b"cICP": {4}, b"mDCV": {24}, b"cLLI": {8},
+    b"acTL": {8}, b"fcTL": {26}, b"IEND": {0},
+}
 EXIF_CHUNK = b"eXIf"
 TEXT_CHUNKS = {b"tEXt", b"zTXt", b"iTXt"}
 
@@ -60,6 +69,7 @@ def parse(data: bytes) -> tuple[list[Chunk], int]:
     chunks: list[Chunk] = []
     pos = len(SIGNATURE)
     size = len(data)
+    metadata_bytes = 0
     while True:
         limits.enforce("MAX_SEGMENTS", len(chunks), limits.MAX_SEGMENTS)
         if pos + 12 > size:
@@ -83,12 +93,40 @@ def parse(data: bytes) -> tuple[list[Chunk], int]:
                 raise MalformedFile("PNG IHDR has the wrong length", pos)
             width, height = struct.unpack(">II", data[pos + 8 : pos + 16])
             limits.enforce("MAX_PIXELS", width * height, limits.MAX_PIXELS)
+        if ctype not in IMAGE_CHUNKS:
+            metadata_bytes += length
+            limits.enforce("MAX_METADATA_BYTES", metadata_bytes, limits.MAX_METADATA_BYTES)
         chunks.append(Chunk(ctype, pos, end))
         pos = end
         if ctype == b"IEND":
             if not any(c.type == b"IDAT" for c in chunks):
                 raise MalformedFile("PNG has no picture in it (no IDAT chunk)", pos)
             return chunks, pos
+
+
+def check_kept_chunk(ctype: bytes, body_length: int, offset: int) -> None:
+    """Refuse a picture chunk whose size leaves room for anything but its fields."""
+    sizes = CHUNK_SIZES.get(ctype)
+    bad = (sizes is not None and body_length not in sizes) \
+        or (ctype == b"PLTE" and (body_length % 3 or not 3 <= body_length <= 768)) \
+        or (ctype == b"tRNS" and body_length > 256) or (ctype == b"fdAT" and body_length < 4)
+    if bad:
+        raise MalformedFile(f"PNG {ctype.decode('ascii')} chunk has an unexpected size ({body_length} bytes)", offset)
+
+
+def icc_from_iccp(body: bytes) -> bytes | None:
+    """The profile inside an iCCP chunk when the chunk is exactly name + profile; else None."""
+    name, sep, rest = body.partition(b"\x00")
+    if not sep or not 1 <= len(name) <= 79 or not rest or rest[0] != 0:
+        return None
+    d = zlib.decompressobj()
+    try:
+        profile = d.decompress(rest[1:], limits.MAX_ICC_BYTES + 1)
+    except zlib.error:
+        return None
+    if not d.eof or d.unused_data or len(profile) > limits.MAX_ICC_BYTES:
+        return None  # bytes after the compressed profile, or a profile too big to trust
+    return profile if is_valid_profile(profile) else None
 
 
 def _inflate(body: bytes) -> bytes:
@@ -172,10 +210,16 @@ class PngFormat:
         chunks, end = parse(data)
         findings: list[Finding] = []
         location: Location | None = None
-        texts = 0
+        texts = text_total = 0
         for c in chunks:
-            if c.type in IMAGE_CHUNKS or c.type == PROFILE_CHUNK:
+            if c.type in IMAGE_CHUNKS:
+                check_kept_chunk(c.type, c.end - c.start - 12, c.start)
                 continue
+            if c.type == PROFILE_CHUNK:
+                if icc_from_iccp(c.body(data)) is None:
+                    findings.append(Finding.make(Category.OTHER, "iCCP", "not a sound profile",
+                                                 "Has a damaged colour profile that could hide other data", "iCCP"))
+                continue  # its free-text name is replaced by a neutral one when cleaning
             body = c.body(data)
             source = c.type.decode("ascii")
             if c.type == EXIF_CHUNK:
@@ -188,6 +232,8 @@ class PngFormat:
                 texts += 1
                 limits.enforce("MAX_METADATA_SEGMENTS", texts, limits.MAX_METADATA_SEGMENTS)
                 key, text = text_chunk(c.type, body)
+                text_total += len(text)
+                limits.enforce("MAX_TEXT_INFLATE_TOTAL", text_total, limits.MAX_TEXT_INFLATE_TOTAL)
                 result = scan_text(key, text, source)
                 findings.extend(result.findings)
                 location = better_location(location, result.location)
@@ -217,6 +263,10 @@ class PngFormat:
         return f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d}"
 
     def strip(self, data: bytes, policy: Policy) -> bytes:
+        return join_plan(self.strip_plan(data, policy), data)
+
+    def strip_plan(self, data: bytes, policy: Policy) -> Plan:
+        """The cleaned file as a plan: new chunks (bytes) and ranges of ``data`` to copy."""
         chunks, _ = parse(data)
         orientation = None
         if policy.keep_orientation:
@@ -225,19 +275,31 @@ class PngFormat:
                     body = c.body(data)
                     orientation = exif_meta.orientation(body[6:] if body.startswith(b"Exif\x00\x00") else body)
                     break
-        view = memoryview(data)
-        out: list[bytes | memoryview] = [SIGNATURE]
+        out: Plan = [SIGNATURE]
         for c in chunks:
-            if c.type in IMAGE_CHUNKS or (c.type == PROFILE_CHUNK and policy.keep_color_profile):
-                out.append(view[c.start : c.end])
+            if c.type in IMAGE_CHUNKS:
+                check_kept_chunk(c.type, c.end - c.start - 12, c.start)
+                out.append(range(c.start, c.end))
+            elif c.type == PROFILE_CHUNK and policy.keep_color_profile:
+                body = c.body(data)
+                if icc_from_iccp(body) is None:
+                    continue  # a profile that is not only a profile is dropped (reported by scan)
+                if body.startswith(NEUTRAL_PROFILE_NAME + b"\x00"):
+                    out.append(range(c.start, c.end))
+                else:  # same compressed profile, neutral name
+                    rest = body.partition(b"\x00")[2]
+                    out.append(make_chunk(PROFILE_CHUNK, NEUTRAL_PROFILE_NAME + b"\x00" + rest))
             if c.type == b"IHDR" and orientation and orientation != 1:
                 out.append(make_chunk(EXIF_CHUNK, exif_meta.build_orientation_exif(orientation)))
-        return b"".join(out)
+        return out
+
+    def image_spans(self, data: bytes) -> list[tuple[int, int]]:
+        """(start, end) of every chunk that makes up the picture, in order."""
+        return [(c.start, c.end) for c in parse(data)[0] if c.type in IMAGE_CHUNKS]
 
     def image_data(self, data: bytes) -> list[bytes | memoryview]:
-        chunks, _ = parse(data)
         view = memoryview(data)
-        return [view[c.start : c.end] for c in chunks if c.type in IMAGE_CHUNKS]
+        return [view[a:b] for a, b in self.image_spans(data)]
 
 
 def make_chunk(ctype: bytes, body: bytes) -> bytes:

@@ -9,12 +9,13 @@ import struct
 
 from .. import limits
 from .._binary import u32
-from ..errors import MalformedFile, TruncatedFile, UnsupportedFormat
+from ..errors import MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
 from ..metadata import exif as exif_meta
+from ..metadata.icc import is_valid_profile
 from ..metadata.xmp import scan_xmp
 from ..model import Category, Finding, Location, Policy, ScanResult, better_location
 from . import trailers
-from .base import remember_last_parses
+from .base import Plan, join_plan, remember_last_parses
 
 IMAGE_CHUNKS = {b"VP8 ", b"VP8L", b"ALPH", b"ANIM", b"ANMF"}
 ICC_CHUNK = b"ICCP"
@@ -44,6 +45,7 @@ def parse(data: bytes) -> tuple[list[Chunk], int]:
         raise MalformedFile("WebP RIFF size is odd", 4)
     chunks: list[Chunk] = []
     pos = 12
+    metadata_bytes = 0
     while pos < riff_end:
         limits.enforce("MAX_SEGMENTS", len(chunks), limits.MAX_SEGMENTS)
         if pos + 8 > riff_end:
@@ -53,6 +55,9 @@ def parse(data: bytes) -> tuple[list[Chunk], int]:
         end = pos + 8 + size + (size & 1)
         if end > riff_end:
             raise TruncatedFile(f"WebP chunk {fourcc!r} runs past the RIFF end", pos)
+        if fourcc not in IMAGE_CHUNKS and fourcc != b"VP8X":
+            metadata_bytes += size
+            limits.enforce("MAX_METADATA_BYTES", metadata_bytes, limits.MAX_METADATA_BYTES)
         chunks.append(Chunk(fourcc, pos, size, end))
         pos = end
     if not chunks:
@@ -75,6 +80,33 @@ def parse(data: bytes) -> tuple[list[Chunk], int]:
     return chunks, riff_end
 
 
+#: Frame data allowed inside an ANMF chunk (the spec also allows "unknown chunks": not here).
+FRAME_CHUNKS = {b"ALPH", b"VP8 ", b"VP8L"}
+
+
+def check_kept_chunk(data: bytes, chunk: Chunk) -> None:
+    """Refuse picture chunks with room for anything but the picture."""
+    if chunk.fourcc == b"ANIM" and chunk.size != 6:
+        raise MalformedFile("WebP ANIM chunk has an unexpected size", chunk.start)
+    if chunk.fourcc != b"ANMF":
+        return
+    body = chunk.body(data)
+    if len(body) < 16:
+        raise MalformedFile("WebP animation frame is too short", chunk.start)
+    pos = 16
+    while pos < len(body):
+        if pos + 8 > len(body):
+            raise MalformedFile("WebP animation frame ends inside a chunk header", chunk.start)
+        fourcc = body[pos : pos + 4]
+        size = u32(body, pos + 4, "<")
+        end = pos + 8 + size + (size & 1)
+        if end > len(body):
+            raise MalformedFile("WebP animation frame chunk runs past the frame", chunk.start)
+        if fourcc not in FRAME_CHUNKS:
+            raise UnsafeToClean(f"WebP animation frame carries an unknown chunk {fourcc!r}")
+        pos = end
+
+
 class WebpFormat:
     name = "WebP"
     extension = ".webp"
@@ -87,7 +119,15 @@ class WebpFormat:
         findings: list[Finding] = []
         location: Location | None = None
         for c in chunks:
-            if c.fourcc in IMAGE_CHUNKS or c.fourcc in (ICC_CHUNK, b"VP8X"):
+            if c.fourcc in IMAGE_CHUNKS:
+                check_kept_chunk(data, c)
+                continue
+            if c.fourcc == ICC_CHUNK:
+                if not is_valid_profile(c.body(data)):
+                    findings.append(Finding.make(Category.OTHER, "ICCP", "not a sound profile",
+                                                 "Has a damaged colour profile that could hide other data", "RIFF"))
+                continue
+            if c.fourcc == b"VP8X":
                 continue
             body = c.body(data)
             if c.fourcc == b"EXIF":
@@ -116,11 +156,17 @@ class WebpFormat:
         return ScanResult(tuple(findings), location)
 
     def strip(self, data: bytes, policy: Policy) -> bytes:
+        return join_plan(self.strip_plan(data, policy), data)
+
+    def strip_plan(self, data: bytes, policy: Policy) -> Plan:
+        """The cleaned file as a plan: new headers (bytes) and ranges of ``data`` to copy."""
         chunks, _ = parse(data)
-        view = memoryview(data)
+        for c in chunks:
+            if c.fourcc in IMAGE_CHUNKS:
+                check_kept_chunk(data, c)
         kept = [c for c in chunks if c.fourcc in IMAGE_CHUNKS
-                or (c.fourcc == ICC_CHUNK and policy.keep_color_profile)]
-        parts: list[bytes | memoryview] = []
+                or (c.fourcc == ICC_CHUNK and policy.keep_color_profile and is_valid_profile(c.body(data)))]
+        parts: Plan = []
         if chunks[0].fourcc == b"VP8X":
             body = bytearray(chunks[0].body(data)[:10])
             flags = body[0] & (ALPHA_FLAG | ANIM_FLAG)
@@ -128,14 +174,17 @@ class WebpFormat:
                 flags |= ICC_FLAG
             body[0] = flags
             parts.append(b"VP8X" + struct.pack("<I", 10) + bytes(body))
-        parts.extend(view[c.start : c.end] for c in kept)
+        parts.extend(range(c.start, c.end) for c in kept)
         payload_size = 4 + sum(len(p) for p in parts)
-        return b"".join([b"RIFF", struct.pack("<I", payload_size), b"WEBP", *parts])
+        return [b"RIFF", struct.pack("<I", payload_size), b"WEBP", *parts]
+
+    def image_spans(self, data: bytes) -> list[tuple[int, int]]:
+        """(start, end) of every chunk that codes the picture, in order."""
+        return [(c.start, c.end) for c in parse(data)[0] if c.fourcc in IMAGE_CHUNKS]
 
     def image_data(self, data: bytes) -> list[bytes | memoryview]:
-        chunks, _ = parse(data)
         view = memoryview(data)
-        return [view[c.start : c.end] for c in chunks if c.fourcc in IMAGE_CHUNKS]
+        return [view[a:b] for a, b in self.image_spans(data)]
 
 
 FORMAT = WebpFormat()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .. import limits
+from . import budget
 from .._binary import take, u16, u32
 from ..errors import GeoscrubError, MalformedFile
 from ..model import Category, Finding, Location, ScanResult
@@ -440,6 +441,8 @@ def classify(dirs: list[Directory], source: str = "EXIF") -> ScanResult:
 
 def scan_exif(data: bytes | memoryview, source: str = "EXIF") -> ScanResult:
     """Findings of an EXIF payload (TIFF structure).  A damaged block is still reported."""
+    if not budget.spend(len(data)):
+        return budget.unread("EXIF", len(data), source)
     try:
         _, dirs = walk(data)
     except (GeoscrubError, struct.error) as err:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from .. import limits
+from . import budget
 from ..model import Category, Finding, Location, ScanResult
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -170,6 +171,8 @@ def scan_xmp(packet: bytes, source: str = "XMP") -> ScanResult:
     if len(packet) > limits.MAX_XMP_PARSE_BYTES:
         return ScanResult((Finding.make(Category.OTHER, "XMP", f"{len(packet)} bytes",
                                         "Has a very large XMP block; it may hide anything", source),))
+    if not budget.spend(len(packet)):
+        return budget.unread("XMP", len(packet), source)
     try:
         root = _parse(packet)
     except _Unreadable as err:
