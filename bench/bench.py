@@ -121,6 +121,7 @@ def main() -> int:
         order = list(tools) if r % 2 == 0 else list(reversed(tools))
         for name in order:
             shutil.rmtree(work / "out", ignore_errors=True)
+            os.sync()  # start each run with no dirty pages left by the one before
             seconds, peak, code = run(tools[name])
             times[name].append(seconds)
             rss[name] = max(rss[name], peak)

@@ -5,19 +5,20 @@ import os
 import stat
 from pathlib import Path
 
-from . import registry
-from .errors import GeoscrubError
-from . import limits
-from .fsio import atomic_write, open_regular_file, read_at, read_regular_file
-from .formats.base import ContainerFormat
+from . import limits, registry
+from .errors import GeoscrubError, WriteFailed
+from .fsio import open_regular_file, read_at, write_verified
+from .formats.base import ContainerFormat, plan_of, plan_pieces
+from .metadata import budget as parse_budget
 from .model import Policy, Report, ScanResult
-from .verify import verify_clean
+from .verify import spells, verify_clean
 
 
 def scan_bytes(data: bytes) -> tuple[ContainerFormat, ScanResult]:
     """(format, findings) of a photo held in memory.  Raises GeoscrubError."""
     fmt = registry.sniff(data[: registry.PREFIX_BYTES])
-    return fmt, fmt.scan(data)
+    with parse_budget.per_file():
+        return fmt, fmt.scan(data)
 
 
 def clean_bytes(data: bytes, policy: Policy | None = None) -> tuple[ContainerFormat, ScanResult, bytes]:
@@ -50,13 +51,15 @@ def scan_file(path: str | os.PathLike[str], *, follow_symlinks: bool = True) -> 
         if quick is not None and len(head) == HEAD_BYTES and st.st_size > HEAD_BYTES + TAIL_BYTES:
             tail = read_at(fd, st.st_size - TAIL_BYTES, TAIL_BYTES)
             if len(tail) == TAIL_BYTES:
-                result = quick(head, tail, st.st_size)
+                with parse_budget.per_file():
+                    result = quick(head, tail, st.st_size)
                 if result is not None:
                     return fmt, result
         rest = read_at(fd, len(head), limits.MAX_FILE_BYTES + 1 - len(head)) if len(head) == HEAD_BYTES else b""
         data = head + rest
         limits.enforce("MAX_FILE_BYTES", len(data), limits.MAX_FILE_BYTES)
-        return fmt, fmt.scan(data)
+        with parse_budget.per_file():
+            return fmt, fmt.scan(data)
     finally:
         os.close(fd)
 
@@ -69,10 +72,43 @@ def scan(path: str | os.PathLike[str]) -> Report:
     except GeoscrubError as err:
         report.error = err
         return report
+    except OSError as err:
+        report.error = GeoscrubError(f"cannot be read: {err.strerror or err}")
+        return report
     report.format = fmt.name
     report.findings = list(found.findings)
     report.location = found.location
     return report
+
+
+def write_clean_copy(
+    fmt: ContainerFormat,
+    data: bytes,
+    dest: str | os.PathLike[str],
+    policy: Policy | None = None,
+    *,
+    src_fd: int | None = None,
+    mode: int = 0o644,
+    overwrite: bool = True,
+    skip_if_clean: bool = False,
+) -> bool:
+    """Write the cleaned form of ``data`` to ``dest``; returns whether anything was written.
+
+    The picture's bytes are copied in the kernel from ``src_fd`` (the file
+    ``data`` was read from) where possible, as ``cp`` does.  What lands in the
+    temp file is read back and verified (same image data, nothing left,
+    stable) before it is fsynced and renamed into place.  With
+    ``skip_if_clean`` a file that cleaning would not change is not written.
+    Raises GeoscrubError; nothing is left behind on failure.
+    """
+    policy = policy or Policy()
+    plan = plan_of(fmt, data, policy)
+    if skip_if_clean and spells(plan_pieces(plan, data), data):
+        verify_clean(fmt, data, data, policy)
+        return False
+    write_verified(dest, plan, data, lambda written: verify_clean(fmt, data, written, policy),
+                   src_fd=src_fd, mode=mode, overwrite=overwrite)
+    return True
 
 
 def clean(
@@ -86,17 +122,26 @@ def clean(
 
     The report lists what was removed.  On any GeoscrubError nothing is
     written and ``Report.error`` says why; the original is never touched.
-    OSErrors while reading are reported the same way.
+    A file that is already clean is copied as it is.
     """
     report = Report(Path(src))
     try:
-        data, st = read_regular_file(src)
-        fmt, found, cleaned = clean_bytes(data, policy)
-        report.format = fmt.name
-        report.findings = list(found.findings)
-        report.location = found.location
-        atomic_write(dest, cleaned, mode=stat.S_IMODE(st.st_mode), overwrite=overwrite)
+        fd, st = open_regular_file(src)
+        try:
+            data = read_at(fd, 0, limits.MAX_FILE_BYTES + 1)
+            limits.enforce("MAX_FILE_BYTES", len(data), limits.MAX_FILE_BYTES)
+            fmt, found = scan_bytes(data)
+            report.format = fmt.name
+            report.findings = list(found.findings)
+            report.location = found.location
+            write_clean_copy(fmt, data, dest, policy, src_fd=fd, mode=stat.S_IMODE(st.st_mode), overwrite=overwrite)
+        finally:
+            os.close(fd)
         report.cleaned_to = Path(dest)
     except GeoscrubError as err:
         report.error = err
+    except FileExistsError:
+        report.error = WriteFailed(f"{Path(dest).name} already exists; it is never overwritten")
+    except OSError as err:
+        report.error = GeoscrubError(f"cannot be read: {err.strerror or err}")
     return report

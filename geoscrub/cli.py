@@ -22,10 +22,11 @@ import click
 from . import __version__, batch, places
 from . import paths as paths_mod
 from . import report as render
-from .api import clean_bytes, scan_file
+from . import limits
+from .api import clean_bytes, scan_bytes, scan_file, write_clean_copy
 from .errors import GeoscrubError, WriteFailed
 from .formats.base import ContainerFormat
-from .fsio import atomic_write, read_regular_file
+from .fsio import open_regular_file, read_at
 from .model import Policy, Report, ScanResult
 from .paths import Input
 
@@ -78,14 +79,20 @@ def run_batch(job: Callable[[Input], R], inputs: Sequence[Input], label: str) ->
 
 # ---------------------------------------------------------------- one file
 
-def _read(inp: Input) -> tuple[bytes, os.stat_result]:
-    """The file's bytes; links found inside a given folder are refused, FIFOs never opened."""
+def _open(inp: Input) -> tuple[int, os.stat_result]:
+    """An fd on the file; links found inside a given folder are refused, FIFOs never opened."""
     if inp.problem:
         raise GeoscrubError(inp.problem)
     try:
-        return read_regular_file(inp.path, follow_symlinks=not inp.walked)
+        return open_regular_file(inp.path, follow_symlinks=not inp.walked)
     except OSError as err:
         raise GeoscrubError(f"cannot be read: {err.strerror or err}") from None
+
+
+def _read_all(fd: int) -> bytes:
+    data = read_at(fd, 0, limits.MAX_FILE_BYTES + 1)
+    limits.enforce("MAX_FILE_BYTES", len(data), limits.MAX_FILE_BYTES)
+    return data
 
 
 def _fill(report: Report, fmt: ContainerFormat, found: ScanResult) -> None:
@@ -177,11 +184,11 @@ class Target:
             self.claimed.add(key)
         return dest, note
 
-    def write(self, inp: Input, dest: Path, original: bytes, cleaned: bytes, st: os.stat_result) -> None:
-        mode = stat.S_IMODE(st.st_mode)
+    def write(self, inp: Input, dest: Path, src: Source, policy: Policy) -> None:
+        mode = stat.S_IMODE(src.stat.st_mode)
         if self.in_place and not self.rename:
-            if cleaned != original:
-                atomic_write(dest, cleaned, mode=mode, overwrite=True)
+            write_clean_copy(src.fmt, src.data, dest, policy, src_fd=src.fd, mode=mode, overwrite=True,
+                             skip_if_clean=True)
             return
         if self.out_dir is not None:
             try:
@@ -190,7 +197,7 @@ class Target:
                 raise WriteFailed(f"cannot make folder {render.shown(dest.parent)}: {err.strerror or err}") from None
         overwrite = self.out_dir is not None and not self.rename
         try:
-            atomic_write(dest, cleaned, mode=mode, overwrite=overwrite)
+            write_clean_copy(src.fmt, src.data, dest, policy, src_fd=src.fd, mode=mode, overwrite=overwrite)
         except FileExistsError:
             raise WriteFailed(f"{render.shown(dest.name)} already exists; geoscrub never overwrites it") from None
         if self.in_place:  # --in-place --rename: the clean copy is safely written, now drop the original
@@ -203,16 +210,31 @@ class Target:
                 ) from None
 
 
+@dataclass(frozen=True)
+class Source:
+    """An open photo: what it is, its bytes, the fd they came from (for kernel copies)."""
+
+    fmt: ContainerFormat
+    data: bytes
+    fd: int
+    stat: os.stat_result
+
+
 def clean_one(inp: Input, target: Target, policy: Policy, *, dry_run: bool) -> render.CleanOutcome:
     report = Report(inp.path)
     try:
-        data, st = _read(inp)
-        fmt, found, cleaned = clean_bytes(data, policy)
-        _fill(report, fmt, found)
-        dest, note = target.destination(inp, fmt)
-        if dry_run:
-            return render.CleanOutcome(report, "would_clean" if report.findings else "already_clean", dest, note)
-        target.write(inp, dest, data, cleaned, st)
+        fd, st = _open(inp)
+        try:
+            data = _read_all(fd)
+            fmt, found = scan_bytes(data)
+            _fill(report, fmt, found)
+            dest, note = target.destination(inp, fmt)
+            if dry_run:
+                clean_bytes(data, policy)  # would it be refused?
+                return render.CleanOutcome(report, "would_clean" if report.findings else "already_clean", dest, note)
+            target.write(inp, dest, Source(fmt, data, fd, st), policy)
+        finally:
+            os.close(fd)
     except GeoscrubError as err:
         report.error = err
         return render.CleanOutcome(report, "refused")
@@ -291,9 +313,8 @@ def clean(output: Path | None, in_place: bool, dry_run: bool, as_json: bool, ren
     inputs = target.claim_fixed_destinations(selection.inputs)
     job = functools.partial(clean_one, target=target, policy=policy, dry_run=dry_run)
     outcomes = run_batch(job, inputs, "Cleaning")
-    if dry_run or as_json:  # name the place for deciding and for scripts; a plain clean skips the big table
-        for outcome in outcomes:
-            with_place(outcome.report)
+    for outcome in outcomes:
+        with_place(outcome.report)
     if as_json:
         click.echo(render.dumps([render.outcome_json(o) for o in outcomes]))
     else:

@@ -10,6 +10,7 @@ import errno
 import os
 import secrets
 import stat
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import limits
@@ -98,28 +99,84 @@ def atomic_write(target: str | os.PathLike[str], data: bytes, *, mode: int = 0o6
     With ``overwrite=False`` an existing target is never replaced: the call
     raises FileExistsError and leaves no temp file behind.
     """
+    return write_verified(target, [data], data, None, mode=mode, overwrite=overwrite)
+
+
+#: Ranges shorter than this are written from memory: a kernel copy would not pay off.
+KERNEL_COPY_MIN = 64 * 1024
+#: errno values meaning "copy_file_range cannot do this here": fall back to write().
+_NO_KERNEL_COPY = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF, errno.EPERM}
+
+
+def _write_all(fd: int, data: bytes | memoryview) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _copy_range(src_fd: int | None, fd: int, span: range, data: bytes) -> None:
+    """Copy ``data[span]`` into ``fd``: in the kernel from ``src_fd`` when possible.
+
+    The source file may have changed since ``data`` was read; the caller reads
+    the result back and verifies it against ``data``, so that cannot slip through.
+    """
+    offset, end = span.start, span.stop
+    if src_fd is not None and hasattr(os, "copy_file_range") and end - offset >= KERNEL_COPY_MIN:
+        try:
+            while offset < end:
+                copied = os.copy_file_range(src_fd, fd, end - offset, offset)
+                if copied <= 0:
+                    break  # the source got shorter: write the rest from memory
+                offset += copied
+        except OSError as err:
+            if err.errno not in _NO_KERNEL_COPY:
+                raise
+    if offset < end:
+        _write_all(fd, memoryview(data)[offset:end])
+
+
+def write_verified(
+    target: str | os.PathLike[str],
+    plan: Sequence[bytes | range],
+    data: bytes,
+    check: Callable[[bytes], None] | None,
+    *,
+    src_fd: int | None = None,
+    mode: int = 0o644,
+    overwrite: bool = True,
+) -> Path:
+    """Write ``plan`` (new bytes and ranges of ``data``) atomically, checking what was written.
+
+    Ranges are copied from ``src_fd`` in the kernel (like ``cp``) where the
+    system allows.  Before the temp file is fsynced and renamed, its bytes are
+    read back and passed to ``check`` (when given), which raises to refuse
+    them; the target is then never created and the temp file is removed.
+    """
     target = Path(target)
     tmp = temp_path_for(target)
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
     except OSError as err:
         raise WriteFailed(f"cannot write in {target.parent}: {err.strerror}") from None
     try:
         try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            for piece in plan:
+                if isinstance(piece, range):
+                    _copy_range(src_fd, fd, piece, data)
+                else:
+                    _write_all(fd, piece)
+            if check is not None:
+                check(read_at(fd, 0, os.lseek(fd, 0, os.SEEK_CUR)))
             os.fchmod(fd, mode & 0o7777)
             os.fsync(fd)
         finally:
-            os.close(fd)  # close() can report ENOSPC on NFS: it must raise here
+            os.close(fd)
         if overwrite:
             os.replace(tmp, target)
         else:
-            os.link(tmp, target)  # fails with EEXIST instead of clobbering
+            os.link(tmp, target)
             os.unlink(tmp)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     except FileExistsError:
         _unlink_quietly(tmp)
         raise
@@ -139,7 +196,8 @@ def _unlink_quietly(path: Path) -> None:
         pass
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (best effort: not every file system allows it)."""
     try:
         fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:

