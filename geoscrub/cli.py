@@ -24,7 +24,7 @@ from . import paths as paths_mod
 from . import report as render
 from . import limits
 from .api import clean_bytes, scan_bytes, scan_file, write_clean_copy
-from .errors import GeoscrubError, WriteFailed
+from .errors import GeoscrubError, InternalError, WriteFailed
 from .formats.base import ContainerFormat
 from .fsio import open_regular_file, read_at
 from .model import Policy, Report, ScanResult
@@ -120,6 +120,9 @@ def check_one(inp: Input) -> Report:
             raise GeoscrubError(f"cannot be read: {err.strerror or err}") from None
     except GeoscrubError as err:
         report.error = err
+        return report
+    except Exception as err:  # noqa: BLE001 - a bug must cost one file, never the batch
+        report.error = InternalError.from_exception(err)
         return report
     _fill(report, fmt, found)
     return report
@@ -237,6 +240,9 @@ def clean_one(inp: Input, target: Target, policy: Policy, *, dry_run: bool) -> r
             os.close(fd)
     except GeoscrubError as err:
         report.error = err
+        return render.CleanOutcome(report, "refused")
+    except Exception as err:  # noqa: BLE001 - a bug must cost one file, never the batch
+        report.error = InternalError.from_exception(err)
         return render.CleanOutcome(report, "refused")
     report.cleaned_to = dest
     return render.CleanOutcome(report, "cleaned" if report.findings else "already_clean", dest, note)

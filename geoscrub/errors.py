@@ -76,3 +76,13 @@ class WriteFailed(GeoscrubError):
     """The cleaned copy could not be written (disk full, permissions...)."""
 
     reason = "could not write the cleaned copy"
+
+
+class InternalError(GeoscrubError):
+    """A bug in geoscrub met this file: it is refused (fail closed), the others go on."""
+
+    reason = "geoscrub hit a problem it did not expect"
+
+    @classmethod
+    def from_exception(cls, err: BaseException) -> InternalError:
+        return cls(f"unexpected {type(err).__name__}: {str(err)[:200]} (please report this)")

@@ -474,3 +474,18 @@ def test_a_copy_beside_the_original_keeps_an_extension_only_when_it_is_true(name
     extension = extension_for(Path(name), fmt, ext)
     assert extension == expected
     assert default_output(Path("x") / name, extension).name.endswith(f".clean{expected}")
+
+
+@pytest.mark.parametrize("command", ["check", "clean"])
+def test_a_bug_in_a_format_module_costs_one_file_not_the_batch(photos, monkeypatch, command):
+    from geoscrub.formats import png
+
+    def broken(*_args, **_kwargs):
+        raise ValueError("simulated bug")
+
+    monkeypatch.setattr(png.FORMAT, "scan", broken)
+    result = run(command, str(photos))
+    assert result.exit_code == 3
+    assert "Traceback" not in result.output
+    assert "unexpected ValueError: simulated bug" in result.output
+    assert "IMG_20250614_160311.jpg" in result.output  # the JPEG was still handled
