@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from geoscrub import GeoscrubError, MalformedFile, Policy, clean_bytes, scan_bytes
-from geoscrub.errors import LimitExceeded, TruncatedFile, UnsupportedFormat
+from geoscrub.errors import LimitExceeded, TruncatedFile, UnsafeToClean, UnsupportedFormat
 from geoscrub.formats import gif
 from tests.builders import core
 from tests.builders import gif as gb
@@ -176,3 +176,59 @@ def test_random_damage_never_escapes_as_another_exception():
 
 def test_registry_sends_gif_to_the_gif_module():
     assert scan_bytes(gb.gif())[0] is gif.FORMAT
+
+
+# --- bytes after the picture's LZW end code -----------------------------------------------------
+
+def test_data_after_the_lzw_end_code_is_refused():
+    dirty = gb.data_after_end_code(b"Sam Example lives at 12 Elm Road")
+    with pytest.raises(UnsafeToClean, match="after its end marker"):
+        clean_bytes(dirty)
+
+
+def test_picture_data_without_an_end_code_is_refused():
+    data = gb.encode(1)
+    start, end = gb.image_blocks(data)[0]
+    packed = data[start + 9]
+    lzw_at = start + 10 + (3 * (2 << (packed & 7)) if packed & 0x80 else 0)
+    size = data[lzw_at]  # codes start size+1 bits wide; the clear code is 1 << size
+    clears = sum((1 << size) << ((size + 1) * i) for i in range(8)).to_bytes(size + 1, "little")
+    dirty = data[: lzw_at + 1] + bytes([len(clears)]) + clears + b"\x00" + data[end:]
+    with pytest.raises(UnsafeToClean, match="no end marker"):
+        gif.parse(dirty)
+
+
+def test_every_frame_of_real_animations_passes_the_end_code_check():
+    for data in (gb.encode(3), gb.dirty_gif(), gb.encode(1)):
+        assert clean_bytes(data)[2]
+
+
+# --- colour profiles must be real ICC profiles --------------------------------------------------
+
+def test_a_colour_profile_extension_holding_text_is_dropped_and_reported():
+    dirty = gb.gif(count=1, head=[gb.icc_ext(b"Sam Example lives at 12 Elm Road")])
+    assert "ICCRGBG1012" in {f.key for f in scan_bytes(dirty)[1].findings}
+    cleaned = clean_bytes(dirty)[2]
+    assert b"Elm Road" not in cleaned and "icc" not in kinds(cleaned)
+
+
+def test_a_profile_with_text_appended_is_dropped():
+    profile = core.icc_profile() + b"Sam Example"
+    cleaned = clean_bytes(gb.gif(count=1, head=[gb.icc_ext(profile)]))[2]
+    assert b"Sam Example" not in cleaned
+
+
+def test_only_the_first_colour_profile_is_kept():
+    profile = core.icc_profile()
+    dirty = gb.gif(count=1, head=[gb.icc_ext(profile), gb.icc_ext(profile)])
+    assert kinds(clean_bytes(dirty)[2]).count("icc") == 1
+
+
+# --- a control block that belongs to a dropped text block ---------------------------------------
+
+def test_a_control_block_for_a_dropped_text_block_is_dropped_too():
+    dirty = gb.text_with_control("Sam Example", delay=500)
+    cleaned = clean_bytes(dirty)[2]
+    assert b"\x21\xf9\x04\x00\xf4\x01" not in cleaned  # the 5 s delay meant for the text
+    assert kinds(cleaned).count("gce") == 1 and kinds(cleaned).count("image") == 2
+    assert pixels(cleaned) == pixels(dirty)

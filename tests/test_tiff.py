@@ -244,3 +244,114 @@ def test_random_damage_never_escapes_as_another_exception():
 def test_registry_sends_both_byte_orders_to_the_tiff_module():
     for order in "<>":
         assert scan_bytes(tb.dirty_tiff(order))[0] is tiff.FORMAT
+
+
+# --- picture data that could carry other bytes along -------------------------------------------
+
+def test_an_uncompressed_strip_longer_than_its_rows_is_refused():
+    dirty = tb.overlong_strip_tiff(b"Sam Example lives at 12 Elm Road")
+    with pytest.raises(UnsafeToClean, match="longer than its pixels"):
+        clean_bytes(dirty)
+
+
+def test_an_uncompressed_strip_of_exactly_its_rows_is_kept():
+    clean = tb.tiff([tb.rgb_page(16, 12, rows_per_strip=5)])  # last strip is short (2 rows)
+    assert pixels(clean_bytes(clean)[2]) == pixels(clean)
+
+
+def test_a_strip_pointing_at_another_tags_value_is_refused():
+    dirty = tb.strip_over_xmp_tiff()
+    with pytest.raises(UnsafeToClean, match="overlaps"):
+        clean_bytes(dirty)
+
+
+def test_two_strips_sharing_bytes_are_refused():
+    with pytest.raises(UnsafeToClean, match="share the same bytes"):
+        clean_bytes(tb.shared_strip_tiff())
+
+
+def test_a_compressed_page_is_cleaned_with_its_strip_unchanged():
+    dirty = tb.tiff([tb.deflate_page()])
+    cleaned = clean_bytes(dirty)[2]
+    assert pixels(cleaned) == pixels(dirty)
+    assert tb.deflate_page().pieces[0] in cleaned
+
+
+# --- JPEG streams inside TIFF -------------------------------------------------------------------
+
+@pytest.mark.parametrize("segment", [
+    tb.jpeg_segment(0xFE, b"Sam Example lives at 12 Elm Road"),
+    tb.jpeg_segment(0xE1, b"Exif\x00\x00" + b"Sam Example"),
+    tb.jpeg_segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x01\x01" + b"Sam"),  # JFIF with a thumbnail
+])
+def test_a_jpeg_strip_with_a_comment_or_app_segment_is_refused(segment):
+    dirty = tb.jpeg_tiff(tb.jpeg_stream([segment]))
+    with pytest.raises(UnsafeToClean, match="JPEG segment"):
+        clean_bytes(dirty)
+
+
+def test_a_plain_jpeg_strip_is_copied_byte_for_byte():
+    stream = tb.jpeg_stream()
+    cleaned = clean_bytes(tb.jpeg_tiff(stream))[2]
+    assert stream in cleaned
+
+
+def test_bytes_after_the_end_of_a_jpeg_strip_are_refused():
+    with pytest.raises(UnsafeToClean, match="after its JPEG picture"):
+        clean_bytes(tb.jpeg_tiff(tb.jpeg_stream() + b"Sam Example"))
+
+
+def test_jpeg_tables_with_a_comment_are_refused():
+    tables = b"\xff\xd8" + tb.jpeg_segment(0xFE, b"Sam Example") + b"\xff\xd9"
+    with pytest.raises(UnsafeToClean, match="JPEG tables"):
+        clean_bytes(tb.jpeg_tiff(tb.jpeg_stream(), tables))
+
+
+def test_jpeg_tables_holding_only_tables_are_kept():
+    stream = tb.jpeg_stream()
+    dqt = stream.index(b"\xff\xdb")
+    tables = b"\xff\xd8" + stream[dqt : dqt + 4 + 65 - 2 + 2] + b"\xff\xd9"
+    cleaned = clean_bytes(tb.jpeg_tiff(stream, tables))[2]
+    assert tables in cleaned
+
+
+# --- kept tags must have the type their tag is defined with ------------------------------------
+
+@pytest.mark.parametrize("tag", [0x0129, tb.ORIENTATION, 0x0128])
+def test_a_kept_tag_stored_as_text_is_dropped(tag):
+    dirty = tb.tagged_page_tiff([(tag, tb.ASCII, tb.ascii_("Sam Example, 12 Elm Road"))])
+    cleaned = clean_bytes(dirty)[2]
+    assert b"Elm Road" not in cleaned and tag not in all_tags(cleaned)
+    assert pixels(cleaned) == pixels(dirty)
+
+
+def test_a_kept_tag_with_the_right_type_but_wrong_count_is_dropped():
+    dirty = tb.tagged_page_tiff([(0x0129, tb.SHORT, tuple(b"Sam Example"))])
+    assert 0x0129 not in all_tags(clean_bytes(dirty)[2])
+
+
+def test_a_picture_tag_with_a_wrong_type_is_refused():
+    dirty = tb.tagged_page_tiff([(0x013D, tb.ASCII, b"Sam Example\x00")])  # Predictor
+    with pytest.raises(UnsafeToClean, match="unexpected type"):
+        clean_bytes(dirty)
+
+
+def test_dng_calibration_signatures_are_text_and_are_dropped():
+    dirty = tb.tagged_page_tiff([(0xC612, tb.BYTE, (1, 4, 0, 0)),
+                                 (0xC6F3, tb.ASCII, tb.ascii_("Calibrated for Sam Example")),
+                                 (0xC6F4, tb.ASCII, tb.ascii_("Profile of Sam Example"))])
+    cleaned = clean_bytes(dirty)[2]
+    assert b"Sam Example" not in cleaned and not all_tags(cleaned) & {0xC6F3, 0xC6F4}
+    assert 0xC612 in all_tags(cleaned)
+
+
+def test_no_text_tag_is_on_the_allowlist():
+    for tag, (types, _count) in tiff.TAG_RULES.items():
+        assert 2 not in types, hex(tag)
+    assert set(tiff.TAG_RULES) >= tiff.STRUCTURE_TAGS | tiff.DNG_RENDER_TAGS | tiff.ICC_PROFILES
+
+
+def test_a_colour_profile_that_is_not_an_icc_profile_is_dropped():
+    dirty = tb.tagged_page_tiff([(tb.ICC, tb.UNDEFINED, b"Sam Example lives at 12 Elm Road" * 8)])
+    cleaned = clean_bytes(dirty)[2]
+    assert b"Sam Example" not in cleaned and tb.ICC not in all_tags(cleaned)

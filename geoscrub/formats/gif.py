@@ -4,8 +4,11 @@ Spec: GIF89a (CompuServe 1990) sections 17-27; NETSCAPE2.0 / ANIMEXTS1.0 loop
 extension; XMP part 3 (GIF application extension "XMP DataXMP").  Kept byte
 for byte: header, logical screen descriptor, colour tables, image descriptors
 with their LZW data, graphic control extensions.  The loop extension is
-rewritten holding only the loop count; an ICC profile extension is kept by
-policy.  Nothing after the trailer survives.
+rewritten holding only the loop count; the first ICC profile extension is kept
+by policy when it is a sound profile.  Nothing after the trailer survives.
+Each picture's LZW codes are followed to their end code: bytes after it are
+refused.  A graphic control extension that belongs to a (dropped) plain-text
+block goes with it.
 """
 from __future__ import annotations
 
@@ -13,7 +16,8 @@ import struct
 from dataclasses import dataclass
 
 from .. import limits
-from ..errors import MalformedFile, TruncatedFile, UnsupportedFormat
+from ..errors import MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
+from ..metadata import icc
 from ..metadata.xmp import scan_xmp
 from ..model import Category, Finding, Location, Policy, ScanResult
 from .base import remember_last_parses
@@ -74,6 +78,57 @@ def _payload(data: bytes, start: int, end: int) -> bytes:
     return bytes(out)
 
 
+def _check_lzw_end(data: bytes, lzw_at: int, end: int) -> None:
+    """The picture's LZW codes must end with the end-of-information code and nothing after it.
+
+    Viewers stop reading at that code, so bytes placed after it are invisible yet copied;
+    they are refused.  Only the code widths are followed here, no pixels are made.
+    """
+    min_size = data[lzw_at]
+    if min_size < 1:
+        raise MalformedFile("GIF image has an impossible LZW code size", lzw_at)
+    payload = _payload(data, lzw_at + 1, end)
+    clear, eoi = 1 << min_size, (1 << min_size) + 1
+    size, avail = min_size + 1, eoi + 1
+    fresh = True  # just after a clear code: the next code adds no table entry
+    buf = nbits = used_bytes = 0
+    length = len(payload)
+    while True:
+        while nbits < size:
+            if used_bytes >= length:
+                raise UnsafeToClean("GIF picture data has no end marker, so what follows it cannot be checked")
+            buf |= payload[used_bytes] << nbits
+            used_bytes += 1
+            nbits += 8
+        code = buf & ((1 << size) - 1)
+        buf >>= size
+        nbits -= size
+        if code == clear:
+            size, avail, fresh = min_size + 1, eoi + 1, True
+            continue
+        if code == eoi:
+            break
+        if code > avail or (fresh and code > clear):
+            raise MalformedFile("GIF picture data has a broken LZW code", lzw_at)
+        if not fresh and avail < 4096:
+            avail += 1
+            if avail == 1 << size and size < 12:
+                size += 1
+        fresh = False
+    # after the end marker: only zero padding bits in its byte and zero bytes in its sub-block
+    if buf or any(payload[used_bytes:]):
+        raise UnsafeToClean("GIF picture has hidden data after its end marker")
+    # the end marker must sit in the last sub-block: find the sub-block holding byte used_bytes-1
+    consumed, at = 0, lzw_at + 1
+    while data[at]:
+        consumed += data[at]
+        at += 1 + data[at]
+        if consumed >= used_bytes:
+            break
+    if data[at] != 0:
+        raise UnsafeToClean("GIF picture has hidden data after its end marker")
+
+
 @remember_last_parses
 def parse(data: bytes) -> Layout:
     """Walk every block up to the trailer.  Raises MalformedFile/TruncatedFile."""
@@ -92,7 +147,7 @@ def parse(data: bytes) -> Layout:
         _need(data, pos + 1, "list of blocks (it has no trailer)")
         introducer = data[pos]
         if introducer == TRAILER:
-            return Layout(screen_end, blocks, pos + 1)
+            return Layout(screen_end, _settle(data, blocks), pos + 1)
         if introducer == IMAGE:
             frames += 1
             limits.enforce("MAX_FRAMES", frames, limits.MAX_FRAMES)
@@ -104,6 +159,7 @@ def parse(data: bytes) -> Layout:
             if data[lzw_at] > 11:
                 raise MalformedFile("GIF image has an impossible LZW code size", lzw_at)
             end = _sub_blocks(data, lzw_at + 1, "image data")
+            _check_lzw_end(data, lzw_at, end)
             blocks.append(Block("image", pos, end))
             pos = end
             continue
@@ -147,6 +203,29 @@ def _extension(data: bytes, start: int, end: int, label: int) -> Block:
     if ident == ICC_APP:
         return Block("icc", start, end, ident)
     return Block("app", start, end, ident)
+
+
+def _settle(data: bytes, blocks: list[Block]) -> list[Block]:
+    """Decide what the kept-looking blocks really are.
+
+    A colour profile is kept only when it is a sound ICC profile, and only the first one.  A
+    graphic control extension belongs to the next image or plain-text block: when that is a
+    plain-text block (dropped), or there is none, the control block goes too, or it would
+    change the timing or transparency of the next frame.
+    """
+    out: list[Block] = []
+    icc_kept = False
+    for i, b in enumerate(blocks):
+        if b.kind == "icc":
+            if icc_kept or not icc.is_valid_profile(_payload(data, b.start + 14, b.end)):
+                b = Block("app", b.start, b.end, b.label)
+            icc_kept = icc_kept or b.kind == "icc"
+        elif b.kind == "gce":
+            target = next((n.kind for n in blocks[i + 1 :] if n.kind in ("image", "text")), None)
+            if target != "image":
+                b = Block("ext", b.start, b.end, bytes([GRAPHIC_CONTROL]))
+        out.append(b)
+    return out
 
 
 def loop_extension(ident: bytes, loops: int) -> bytes:

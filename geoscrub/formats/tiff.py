@@ -12,21 +12,33 @@ picture (a DNG's raw image, or its transparency mask).  Preview SubIFDs, the
 Exif/GPS/Interop directories, XMP, IPTC, Photoshop, GeoTIFF and every tag not
 needed to show the picture are dropped.  BigTIFF and old-style JPEG
 compression are refused.
+
+Copied bytes are checked first, so nothing rides along: each kept tag must
+have the type and count its tag is defined with (TAG_RULES; no text), an ICC
+profile must be a sound one, a kept strip or tile may not overlap a
+directory, any tag's value, a dropped picture or another kept part, an
+uncompressed one may not be longer than its rows, and a JPEG one (and
+JPEGTables) may hold only picture segments: no comment or APPn.
 """
 from __future__ import annotations
 
+import bisect
+import itertools
+import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .. import limits
 from .._binary import take
-from ..errors import MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
+from ..errors import GeoscrubError, MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
 from ..metadata import exif as exif_meta
+from ..metadata import icc
 from ..metadata.exif import TYPE_SIZES, Directory, Entry
 from ..metadata.iptc import scan_iim, scan_photoshop
 from ..metadata.xmp import scan_xmp
 from ..model import Category, Finding, Location, Policy, ScanResult
+from . import jpeg as jpeg_format
 from .base import remember_last_parses
 
 CLASSIC = (b"II*\x00", b"MM\x00*")
@@ -41,6 +53,9 @@ ORIENTATION = 0x0112
 ICC_PROFILES = {0x8773, 0xC68F, 0xC691}  # ICC, DNG AsShotICCProfile, CurrentICCProfile
 XMP, IPTC, PHOTOSHOP = 0x02BC, 0x83BB, 0x8649
 OLD_JPEG = 6
+#: Strips/tiles that are JPEG streams: new-style JPEG, and DNG lossy JPEG.
+JPEG_COMPRESSIONS = {7, 34892}
+JPEG_TABLES = 0x015B
 #: NewSubfileType values of a SubIFD that is the picture: the full image, its transparency mask.
 PICTURE_SUBFILE_TYPES = {0, 4}
 
@@ -57,11 +72,46 @@ DNG_RENDER_TAGS = {
     0xC61C, 0xC61D, 0xC61E, 0xC61F, 0xC620, 0xC621, 0xC622, 0xC623, 0xC624, 0xC625,
     0xC626, 0xC627, 0xC628, 0xC629, 0xC62A, 0xC62B, 0xC62C, 0xC62D, 0xC62E, 0xC631,
     0xC632, 0xC633, 0xC640, 0xC65A, 0xC65B, 0xC65C, 0xC68D, 0xC68E, 0xC690, 0xC692,
-    0xC6BF, 0xC6F3, 0xC6F4, 0xC6F7, 0xC6F9, 0xC6FA, 0xC6FB, 0xC6FC, 0xC6FD, 0xC714,
+    0xC6BF, 0xC6F7, 0xC6F9, 0xC6FA, 0xC6FB, 0xC6FC, 0xC6FD, 0xC714,
     0xC715, 0xC71C, 0xC71E, 0xC71F, 0xC725, 0xC726, 0xC740, 0xC741, 0xC74E, 0xC761,
     0xC791, 0xC792, 0xC793, 0xC7A3, 0xC7A4, 0xC7A5, 0xC7A6, 0xC7A7, 0xC7B5, 0xCD2D,
     0xCD31, 0xCD32, 0xCD33, 0xCD34, 0xCD35, 0xCD36, 0xCD37, 0xCD38, 0xCD39, 0xCD3A,
     0xCD3B,
+}
+_ANY = 0  # any count of at least one
+_NUMBERS = frozenset({1, 3, 4, 5, 6, 8, 9, 10, 11, 12})
+_B, _S, _L, _SL, _R, _SR, _U, _F, _D = ({1}, {3}, {4}, {3, 4}, {5}, {10}, {7}, {11}, {12})
+#: tag -> (allowed field types, exact count or _ANY), from TIFF 6.0 and DNG 1.7.  A kept tag
+#: that does not match is dropped: text (ASCII) never passes as a number tag.
+TAG_RULES: dict[int, tuple[frozenset[int] | set[int], int]] = {
+    0x0100: (_SL, 1), 0x0101: (_SL, 1), 0x0102: (_S, _ANY), 0x0103: (_S, 1), 0x0106: (_S, 1),
+    0x010A: (_S, 1), 0x0112: (_S, 1), 0x0115: (_S, 1), 0x0116: (_SL, 1), 0x0118: (_S, _ANY),
+    0x0119: (_S, _ANY), 0x011A: (_R, 1), 0x011B: (_R, 1), 0x011C: (_S, 1), 0x0124: (_L, 1),
+    0x0125: (_L, 1), 0x0128: (_S, 1), 0x0129: (_S, 2), 0x012D: (_S, _ANY), 0x013D: (_S, 1),
+    0x013E: (_R, 2), 0x013F: (_R, 6), 0x0140: (_S, _ANY), 0x0142: (_SL, 1), 0x0143: (_SL, 1),
+    0x014C: (_S, 1), 0x014E: (_S, 1), 0x0150: ({1, 3}, _ANY), 0x0152: (_S, _ANY),
+    0x0153: (_S, _ANY), 0x0154: (_NUMBERS, _ANY), 0x0155: (_NUMBERS, _ANY), 0x015B: (_U, _ANY),
+    0x0211: (_R, 3), 0x0212: (_S, 2), 0x0213: (_S, 1), 0x0214: (_R, _ANY),
+    0x8773: ({1, 7}, _ANY), 0xC68F: (_U, _ANY), 0xC691: (_U, _ANY),
+    # DNG
+    0xC612: (_B, 4), 0xC613: (_B, 4), 0x828D: (_S, 2), 0x828E: (_B, _ANY), 0xC616: (_B, _ANY),
+    0xC617: (_S, 1), 0xC618: (_S, _ANY), 0xC619: (_S, 2), 0xC61A: ({3, 4, 5}, _ANY),
+    0xC61B: (_SR, _ANY), 0xC61C: (_SR, _ANY), 0xC61D: (_SL, _ANY), 0xC61E: (_R, 2),
+    0xC61F: ({3, 4, 5}, 2), 0xC620: ({3, 4, 5}, 2), 0xC621: (_SR, _ANY), 0xC622: (_SR, _ANY),
+    0xC623: (_SR, _ANY), 0xC624: (_SR, _ANY), 0xC625: (_SR, _ANY), 0xC626: (_SR, _ANY),
+    0xC627: (_R, _ANY), 0xC628: ({3, 5}, _ANY), 0xC629: (_R, 2), 0xC62A: (_SR, 1), 0xC62B: (_R, 1),
+    0xC62C: (_R, 1), 0xC62D: (_L, 1), 0xC62E: (_R, 1), 0xC631: (_R, 1), 0xC632: (_R, 1),
+    0xC633: (_R, 1), 0xC640: (_SL, _ANY), 0xC65A: (_S, 1), 0xC65B: (_S, 1), 0xC65C: (_R, 1),
+    0xC68D: (_SL, 4), 0xC68E: (_SL, _ANY), 0xC690: (_SR, _ANY), 0xC692: (_SR, _ANY),
+    0xC6BF: (_S, 1), 0xC6F7: (_R, 1), 0xC6F9: (_L, 3), 0xC6FA: (_F, _ANY), 0xC6FB: (_F, _ANY),
+    0xC6FC: (_F, _ANY), 0xC6FD: (_L, 1), 0xC714: (_SR, _ANY), 0xC715: (_SR, _ANY),
+    0xC71C: (_B, 16), 0xC71E: (_SL, 2), 0xC71F: (_SL, 1), 0xC725: (_L, 3), 0xC726: (_F, _ANY),
+    0xC740: (_U, _ANY), 0xC741: (_U, _ANY), 0xC74E: (_U, _ANY), 0xC761: (_D, _ANY),
+    0xC791: (_SL, 2), 0xC792: (_SL, 2), 0xC793: ({3, 4, 5}, 2), 0xC7A3: (_L, 1), 0xC7A4: (_L, 1),
+    0xC7A5: (_SR, 1), 0xC7A6: (_L, 1), 0xC7A7: (_B, 16), 0xC7B5: (_R, 4), 0xCD2D: (_U, _ANY),
+    0xCD31: (_S, 1), 0xCD32: (_SR, _ANY), 0xCD33: (_SR, _ANY), 0xCD34: (_SR, _ANY),
+    0xCD35: (_U, _ANY), 0xCD36: (_U, _ANY), 0xCD37: (_U, _ANY), 0xCD38: (_L, 4),
+    0xCD39: (_F, _ANY), 0xCD3A: (_SR, _ANY), 0xCD3B: (_U, _ANY),
 }
 #: Tags that point at the picture's bytes or directories; rewritten, never copied.
 LAYOUT_TAGS = {STRIP_OFFSETS, STRIP_BYTE_COUNTS, TILE_OFFSETS, TILE_BYTE_COUNTS, SUB_IFDS, NEW_SUBFILE_TYPE}
@@ -250,6 +300,10 @@ def _decide(data: bytes, layout: Layout) -> None:
         comp = node.find(COMPRESSION)
         if comp is not None and OLD_JPEG in values(data, order, comp):
             raise UnsafeToClean("TIFF uses old-style JPEG compression, which cannot be copied safely")
+        for e in node.directory.entries:
+            if e.tag in DECODE_TAGS and not well_formed(data, e):
+                raise UnsafeToClean(f"{node.directory.name} tag 0x{e.tag:04x}, needed to show the picture, "
+                                    "has an unexpected type")
         width, height = node.find(0x0100), node.find(0x0101)
         if width is None or height is None:
             raise MalformedFile(f"{node.directory.name} has no picture size")
@@ -257,7 +311,167 @@ def _decide(data: bytes, layout: Layout) -> None:
         if not w or not h:
             raise MalformedFile(f"{node.directory.name} has an empty picture size")
         limits.enforce("MAX_PIXELS", w[0] * h[0], limits.MAX_PIXELS)
-        pieces(data, order, node)
+        parts = pieces(data, order, node)
+        _check_piece_sizes(data, order, node, parts)
+        _check_jpeg_parts(data, order, node, parts)
+    _check_no_overlap(data, layout)
+
+
+def _first(data: bytes, order: str, node: Node, tag: int, default: int) -> int:
+    e = node.find(tag)
+    found = values(data, order, e) if e is not None else ()
+    return found[0] if found else default
+
+
+def _row_bytes(data: bytes, order: str, node: Node, width: int) -> tuple[int, int]:
+    """(bytes in one row of one strip/tile, rows per block of rows) for uncompressed data."""
+    spp = _first(data, order, node, 0x0115, 1)
+    bps_entry = node.find(0x0102)
+    bps = values(data, order, bps_entry) if bps_entry is not None else (1,)
+    if not bps or spp < 1:
+        raise MalformedFile(f"{node.directory.name} has no sample size")
+    planar = _first(data, order, node, 0x011C, 1) == 2
+    total = bps[0] if planar else (sum(bps) if len(bps) == spp else bps[0] * spp)
+    if not planar and _first(data, order, node, 0x0106, 0) == 6 and spp == 3:
+        sub = node.find(0x0212)
+        h, v = (values(data, order, sub) + (2, 2))[:2] if sub is not None else (2, 2)
+        if h and v:  # subsampled YCbCr: each h x v block of pixels is h*v luma + 2 chroma samples
+            return -(-(-(-width // h) * (h * v + 2) * bps[0]) // 8), v
+    return -(-width * total // 8), 1
+
+
+def _check_piece_sizes(data: bytes, order: str, node: Node, parts: list[tuple[int, int]]) -> None:
+    """An uncompressed strip or tile holds exactly its rows; anything longer hides extra bytes."""
+    if _first(data, order, node, COMPRESSION, 1) != 1:
+        return
+    width = _first(data, order, node, 0x0100, 0)
+    height = _first(data, order, node, 0x0101, 0)
+    tiled = pixel_tags(node) == (TILE_OFFSETS, TILE_BYTE_COUNTS)
+    if tiled:
+        width = _first(data, order, node, 0x0142, 0)
+        rows_each = _first(data, order, node, 0x0143, 0)
+    else:
+        rows_each = _first(data, order, node, 0x0116, 0xFFFFFFFF)
+    row, block = _row_bytes(data, order, node, width)
+    per_plane = max(1, -(-height // max(1, rows_each)))
+    for i, (_, length) in enumerate(parts):
+        rows = rows_each if tiled else min(rows_each, height - (i % per_plane) * rows_each)
+        if length > row * -(-max(rows, 0) // block):
+            raise UnsafeToClean(f"{node.directory.name} has a picture part longer than its pixels, "
+                                "so it could hide other data")
+
+
+#: JPEG markers a picture stream inside a TIFF may hold: tables, frame, scan, restart, end.
+_JPEG_PICTURE_MARKERS = {0xDB, 0xC4, 0xDD, 0xCC, 0xDA} | jpeg_format.SOF_MARKERS
+_JPEG_TABLE_MARKERS = {0xDB, 0xC4}
+_JPEG_SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7]")
+
+
+def _fixed_app_segment(raw: bytes, pos: int) -> bool:
+    """A JFIF header without a thumbnail, or Adobe's colour-transform marker: fixed-size
+    segments that only say how to decode the picture, with no room for text."""
+    segment = raw[pos : pos + 18]
+    jfif = segment[1:2] == b"\xe0" and segment[2:4] == b"\x00\x10" and segment[4:9] == b"JFIF\x00" \
+        and segment[16:18] == b"\x00\x00"
+    adobe = segment[1:2] == b"\xee" and segment[2:4] == b"\x00\x0e" and segment[4:9] == b"Adobe"
+    return jfif or adobe
+
+
+def _check_jpeg_stream(raw: bytes, allowed: set[int], what: str) -> None:
+    """A JPEG stream inside a TIFF is copied byte for byte, so it may hold only the segments
+    that make the picture: a comment or APPn segment (EXIF, XMP, a name) is refused."""
+    size = len(raw)
+    if bytes(raw[:2]) != b"\xff\xd8":
+        raise UnsafeToClean(f"{what} is not a plain JPEG stream")
+    pos = 2
+    while True:
+        if pos + 2 > size or raw[pos] != 0xFF:
+            raise UnsafeToClean(f"{what} has bytes that are not part of its JPEG picture")
+        marker = raw[pos + 1]
+        if marker == 0xD9:
+            if any(raw[pos + 2 :]):
+                raise UnsafeToClean(f"{what} has hidden data after its JPEG picture")
+            return
+        if 0xD0 <= marker <= 0xD7 and 0xDA in allowed:
+            pos += 2
+            continue
+        if marker not in allowed and not _fixed_app_segment(raw, pos):
+            raise UnsafeToClean(f"{what} holds a JPEG segment (0x{marker:02X}) that could carry text")
+        if pos + 4 > size:
+            raise UnsafeToClean(f"{what} is a cut-short JPEG stream")
+        end = pos + 2 + ((raw[pos + 2] << 8) | raw[pos + 3])
+        if end > size or end < pos + 4:
+            raise UnsafeToClean(f"{what} is a cut-short JPEG stream")
+        pos = end
+        if marker == 0xDA:  # entropy-coded data runs to the next real marker
+            found = _JPEG_SCAN_END.search(raw, pos)
+            if found is None:
+                raise UnsafeToClean(f"{what} is a JPEG stream without an end marker")
+            pos = found.start()
+
+
+def _check_jpeg_parts(data: bytes, order: str, node: Node, parts: list[tuple[int, int]]) -> None:
+    tables = node.find(JPEG_TABLES)
+    if tables is not None:
+        _check_jpeg_stream(raw_value(data, tables), _JPEG_TABLE_MARKERS, f"{node.directory.name} JPEG tables")
+    if _first(data, order, node, COMPRESSION, 1) not in JPEG_COMPRESSIONS:
+        return
+    for off, length in parts:
+        if length:
+            _check_jpeg_stream(data[off : off + length], _JPEG_PICTURE_MARKERS, f"{node.directory.name} picture")
+
+
+def _piece_ranges(data: bytes, order: str, node: Node) -> list[tuple[int, int]]:
+    """(start, end) of a directory's strips or tiles; none when they cannot be read."""
+    try:
+        if pixel_tags(node) is None:
+            return []
+        return [(off, off + length) for off, length in pieces(data, order, node) if length]
+    except GeoscrubError:
+        return []
+
+
+def _structure_ranges(data: bytes, layout: Layout) -> list[tuple[int, int]]:
+    """Every byte range the file uses for something other than kept pixels: header, directories,
+    out-of-line tag values (kept or dropped), and the pixels of dropped pictures."""
+    ranges = [(0, 8)]
+    for node in layout.nodes():
+        d = node.directory
+        ranges.append((d.offset, d.offset + 2 + 12 * len(d.entries) + 4))
+        for e in d.entries:
+            if e.value_offset >= 0:
+                size = TYPE_SIZES[e.type][0] * e.count
+                if size > 4:
+                    ranges.append((e.value_offset, e.value_offset + size))
+        if not node.keep:
+            ranges.extend(_piece_ranges(data, layout.order, node))
+            start, length = node.find(0x0201), node.find(0x0202)  # a JPEG thumbnail
+            if start is not None and length is not None and start.value and length.value:
+                at, size = int(start.value[0]), int(length.value[0])  # type: ignore[index]
+                ranges.append((at, at + size))
+    return ranges
+
+
+def _check_no_overlap(data: bytes, layout: Layout) -> None:
+    """Kept strips and tiles must not share bytes with each other or with anything else,
+    or copying them would carry a directory, a text tag or a dropped picture along."""
+    kept = sorted(r for node in layout.pictures() for r in _piece_ranges(data, layout.order, node))
+    for (_, end), (start, _) in itertools.pairwise(kept):
+        if start < end:
+            raise UnsafeToClean("two parts of this TIFF's picture share the same bytes")
+    merged: list[list[int]] = []
+    for start, end in sorted(_structure_ranges(data, layout)):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    starts = [m[0] for m in merged]
+    for start, end in kept:
+        i = bisect.bisect_right(starts, start) - 1
+        hits = (i >= 0 and merged[i][1] > start) or (i + 1 < len(merged) and merged[i + 1][0] < end)
+        if hits:
+            raise UnsafeToClean("this TIFF's picture data overlaps its other data, so copying it "
+                                "could carry that data along")
 
 
 def _allowed(tag: int, policy: Policy) -> bool:
@@ -270,8 +484,22 @@ def _allowed(tag: int, policy: Policy) -> bool:
     return False
 
 
-def _kept_entries(node: Node, policy: Policy) -> list[Entry]:
-    return [e for e in node.directory.entries if _allowed(e.tag, policy)]
+def well_formed(data: bytes, e: Entry) -> bool:
+    """The entry has the type and count its tag is defined with (so no text rides in a number
+    tag), and a colour profile is a real ICC profile."""
+    rule = TAG_RULES.get(e.tag)
+    if rule is None or e.value_offset < 0:
+        return False
+    types, count = rule
+    if e.type not in types or not (e.count == count if count else e.count >= 1):
+        return False
+    if e.tag in ICC_PROFILES:
+        return icc.is_valid_profile(raw_value(data, e))
+    return True
+
+
+def _kept_entries(data: bytes, node: Node, policy: Policy) -> list[Entry]:
+    return [e for e in node.directory.entries if _allowed(e.tag, policy) and well_formed(data, e)]
 
 
 class _Writer:
@@ -330,7 +558,7 @@ def _write_picture(w: _Writer, data: bytes, order: str, node: Node, policy: Poli
     parts = pieces(data, order, node)
     new_offsets = [w.blob(view[off : off + length]) if length else 0 for off, length in parts]
     counts = [length for _, length in parts]
-    entries = [(e.tag, e.type, e.count, raw_value(data, e)) for e in _kept_entries(node, policy)]
+    entries = [(e.tag, e.type, e.count, raw_value(data, e)) for e in _kept_entries(data, node, policy)]
     n = len(new_offsets)
     entries.append((tags[0], 4, n, w.pack(f"{n}I", *new_offsets)))
     entries.append((tags[1], 4, n, w.pack(f"{n}I", *counts)))
@@ -391,7 +619,7 @@ class TiffFormat:
         for node in layout.nodes():
             d = node.directory
             if node.keep:
-                kept = {e.tag for e in _kept_entries(node, policy)} | LAYOUT_TAGS
+                kept = {e.tag for e in _kept_entries(data, node, policy)} | LAYOUT_TAGS
                 extra = [e for e in d.entries if e.tag not in kept]
                 dropped_dirs.append(Directory(d.name, d.offset, extra))
             else:

@@ -93,3 +93,40 @@ def dirty_gif() -> bytes:
               comment_ext("second comment")],
         after_trailer=b"appended secret " + OWNER.encode(),
     )
+
+
+def image_blocks(data: bytes) -> list[tuple[int, int]]:
+    """(start, end) of each image descriptor with its data sub-blocks, by an independent walk."""
+    pos = screen_end(data)
+    found = []
+    while data[pos] != 0x3B:
+        start = pos
+        if data[pos] == 0x2C:
+            packed = data[pos + 9]
+            pos += 10 + (3 * (2 << (packed & 7)) if packed & 0x80 else 0) + 1
+        else:
+            pos += 2
+        while data[pos]:
+            pos += 1 + data[pos]
+        pos += 1
+        if data[start] == 0x2C:
+            found.append((start, pos))
+    return found
+
+
+def data_after_end_code(payload: bytes) -> bytes:
+    """A one-frame GIF with an extra data sub-block after the picture's LZW end code:
+    viewers stop at the end code and never show it."""
+    data = encode(1)
+    _, end = image_blocks(data)[0]
+    return data[: end - 1] + bytes([len(payload)]) + payload + data[end - 1 :]
+
+
+def text_with_control(text: str, delay: int = 500) -> bytes:
+    """A 2-frame animation where frame 2's control block is replaced by one that belongs to a
+    plain-text block placed before frame 2."""
+    data = encode(2)
+    second, _ = image_blocks(data)[1]
+    gce_start = data.rfind(b"\x21\xf9\x04", 0, second)
+    control = b"\x21\xf9\x04\x00" + struct.pack("<H", delay) + b"\x00\x00"
+    return data[:gce_start] + control + plain_text_ext(text) + data[second:]

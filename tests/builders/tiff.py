@@ -38,6 +38,9 @@ class Ifd:
     exif: Ifd | None = None
     gps: Ifd | None = None
     interop: Ifd | None = None  # hangs off exif
+    #: (offset, length) written as the strips as they are, instead of storing ``pieces``:
+    #: lets a test point a picture part at bytes the file uses for something else
+    refs: list[tuple[int, int]] | None = None
 
 
 def _pack_value(order: str, typ: int, value: object) -> tuple[int, bytes]:
@@ -78,9 +81,11 @@ class _Out:
             tags.append((0x8825, LONG, (self.write(ifd.gps)[0],)))
         if ifd.sub_ifds:
             tags.append((0x014A, LONG, tuple(self.write(s)[0] for s in ifd.sub_ifds)))
-        if ifd.pieces:
+        if ifd.pieces or ifd.refs:
             offsets = tuple(self.blob(p) for p in ifd.pieces)
             counts = tuple(len(p) for p in ifd.pieces)
+            if ifd.refs is not None:  # the pieces are still stored, but the tags point elsewhere
+                offsets, counts = tuple(r[0] for r in ifd.refs), tuple(r[1] for r in ifd.refs)
             off_tag, cnt_tag = (0x0144, 0x0145) if ifd.tiled else (0x0111, 0x0117)
             tags += [(off_tag, LONG, offsets), (cnt_tag, LONG, counts)]
         tags.sort(key=lambda t: t[0])
@@ -286,3 +291,73 @@ def raw_tile() -> bytes:
 def bigtiff_header(order: str = "<") -> bytes:
     head = b"II+\x00" if order == "<" else b"MM\x00+"
     return head + struct.pack(order + "HHQ", 8, 0, 16) + struct.pack(order + "Q", 0) + b"\x00" * 16
+
+
+def deflate_page(width: int = 16, height: int = 8) -> Ifd:
+    """An RGB page whose one strip is zlib-compressed (compression 8)."""
+    import zlib
+    page = rgb_page(width, height, rows_per_strip=height)
+    page.tags = [t for t in page.tags if t[0] != 0x0103] + [(0x0103, SHORT, (8,))]
+    page.pieces = [zlib.compress(b"".join(page.pieces))]
+    return page
+
+
+def overlong_strip_tiff(extra: bytes) -> bytes:
+    """An uncompressed page whose strip holds its rows and then ``extra`` bytes no reader shows."""
+    page = rgb_page(16, 8, rows_per_strip=8)
+    page.pieces = [page.pieces[0] + extra]
+    return tiff([page])
+
+
+def strip_over_xmp_tiff() -> bytes:
+    """Page 1 carries XMP naming the owner; page 2 is compressed, and its strip points exactly
+    at page 1's XMP packet, so copying that strip would copy the packet."""
+    page0 = rgb_page(16, 8, rows_per_strip=8)
+    xmp = core.xmp_packet()
+    page0.tags.append((XMP, BYTE, tuple(xmp)))
+    page1 = deflate_page()
+    page1.refs = [(0, len(xmp))]
+    first = tiff([page0, page1])
+    page1.refs = [(first.find(b"<?xpacket begin"), len(xmp))]
+    return tiff([page0, page1])
+
+
+def shared_strip_tiff() -> bytes:
+    """A compressed page with two strips that are the same bytes."""
+    page = deflate_page(16, 8)
+    page.tags = [t for t in page.tags if t[0] != 0x0116] + [(0x0116, SHORT, (4,))]
+    first = tiff([page])
+    at = first.find(page.pieces[0])
+    page.refs = [(at, len(page.pieces[0])), (at, len(page.pieces[0]))]
+    return tiff([page])
+
+
+def jpeg_stream(extra_segments: list[bytes] = (), width: int = 16, height: int = 8) -> bytes:
+    """A baseline JPEG of the test picture, with ``extra_segments`` right after SOI."""
+    import io
+    buf = io.BytesIO()
+    core.picture(width, height).save(buf, "JPEG", quality=90)
+    data = buf.getvalue()
+    return data[:2] + b"".join(extra_segments) + data[2:]
+
+
+def jpeg_segment(marker: int, payload: bytes) -> bytes:
+    return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+
+def jpeg_tiff(stream: bytes, tables: bytes | None = None) -> bytes:
+    """One page whose strip is the JPEG ``stream`` (compression 7), with optional JPEGTables."""
+    tags: list[tuple[int, int, object]] = [
+        (0x0100, LONG, (16,)), (0x0101, LONG, (8,)), (0x0102, SHORT, (8, 8, 8)), (0x0103, SHORT, (7,)),
+        (0x0106, SHORT, (6,)), (0x0115, SHORT, (3,)), (0x0116, SHORT, (8,)), (0x011C, SHORT, (1,)),
+    ]
+    if tables is not None:
+        tags.append((0x015B, UNDEFINED, tables))
+    return tiff([Ifd(tags, [stream])])
+
+
+def tagged_page_tiff(extra: list[tuple[int, int, object]]) -> bytes:
+    """A plain RGB page with ``extra`` tags added (e.g. a kept tag stored with the wrong type)."""
+    page = rgb_page(16, 8, rows_per_strip=8)
+    page.tags = [t for t in page.tags if t[0] not in {tag for tag, _, _ in extra}] + list(extra)
+    return tiff([page])
