@@ -377,3 +377,127 @@ def test_a_refused_file_is_still_scanned_fully():
     assert "GPSPosition" in keys(found)
     with pytest.raises(UnsafeToClean):
         heif.FORMAT.strip(data, Policy())
+
+
+# ------------------------------------------------- smuggling inside kept bytes --
+
+
+def refused_with_secret_kept_out(data: bytes) -> None:
+    assert hb.SECRET[:16] in data
+    with pytest.raises(UnsafeToClean):
+        clean(data)
+
+
+def test_metadata_item_hidden_inside_the_picture_data_is_refused():
+    data = hb.exif_inside_picture()
+    assert "Artist" in keys(heif.FORMAT.scan(data))
+    refused_with_secret_kept_out(data)
+
+
+@pytest.mark.parametrize("nal", [
+    hb.hevc_nal(48, hb.SECRET),  # unspecified type: decoders skip it
+    hb.hevc_nal(63, hb.SECRET),
+    hb.hevc_nal(41, hb.SECRET),  # reserved
+    hb.hevc_nal(19, hb.SECRET, layer=3),  # a layer a plain decoder drops
+    hb.hevc_nal(39, hb.sei(5, bytes(16) + hb.SECRET)),  # user data note
+    hb.hevc_nal(40, hb.sei(4, b"\xb5" + hb.SECRET)),  # registered user data note
+    hb.hevc_nal(38, b"\xff" + hb.SECRET + b"\x80"),  # filler that is not blank
+    hb.hevc_nal(36, hb.SECRET),  # end of sequence with data
+], ids=["type48", "type63", "reserved41", "layer3", "sei-user-data", "sei-registered", "filler", "eos"])
+def test_stream_units_that_decoders_skip_are_refused(source, nal):
+    refused_with_secret_kept_out(hb.with_extra_nal(nal, source))
+
+
+def test_number_only_stream_notes_and_blank_filler_are_kept(source):
+    light_level = hb.hevc_nal(40, hb.sei(144, struct.pack(">HH", 1000, 400)))
+    filler = hb.hevc_nal(38, b"\xff\xff\x80")
+    for nal in (light_level, filler):
+        data = hb.with_extra_nal(nal, source)
+        _, cleaned = clean(data)
+        assert nal in cleaned
+        assert hb.decode(cleaned) == hb.decode(data)
+
+
+def test_text_note_inside_the_hevc_settings_is_refused(source):
+    note = hb.hevc_nal(39, hb.sei(5, bytes(16) + hb.SECRET))
+
+    def add_array(prop: bytes) -> bytes:
+        body = bytearray(prop[8:])
+        body[22] += 1
+        return hb.box(b"hvcC", bytes(body) + bytes([39]) + struct.pack(">HH", 1, len(note)) + note)
+
+    refused_with_secret_kept_out(hb.with_property(b"hvcC", add_array, source))
+
+
+@pytest.mark.parametrize("ptype", [b"ispe", b"hvcC", b"pixi", b"irot"])
+def test_picture_settings_with_bytes_after_their_fields_are_refused(source, ptype):
+    extra = [hb.irot(1)] if ptype == b"irot" else []
+    data = hb.with_property(ptype, hb.appended(), source, extra_links=extra)
+    refused_with_secret_kept_out(data)
+
+
+def test_nclx_colour_setting_with_bytes_after_its_fields_is_refused(source):
+    refused_with_secret_kept_out(hb.with_property(b"colr", hb.appended(), source))
+
+
+@pytest.mark.parametrize("ptype", [b"av1C", b"ispe", b"pixi"])
+def test_avif_settings_with_bytes_after_their_fields_are_refused(ptype):
+    refused_with_secret_kept_out(hb.with_property(ptype, hb.appended(), hb.avif()))
+
+
+@pytest.mark.parametrize("obu", [
+    hb.av1_obu(5, b"\x04\xb5" + hb.SECRET + b"\x80"),  # ITU-T T.35 metadata: free bytes
+    hb.av1_obu(15, hb.SECRET),  # padding
+    hb.av1_obu(9, hb.SECRET),  # reserved
+], ids=["metadata-t35", "padding", "reserved"])
+def test_avif_units_that_decoders_skip_are_refused(obu):
+    refused_with_secret_kept_out(hb.avif_with_extra_obu(obu))
+
+
+def test_turned_picture_with_data_is_refused_and_without_data_kept(source):
+    refused_with_secret_kept_out(hb.derived(b"iden", hb.SECRET, source))
+    data = hb.derived(b"iden", b"", source)
+    _, cleaned = clean(data)
+    assert {it.type for it in heif.parse(cleaned).items.values()} == {b"iden", b"hvc1"}
+
+
+def test_overlay_description_with_extra_bytes_is_refused_and_exact_one_kept(source):
+    refused_with_secret_kept_out(hb.derived(b"iovl", hb.overlay_descriptor() + hb.SECRET, source))
+    data = hb.derived(b"iovl", hb.overlay_descriptor(), source)
+    _, cleaned = clean(data)
+    assert hb.overlay_descriptor() in cleaned
+
+
+def test_auxiliary_type_on_the_main_picture_is_reported_and_dropped(source):
+    urn = "urn:" + hb.SECRET.decode()
+    data = hb.with_property(source=source, extra_links=[hb.aux_c(urn)])
+    found, cleaned = clean(data)
+    assert "AuxiliaryType" in keys(found)
+    assert hb.SECRET not in cleaned and b"auxC" not in cleaned
+    assert hb.decode(cleaned) == hb.decode(data)
+
+
+def test_transparency_with_text_after_its_type_is_refused_and_a_plain_one_kept(source):
+    urn = b"urn:mpeg:hevc:2015:auxid:1\x00"
+    refused_with_secret_kept_out(hb.with_alpha(urn + hb.SECRET, source))
+    _, cleaned = clean(hb.with_alpha(urn, source))
+    assert urn in cleaned and 5 in heif.parse(cleaned).items
+
+
+def test_colour_profile_with_stray_text_is_reported_and_dropped(source):
+    data = hb.with_property(b"colr", lambda _: hb.colr_icc(hb.icc_with_text()), source)
+    found, cleaned = clean(data)
+    assert "ColorProfile" in keys(found)
+    assert hb.SECRET not in cleaned
+    assert hb.decode(cleaned) == hb.decode(data)
+
+
+def test_removed_item_sharing_bytes_with_the_picture_is_refused(source):
+    p = hb.parts(source)
+    items = [hb.Item(1, p.item_type, p.data, props=list(p.links)), hb.Item(2, b"Exif", p.data[:40], hidden=True)]
+    data = bytearray(hb.assemble(items, list(p.props), [(b"cdsc", 2, [1])]))
+    row = data.find(struct.pack(">HHHH", 2, 0, 0, 1))
+    own = struct.unpack(">I", data[row + 8 : row + 12])[0]
+    data[row + 8 : row + 12] = struct.pack(">I", own - len(p.data))  # item 2 now reads item 1's first bytes
+    with pytest.raises(UnsafeToClean, match="overlaps"):
+        clean(bytes(data))

@@ -6,7 +6,11 @@ location rewritten.  Exif, XMP and other metadata items, thumbnails, depth and
 gain-map images, motion-photo video (``mpvd``), vendor boxes and trailers are
 left out entirely, so nothing of them survives, not even as unreferenced bytes.
 Rotation and mirroring (``irot``/``imir``) and the colour profile are kept.
-The coded image data is copied byte for byte and never decoded.
+The coded image data is copied byte for byte and never decoded, but every
+kept byte is accounted for first: kept data may not overlap removed data, each
+kept property must hold exactly its fields, HEVC and AV1 streams are walked
+unit by unit (units decoders skip and notes that can hold text are refused),
+and a colour profile with stray bytes is dropped.
 
 Anything not understood (image sequences, encrypted items, data in another
 file, grids of an unusual layout, unknown links to the picture, unknown
@@ -24,6 +28,7 @@ from .. import limits
 from .._binary import take, u8, u16, u32
 from ..errors import GeoscrubError, LimitExceeded, MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
 from ..metadata import exif as exif_meta
+from ..metadata import icc
 from ..metadata.iptc import scan_iim
 from ..metadata.xmp import scan_xmp
 from ..model import Category, Finding, Location, Policy, ScanResult, better_location
@@ -495,6 +500,33 @@ def kept_items(data: bytes, heif: Heif) -> set[int]:
 
     Raises UnsafeToClean when the picture depends on something not understood.
     """
+    return _kept(data, heif).keep
+
+
+@dataclass(frozen=True)
+class _Kept:
+    keep: set[int]
+    alpha: set[int]  # the transparency items among them
+    props: dict[int, list[tuple[int, Box, bool]]]  # item -> properties that may stay (before the policy)
+
+
+def _kept(data: bytes, heif: Heif) -> _Kept:
+    """The kept items, their transparency and properties, every kept byte checked.
+
+    The check walks the coded data, so it is done once per buffer (scan, strip and
+    the verifier all ask); the result must not be changed by callers.
+    """
+    if type(data) is bytes and parse(data) is heif:
+        return _kept_checked(data)
+    return _judge(data, heif)
+
+
+@remember_last_parses
+def _kept_checked(data: bytes) -> _Kept:
+    return _judge(data, parse(data))
+
+
+def _judge(data: bytes, heif: Heif) -> _Kept:
     thumbs, aux, aux_types = _roles(data, heif)
     if heif.items[heif.primary].type not in IMAGE_TYPES:
         raise UnsafeToClean(f"HEIF primary item is of an unknown type '{heif.items[heif.primary].label}'")
@@ -554,7 +586,11 @@ def kept_items(data: bytes, heif: Heif) -> set[int]:
             continue  # alternatives: the removed ones are simply no longer offered
         if any(i in keep for i in ids) and not all(i in keep for i in ids):
             raise UnsafeToClean(f"HEIF entity group '{_label(gtype)}' mixes kept and removed items")
-    return keep
+    alpha = {a for masters in alpha_of.values() for a in masters} & keep
+    _check_overlaps(heif, keep)
+    props = _item_props(data, heif, keep, alpha)
+    _check_coded_data(data, heif, keep)
+    return _Kept(keep, alpha, props)
 
 
 def _check_derived(data: bytes, heif: Heif, item: Item) -> None:
@@ -578,12 +614,297 @@ def _check_derived(data: bytes, heif: Heif, item: Item) -> None:
             raise UnsafeToClean("HEIF grid picture has an unusual layout (tile count does not match)")
         width, height = struct.unpack(">II" if big else ">HH", desc[4:])
         limits.enforce("MAX_PIXELS", width * height, limits.MAX_PIXELS)
-    elif item.type == b"iden" and len(inputs) != 1:
-        raise UnsafeToClean("HEIF derived picture has an unusual layout")
+    elif item.type == b"iden":
+        if len(inputs) != 1:
+            raise UnsafeToClean("HEIF derived picture has an unusual layout")
+        if item.extents:
+            raise UnsafeToClean("HEIF turned picture ('iden') carries data it should not have")
+    elif item.type == b"iovl":
+        desc = item_bytes(data, heif, item)
+        if len(desc) < 2 or desc[0] != 0:
+            raise UnsafeToClean("HEIF overlay picture has an unusual layout")
+        field_size = 4 if desc[1] & 1 else 2
+        if len(desc) != 2 + 8 + 2 * field_size + 2 * field_size * len(inputs):
+            raise UnsafeToClean("HEIF overlay picture description has a wrong size (it may hide data)")
 
 
 def _label(btype: bytes) -> str:
     return "".join(chr(b) if 32 <= b < 127 else "?" for b in btype)
+
+
+# ------------------------------------------------------- checking kept bytes --
+#
+# Whatever is kept is copied byte for byte, so every kept byte must be
+# accounted for: data shared with something removed, bytes after a property's
+# fields, units of the coded stream that decoders skip and notes (SEI) that
+# can hold text would all carry metadata through untouched.
+
+
+def _check_overlaps(heif: Heif, keep: set[int]) -> None:
+    """Kept data must not overlap removed data, nor (but for exact copies) other kept data."""
+    for method in (0, 1):
+        kept_spans = sorted({(off, off + n) for i in keep if heif.items[i].method == method
+                             for off, n in heif.items[i].extents})
+        reach = -1
+        for start, stop in kept_spans:
+            if start < reach:
+                raise UnsafeToClean("HEIF pictures share part of their data in an unusual way")
+            reach = max(reach, stop)
+        dropped = sorted((off, off + n) for i, it in heif.items.items() if i not in keep and it.method == method
+                         for off, n in it.extents)
+        starts = [a for a, _ in kept_spans]
+        for start, stop in dropped:
+            at = bisect.bisect_left(starts, stop) - 1  # last kept span starting before this one ends
+            if at >= 0 and kept_spans[at][1] > start:
+                raise UnsafeToClean("HEIF picture data overlaps data that is removed (it may hide metadata)")
+
+
+#: Exact payload sizes (after the box header, and after version/flags for full boxes).
+_FIXED_SIZES = {
+    b"ispe": 12, b"irot": 1, b"imir": 1, b"pasp": 8, b"clap": 32, b"clli": 4, b"mdcv": 24,
+    b"rloc": 12, b"lsel": 2, b"a1op": 1, b"amve": 8,
+}
+#: Decoding properties whose layout geoscrub does not check: a picture needing them is refused.
+_UNCHECKED = {b"vvcC", b"avcC", b"jpgC", b"j2kH", b"uncC", b"cmpd", b"cclv"}
+
+
+def _property_fits(data: bytes, prop: Box) -> bool:
+    """True when a kept property holds exactly its fields; False when it may be dropped
+    (an auxiliary type that is not transparency, a colour profile with stray bytes).
+
+    Raises UnsafeToClean when a property the picture needs holds more than its fields.
+    """
+    size = prop.end - prop.payload
+    bad = UnsafeToClean(f"HEIF picture setting '{prop.name}' holds extra bytes (they may hide metadata)")
+    if prop.type in _FIXED_SIZES:
+        if size != _FIXED_SIZES[prop.type]:
+            raise bad
+        if prop.type == b"irot" and data[prop.payload] & 0xFC or prop.type == b"imir" and data[prop.payload] & 0xFE:
+            raise bad
+        return True
+    if prop.type == b"pixi":
+        if size < 5 or data[prop.payload] != 0 or size != 5 + data[prop.payload + 4]:
+            raise bad
+        return True
+    if prop.type == b"hvcC":
+        _hvcc_length_size(data, prop)
+        return True
+    if prop.type == b"av1C":
+        _check_av1c(data, prop)
+        return True
+    if prop.type == b"colr":
+        kind = take(data, prop.payload, 4, "colour type")
+        if kind == b"nclx":
+            if size != 11:
+                raise bad
+            return True
+        if kind in (b"prof", b"rICC"):
+            return icc.is_valid_profile(bytes(data[prop.payload + 4 : prop.end]))
+        raise UnsafeToClean(f"HEIF colour setting of an unknown kind ('{_label(kind)}')")
+    if prop.type == b"auxC":
+        return bytes(data[prop.payload : prop.end]) in _ALPHA_AUXC
+    if prop.type in _UNCHECKED:
+        raise UnsafeToClean(f"HEIF picture setting '{prop.name}' cannot be checked by geoscrub yet")
+    raise UnsafeToClean(f"HEIF picture setting '{prop.name}' is not understood")
+
+
+#: auxC payloads (version/flags, URN, NUL, no subtype) that mark transparency.
+_ALPHA_AUXC = {bytes(4) + urn.encode() + b"\x00" for urn in ALPHA_TYPES}
+
+
+def _item_props(data: bytes, heif: Heif, keep: set[int], alpha: set[int]) -> dict[int, list[tuple[int, Box, bool]]]:
+    """For each kept item, the properties that may stay with it (before the policy is applied)."""
+    verdicts: dict[int, bool] = {}
+    out: dict[int, list[tuple[int, Box, bool]]] = {}
+    for item_id in keep:
+        kept = out.setdefault(item_id, [])
+        for index, prop, essential in heif.prop_boxes(item_id):
+            if prop.type not in KEPT_PROPERTIES:
+                if essential:
+                    raise UnsafeToClean(f"HEIF picture needs a property geoscrub does not know ('{prop.name}')")
+                continue
+            if index not in verdicts:
+                verdicts[index] = _property_fits(data, prop)
+            if prop.type == b"auxC":
+                if item_id in alpha and not verdicts[index]:
+                    raise UnsafeToClean("HEIF transparency has an auxiliary type geoscrub does not know")
+                if item_id not in alpha:
+                    continue  # an auxiliary type on a picture that is not one: dropped, reported
+            elif not verdicts[index]:
+                continue  # a colour profile with stray bytes: dropped, reported
+            kept.append((index, prop, essential))
+    return out
+
+
+def _dropped_property(data: bytes, heif: Heif, item_id: int, prop: Box, alpha: set[int]) -> bool:
+    """True for a kept item's auxC or colour profile that cleaning leaves out."""
+    if prop.type not in (b"auxC", b"colr"):
+        return False
+    try:
+        fits = _property_fits(data, prop)
+    except GeoscrubError:
+        return False  # cleaning refuses; nothing to add
+    return not fits or (prop.type == b"auxC" and item_id not in alpha)
+
+
+def _hvcc_length_size(data: bytes, prop: Box) -> int:
+    """Read an HEVC decoder configuration to its exact end; return the NAL length-field size."""
+    p, end = prop.payload, prop.end
+    if end - p < 23 or data[p] != 1:
+        raise UnsafeToClean("HEIF picture settings ('hvcC') are not understood")
+    length_size = (data[p + 21] & 3) + 1
+    if length_size == 3:
+        raise UnsafeToClean("HEIF picture settings ('hvcC') use an invalid length size")
+    q = p + 23
+    for _ in range(data[p + 22]):
+        if q + 3 > end:
+            raise UnsafeToClean("HEIF picture settings ('hvcC') are cut off")
+        array_type, count = data[q] & 0x3F, u16(data, q + 1)
+        q += 3
+        for _ in range(count):
+            if q + 2 > end:
+                raise UnsafeToClean("HEIF picture settings ('hvcC') are cut off")
+            n = u16(data, q)
+            if q + 2 + n > end:
+                raise UnsafeToClean("HEIF picture settings ('hvcC') are cut off")
+            nal = bytes(data[q + 2 : q + 2 + n])
+            if n < 2 or (nal[0] >> 1) & 0x3F != array_type or array_type not in _HEVC_CONFIG_NALS:
+                raise UnsafeToClean("HEIF picture settings ('hvcC') hold a unit geoscrub does not know")
+            _check_nal(nal)
+            q += 2 + n
+    if q != end:
+        raise UnsafeToClean("HEIF picture setting 'hvcC' holds extra bytes (they may hide metadata)")
+    return length_size
+
+
+#: HEVC NAL unit types that may appear: coded slices, parameter sets, delimiters, notes (checked).
+_HEVC_VCL = set(range(10)) | set(range(16, 22))
+_HEVC_CONFIG_NALS = {32, 33, 34, 39, 40}
+_HEVC_NALS = _HEVC_VCL | {32, 33, 34, 35, 36, 37, 38, 39, 40}
+#: SEI messages made only of numbers, with their exact sizes:
+#: mastering display colour volume, content light level, alternative transfer characteristics.
+_SEI_SIZES = {137: 24, 144: 4, 147: 1}
+
+
+def _check_nal(nal: bytes) -> None:
+    """One HEVC NAL unit: a known type of the base layer; notes and filler hold nothing else."""
+    if len(nal) < 2 or nal[0] & 0x80:
+        raise UnsafeToClean("HEIF picture data is not a valid HEVC stream")
+    kind = (nal[0] >> 1) & 0x3F
+    layer = ((nal[0] & 1) << 5) | (nal[1] >> 3)
+    if kind not in _HEVC_NALS or layer or not nal[1] & 7:
+        raise UnsafeToClean(f"HEIF picture data holds a unit (type {kind}) that decoders skip; it may hide metadata")
+    body = nal[2:]
+    if kind == 35 and (len(body) != 1 or body[0] & 0x1F != 0x10):
+        raise UnsafeToClean("HEIF picture data has an unusual access unit delimiter")
+    if kind in (36, 37) and body:
+        raise UnsafeToClean("HEIF picture data has an end marker that carries data")
+    if kind == 38 and (body[-1:] != b"\x80" or body[:-1].strip(b"\xff")):
+        raise UnsafeToClean("HEIF picture data has filler that is not blank")
+    if kind in (39, 40):
+        _check_sei(body)
+
+
+def _check_sei(body: bytes) -> None:
+    """Only number-only notes of their exact size; anything else (user text) is refused."""
+    rbsp = body.replace(b"\x00\x00\x03", b"\x00\x00")
+    pos = 0
+    while True:
+        if rbsp[pos:] == b"\x80":
+            return
+        kind = size = 0
+        for which in (0, 1):
+            value = 0
+            while pos < len(rbsp) and rbsp[pos] == 0xFF:
+                value, pos = value + 255, pos + 1
+            if pos >= len(rbsp):
+                raise UnsafeToClean("HEIF picture note (SEI) is cut off")
+            value, pos = value + rbsp[pos], pos + 1
+            if which == 0:
+                kind = value
+            else:
+                size = value
+        if _SEI_SIZES.get(kind) != size or pos + size > len(rbsp):
+            raise UnsafeToClean(f"HEIF picture carries a note (SEI type {kind}) that may hold text")
+        pos += size
+
+
+def _check_av1c(data: bytes, prop: Box) -> None:
+    """AV1 decoder configuration: 4 bytes, then at most a sequence header."""
+    p, end = prop.payload, prop.end
+    if end - p < 4 or data[p] != 0x81:
+        raise UnsafeToClean("AVIF picture settings ('av1C') are not understood")
+    for kind, _ in _obus(bytes(data[p + 4 : end]), "AVIF picture settings ('av1C')"):
+        if kind != 1:
+            raise UnsafeToClean("AVIF picture settings ('av1C') hold something other than a sequence header")
+
+
+#: AV1 OBU types allowed in picture data: sequence header, temporal delimiter, frame header,
+#: tile group, frame, redundant frame header.  Metadata is checked; padding and others refused.
+_AV1_OBUS = {1, 2, 3, 4, 6, 7}
+#: Metadata OBUs made only of numbers (content light level, mastering display) with their sizes.
+_AV1_METADATA_SIZES = {1: 4 + 1, 2: 24 + 1}
+
+
+def _obus(stream: bytes, what: str) -> list[tuple[int, bytes]]:
+    """(type, payload) of each AV1 OBU, which must carry its own size and fill ``stream`` exactly."""
+    out, pos = [], 0
+    while pos < len(stream):
+        head = stream[pos]
+        if head & 0x81 or not head & 0x02:
+            raise UnsafeToClean(f"{what} are not a plain AV1 stream")
+        kind = (head >> 3) & 0xF
+        pos += 2 if head & 0x04 else 1
+        size, shift = 0, 0
+        for _ in range(8):
+            if pos >= len(stream):
+                raise UnsafeToClean(f"{what} are cut off")
+            byte, pos = stream[pos], pos + 1
+            size |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                break
+        else:
+            raise UnsafeToClean(f"{what} are not a plain AV1 stream")
+        if pos + size > len(stream):
+            raise UnsafeToClean(f"{what} are cut off")
+        out.append((kind, stream[pos : pos + size]))
+        pos += size
+    return out
+
+
+def _check_coded_data(data: bytes, heif: Heif, keep: set[int]) -> None:
+    """Walk the units of every kept HEVC and AV1 picture: nothing a decoder skips may ride along."""
+    for i in keep:
+        item = heif.items[i]
+        if item.type == b"hvc1":
+            config = heif.prop(i, b"hvcC")
+            if config is None:
+                raise UnsafeToClean(f"HEIF picture {i} has no HEVC settings")
+            width = _hvcc_length_size(data, config)
+            stream = item_bytes(data, heif, item)
+            pos = 0
+            while pos < len(stream):
+                if pos + width > len(stream):
+                    raise UnsafeToClean("HEIF picture data ends in the middle of a unit")
+                n = int.from_bytes(stream[pos : pos + width], "big")
+                pos += width
+                if n < 2 or pos + n > len(stream):
+                    raise UnsafeToClean("HEIF picture data is not a valid HEVC stream")
+                _check_nal(stream[pos : pos + n])
+                pos += n
+        elif item.type == b"av01":
+            for kind, payload in _obus(item_bytes(data, heif, item), "AVIF picture data"):
+                if kind == 5:
+                    meta_type = payload[0] if payload else -1
+                    if _AV1_METADATA_SIZES.get(meta_type) != len(payload) - 1 or payload[-1] != 0x80:
+                        raise UnsafeToClean(f"AVIF picture carries a note (metadata type {meta_type}) "
+                                            "that may hold text")
+                elif kind not in _AV1_OBUS:
+                    raise UnsafeToClean(f"AVIF picture data holds a unit (type {kind}) that decoders skip; "
+                                        "it may hide metadata")
+        elif item.type in CODED_TYPES:
+            raise UnsafeToClean(f"HEIF pictures coded as '{item.label}' cannot be checked by geoscrub yet")
 
 
 # ------------------------------------------------------------------- finding --
@@ -666,8 +987,11 @@ def _findings(data: bytes, heif: Heif) -> ScanResult:
     thumbs, aux, aux_types = _roles(data, heif)
     gain_inputs = {t for r in heif.refs if r.type == b"dimg" and r.from_id in heif.items
                    and heif.items[r.from_id].type in GAIN_MAP_TYPES for t in r.to_ids}
+    alpha: set[int] = set()
     try:
-        keep: set[int] | None = kept_items(data, heif)
+        keep: set[int] | None
+        kept = _kept(data, heif)
+        keep, alpha = kept.keep, kept.alpha
     except UnsafeToClean:
         keep = None  # still report everything; cleaning will refuse
     for item in heif.items.values():
@@ -713,7 +1037,7 @@ def _findings(data: bytes, heif: Heif) -> ScanResult:
         else:
             findings.append(Finding.make(Category.OTHER, f"{item.label} item", f"item {item.id}",
                                          "Carries extra data that geoscrub does not keep", "HEIF"))
-    findings.extend(_property_findings(data, heif, keep))
+    findings.extend(_property_findings(data, heif, keep, alpha))
     for b in heif.extra_meta:
         findings.append(_box_finding(data, b, "HEIF meta"))
     findings.extend(_top_findings(data, heif))
@@ -725,12 +1049,25 @@ def _findings(data: bytes, heif: Heif) -> ScanResult:
     return ScanResult(tuple(findings), location)
 
 
-def _property_findings(data: bytes, heif: Heif, keep: set[int] | None) -> list[Finding]:
+def _property_findings(data: bytes, heif: Heif, keep: set[int] | None, alpha: set[int]) -> list[Finding]:
     found: list[Finding] = []
     reported: set[int] = set()
     owners = keep if keep is not None else set(heif.items)
     for item_id in sorted(owners):
         for index, prop, essential in heif.prop_boxes(item_id):
+            if keep is not None and _dropped_property(data, heif, item_id, prop, alpha):
+                if -index in reported:
+                    continue
+                reported.add(-index)
+                if prop.type == b"colr":
+                    found.append(Finding.make(Category.OTHER, "ColorProfile", f"{prop.size} bytes",
+                                              "Has a colour profile with extra data hidden in it (removed; "
+                                              "colours may look slightly different)", "ICC"))
+                else:
+                    text = bytes(data[prop.payload + 4 : prop.end]).replace(b"\x00", b" ")
+                    found.append(Finding.make(Category.OTHER, "AuxiliaryType", text,
+                                              "Has a label that does not belong to this picture", "HEIF"))
+                continue
             if index in reported:
                 continue
             reported.add(index)
@@ -840,32 +1177,30 @@ class _Plan:
     keep: set[int]
     props: list[int]  # original property indices kept, in order
     rewritten_props: dict[int, bytes]
+    links: dict[int, set[int]]  # item -> the original property indices it keeps
 
 
 def _plan(data: bytes, heif: Heif, policy: Policy) -> _Plan:
-    keep = kept_items(data, heif)
-    used: dict[int, bool] = {}
+    kept = _kept(data, heif)
+    links: dict[int, set[int]] = {}
     rewritten: dict[int, bytes] = {}
-    for item_id in keep:
-        for index, prop, essential in heif.prop_boxes(item_id):
-            if prop.type in KEPT_PROPERTIES:
-                if prop.type in ORIENTATION_PROPERTIES and not policy.keep_orientation:
-                    continue
-                if prop.type == b"colr":
-                    span = _icc(data, prop)
-                    if span is not None:
-                        if not policy.keep_color_profile:
-                            continue
-                        profile = data[span[0] : span[1]]
-                        if _icc_stamped(profile):
-                            clean = bytearray(profile)
-                            clean[24:36] = bytes(12)  # creation date
-                            clean[84:100] = bytes(16)  # profile ID (a checksum over the date)
-                            rewritten[index] = box(b"colr", data[prop.payload : span[0]], bytes(clean))
-                used[index] = True
-            elif essential:
-                raise UnsafeToClean(f"HEIF picture needs a property geoscrub does not know ('{prop.name}')")
-    return _Plan(keep, sorted(used), rewritten)
+    for item_id, item_props in kept.props.items():
+        for index, prop, _ in item_props:
+            if prop.type in ORIENTATION_PROPERTIES and not policy.keep_orientation:
+                continue
+            if prop.type == b"colr":
+                span = _icc(data, prop)
+                if span is not None:
+                    if not policy.keep_color_profile:
+                        continue
+                    profile = data[span[0] : span[1]]
+                    if _icc_stamped(profile):
+                        clean = bytearray(profile)
+                        clean[24:36] = bytes(12)  # creation date
+                        clean[84:100] = bytes(16)  # profile ID (a checksum over the date)
+                        rewritten[index] = box(b"colr", data[prop.payload : span[0]], bytes(clean))
+            links.setdefault(item_id, set()).add(index)
+    return _Plan(kept.keep, sorted(set().union(*links.values())), rewritten, links)
 
 
 def _rebuild(data: bytes, heif: Heif, policy: Policy) -> bytes:
@@ -907,7 +1242,7 @@ def _rebuild(data: bytes, heif: Heif, policy: Policy) -> bytes:
     for item_id in heif.assoc_order:
         if item_id not in plan.keep:
             continue
-        links = [(new_index[i], ess) for i, ess in heif.assoc[item_id] if i in new_index]
+        links = [(new_index[i], ess) for i, ess in heif.assoc[item_id] if i in plan.links.get(item_id, ())]
         if not links:
             continue
         packed = b"".join(struct.pack(">H", n | (0x8000 if e else 0)) if big_index
@@ -993,7 +1328,8 @@ class HeifFormat:
     def _image_data(data: bytes) -> list[bytes | memoryview]:
         """Coded bytes of every kept picture, and the properties that decide how it decodes."""
         heif = parse(data)
-        keep = kept_items(data, heif)
+        kept = _kept(data, heif)
+        keep, props = kept.keep, kept.props
         view = memoryview(data)
         parts: list[bytes | memoryview] = []
         for i in sorted(keep):
@@ -1001,7 +1337,7 @@ class HeifFormat:
             parts.append(item.type)
             base = heif.idat.payload if item.method == 1 and heif.idat else 0
             parts.extend(view[base + off : base + off + n] for off, n in item.extents)
-            for _, prop, essential in heif.prop_boxes(i):
+            for _, prop, _ in props[i]:
                 if prop.type in DECODING_PROPERTIES:
                     parts.append(view[prop.start : prop.end])
         return parts

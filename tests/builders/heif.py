@@ -412,3 +412,94 @@ def with_iso_gain_map(source: bytes | None = None) -> bytes:
     ]
     refs = [(b"dimg", 20, [1, 9]), (b"cdsc", 2, [1])]
     return assemble(items, list(p.props), refs, meta_extra=[altr_group(100, [20, 1])])
+
+
+# ------------------------------------------------- smuggling inside kept bytes --
+
+SECRET = b"Zelda Quixmarker lives at 12 Elm Road"
+
+
+def hevc_nal(kind: int, payload: bytes, layer: int = 0) -> bytes:
+    """An HEVC NAL unit: two header bytes (type, layer, temporal id 1) and the payload."""
+    return bytes([(kind << 1) | (layer >> 5), ((layer & 31) << 3) | 1]) + payload
+
+
+def sei(payload_type: int, body: bytes) -> bytes:
+    """An SEI message body (one message, sizes < 255) with its closing stop bit."""
+    return bytes([payload_type, len(body)]) + body + b"\x80"
+
+
+def with_extra_nal(nal: bytes, source: bytes | None = None) -> bytes:
+    """The picture with one more 4-byte-length-prefixed NAL unit after its coded slices."""
+    p = parts(source if source is not None else heic())
+    coded = p.data + struct.pack(">I", len(nal)) + nal
+    return assemble([Item(1, p.item_type, coded, props=list(p.links))], list(p.props), [])
+
+
+def exif_inside_picture(source: bytes | None = None) -> bytes:
+    """An Exif item whose bytes lie inside the picture's own data (in a NAL unit decoders skip)."""
+    p = parts(source if source is not None else heic())
+    payload = exif_item(exif_tiff(owner=SECRET.decode()))
+    nal = hevc_nal(48, payload)
+    coded = p.data + struct.pack(">I", len(nal)) + nal
+    items = [Item(1, p.item_type, coded, props=list(p.links)), Item(2, b"Exif", payload, hidden=True)]
+    data = bytearray(assemble(items, list(p.props), [(b"cdsc", 2, [1])]))
+    row = data.find(struct.pack(">HHHH", 2, 0, 0, 1))  # item 2's iloc row (version 1, one extent)
+    own = struct.unpack(">I", data[row + 8 : row + 12])[0]
+    data[row + 8 : row + 12] = struct.pack(">I", own - len(payload))  # the copy inside item 1
+    return bytes(data)
+
+
+def with_property(ptype: bytes = b"", change=None, source: bytes | None = None, extra_links: list[bytes] = ()) -> bytes:
+    """The picture with ``extra_links`` properties added to it, and every ``ptype`` property
+    (its own or added) replaced by ``change(old_property_bytes)``."""
+    p = parts(source if source is not None else heic())
+    props = [change(pr) if pr[4:8] == ptype else pr for pr in list(p.props) + list(extra_links)]
+    links = list(p.links) + [(len(p.props) + 1 + i, False) for i in range(len(extra_links))]
+    brands = HEIC_BRANDS if p.item_type == b"hvc1" else AVIF_BRANDS
+    return assemble([Item(1, p.item_type, p.data, props=links)], props, [], brands=brands)
+
+
+def appended(text: bytes = SECRET):
+    """A ``with_property`` change: the same property with ``text`` after its fields."""
+    return lambda prop: box(prop[4:8], prop[8:] + text)
+
+
+def derived(item_type: bytes, payload: bytes, source: bytes | None = None) -> bytes:
+    """A derived primary (item 1: ``iden``, ``iovl``...) built from the coded picture (item 7)."""
+    p = parts(source if source is not None else heic())
+    ispe_links = [link for link in p.links if p.props[link[0] - 1][4:8] == b"ispe"]
+    items = [Item(1, item_type, payload, props=ispe_links, no_location=not payload),
+             Item(7, p.item_type, p.data, hidden=True, props=list(p.links))]
+    return assemble(items, list(p.props), [(b"dimg", 1, [7])])
+
+
+def overlay_descriptor(width: int = 64, height: int = 48, inputs: int = 1) -> bytes:
+    """An 'iovl' description: version 0, 16-bit fields, a fill colour, the size, one offset per input."""
+    return struct.pack(">BB4HHH", 0, 0, 0, 0, 0, 0xFFFF, width, height) + struct.pack(">hh", 0, 0) * inputs
+
+
+def av1_obu(kind: int, payload: bytes) -> bytes:
+    """An AV1 OBU with its size field (payloads under 128 bytes)."""
+    return bytes([(kind << 3) | 2, len(payload)]) + payload
+
+
+def avif_with_extra_obu(obu: bytes, source: bytes | None = None) -> bytes:
+    p = parts(source if source is not None else avif())
+    return assemble([Item(1, p.item_type, p.data + obu, props=list(p.links))], list(p.props), [],
+                    brands=AVIF_BRANDS)
+
+
+def icc_with_text(text: bytes = SECRET) -> bytes:
+    """A vendor profile with text after its last tag and the size field made to match."""
+    profile = vendor_icc() + text
+    return struct.pack(">I", len(profile)) + profile[4:]
+
+
+def with_alpha(auxc_body: bytes, source: bytes | None = None) -> bytes:
+    """The picture (1) with a transparency item (5) whose 'auxC' payload (after version/flags) is given."""
+    p = parts(source if source is not None else heic())
+    props = list(p.props) + [full_box(b"auxC", 0, 0, auxc_body)]
+    items = [Item(1, p.item_type, p.data, props=list(p.links)),
+             Item(5, p.item_type, p.data, hidden=True, props=list(p.links) + [(len(props), True)])]
+    return assemble(items, props, [(b"auxl", 5, [1])])
