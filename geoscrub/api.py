@@ -1,16 +1,17 @@
 """The public library API: scan a photo, or clean it into a new file."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 from pathlib import Path
 
 from . import limits, registry
-from .errors import GeoscrubError, WriteFailed
+from .errors import GeoscrubError, InternalError, WriteFailed
 from .fsio import open_regular_file, read_at, write_verified
 from .formats.base import ContainerFormat, plan_of, plan_pieces
 from .metadata import budget as parse_budget
-from .model import Policy, Report, ScanResult
+from .model import Category, Finding, Policy, Report, ScanResult
 from .verify import spells, verify_clean
 
 
@@ -18,7 +19,25 @@ def scan_bytes(data: bytes) -> tuple[ContainerFormat, ScanResult]:
     """(format, findings) of a photo held in memory.  Raises GeoscrubError."""
     fmt = registry.sniff(data[: registry.PREFIX_BYTES])
     with parse_budget.per_file():
-        return fmt, fmt.scan(data)
+        found = fmt.scan(data)
+    return fmt, with_leftovers(fmt, data, found)
+
+
+def with_leftovers(fmt: ContainerFormat, data: bytes, found: ScanResult) -> ScanResult:
+    """Add a finding when nothing was named but cleaning would still remove bytes.
+
+    A file is reported clean only when cleaning would leave it exactly as it
+    is: data geoscrub removes without naming it (a comment inside XMP, bytes
+    after a header) could hide anything.
+    """
+    if found.findings:
+        return found
+    pieces = plan_pieces(plan_of(fmt, data, Policy()), data)
+    if spells(pieces, data) or spells(pieces, data.rstrip(b"\x00")):  # zero padding at the end says nothing
+        return found
+    extra = Finding.make(Category.OTHER, "ExtraData", "removed when cleaning",
+                         "Has extra data that geoscrub removes; it could hide anything", fmt.name)
+    return dataclasses.replace(found, findings=(extra,))
 
 
 def clean_bytes(data: bytes, policy: Policy | None = None) -> tuple[ContainerFormat, ScanResult, bytes]:
@@ -59,13 +78,14 @@ def scan_file(path: str | os.PathLike[str], *, follow_symlinks: bool = True) -> 
         data = head + rest
         limits.enforce("MAX_FILE_BYTES", len(data), limits.MAX_FILE_BYTES)
         with parse_budget.per_file():
-            return fmt, fmt.scan(data)
+            found = fmt.scan(data)
+        return fmt, with_leftovers(fmt, data, found)
     finally:
         os.close(fd)
 
 
 def scan(path: str | os.PathLike[str]) -> Report:
-    """Report what a photo gives away.  Never raises GeoscrubError: see ``Report.error``."""
+    """Report what a photo gives away.  Never raises for a bad photo: see ``Report.error``."""
     report = Report(Path(path))
     try:
         fmt, found = scan_file(path)
@@ -74,6 +94,9 @@ def scan(path: str | os.PathLike[str]) -> Report:
         return report
     except OSError as err:
         report.error = GeoscrubError(f"cannot be read: {err.strerror or err}")
+        return report
+    except Exception as err:  # noqa: BLE001 - a bug must never pass for a verdict
+        report.error = InternalError.from_exception(err)
         return report
     report.format = fmt.name
     report.findings = list(found.findings)
@@ -144,4 +167,6 @@ def clean(
         report.error = WriteFailed(f"{Path(dest).name} already exists; it is never overwritten")
     except OSError as err:
         report.error = GeoscrubError(f"cannot be read: {err.strerror or err}")
+    except Exception as err:  # noqa: BLE001 - a bug refuses the file; nothing was written
+        report.error = InternalError.from_exception(err)
     return report

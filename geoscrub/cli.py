@@ -138,6 +138,11 @@ class Target:
     claimed: set[str] = field(default_factory=set)
     fixed: bool = False  # destinations were claimed up front by claim_fixed_destinations
 
+    @property
+    def overwrites(self) -> bool:
+        """Copies under --output replace earlier copies; every other mode never overwrites."""
+        return (self.out_dir is not None or self.in_place) and not self.rename
+
     def claim_fixed_destinations(self, inputs: Sequence[Input]) -> list[Input]:
         """Claim, before any work starts, the destinations that do not depend on the format.
 
@@ -232,6 +237,11 @@ def clean_one(inp: Input, target: Target, policy: Policy, *, dry_run: bool) -> r
             fmt, found = scan_bytes(data)
             _fill(report, fmt, found)
             dest, note = target.destination(inp, fmt)
+            if target.in_place and st.st_nlink > 1:
+                raise GeoscrubError("this file has other names (hard links): replacing it would leave "
+                                    "the original, metadata and all, under those names")
+            if not target.overwrites and dest.exists():
+                raise WriteFailed(f"{render.shown(dest.name)} already exists; geoscrub never overwrites it")
             if dry_run:
                 clean_bytes(data, policy)  # would it be refused?
                 return render.CleanOutcome(report, "would_clean" if report.findings else "already_clean", dest, note)
@@ -277,7 +287,7 @@ def check(as_json: bool, paths: tuple[str, ...]) -> None:
 
     Exit code 0: nothing identifying; 1: something identifying found;
     2: bad command line; 3: some file could not be read (wins over 1).
-    Nothing is written.
+    Your photos are never changed (place names are looked up offline).
     """
     selection = paths_mod.select(paths)
     reports = [with_place(r) for r in run_batch(check_one, selection.inputs, "Checking")]

@@ -174,8 +174,7 @@ def write_verified(
         if overwrite:
             os.replace(tmp, target)
         else:
-            os.link(tmp, target)
-            os.unlink(tmp)
+            _rename_no_replace(tmp, target)
         fsync_dir(target.parent)
     except FileExistsError:
         _unlink_quietly(tmp)
@@ -187,6 +186,51 @@ def write_verified(
         _unlink_quietly(tmp)
         raise
     return target
+
+
+def _rename_no_replace(tmp: Path, target: Path) -> None:
+    """Move ``tmp`` to ``target`` unless ``target`` exists (then FileExistsError).
+
+    A hard link does this atomically; file systems without hard links (FAT and
+    exFAT on SD cards and USB sticks) get renameat2(RENAME_NOREPLACE), and
+    failing that an exclusive placeholder that the rename then replaces.
+    """
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise
+    except OSError as err:
+        if err.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK):
+            raise
+    else:
+        os.unlink(tmp)
+        return
+    if _renameat2_noreplace(tmp, target):
+        return
+    placeholder = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # FileExistsError if taken
+    os.close(placeholder)
+    os.replace(tmp, target)
+
+
+def _renameat2_noreplace(tmp: Path, target: Path) -> bool:
+    """renameat2(..., RENAME_NOREPLACE) through libc; False when the system lacks it."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_noreplace = -100, 1
+    if renameat2(at_fdcwd, os.fsencode(tmp), at_fdcwd, os.fsencode(target), rename_noreplace) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code == errno.EEXIST:
+        raise FileExistsError(code, os.strerror(code), str(target))
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(target))
 
 
 def _unlink_quietly(path: Path) -> None:

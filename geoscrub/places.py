@@ -107,7 +107,7 @@ def _index() -> _Index | None:
     path = _cache_path(folder / _DATA_FILE)
     try:
         return _load(path)
-    except (OSError, ValueError, KeyError):
+    except Exception:  # noqa: BLE001 - missing, stale or corrupt cache: rebuild it
         pass
     index = _build(folder)
     try:

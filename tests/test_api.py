@@ -181,3 +181,21 @@ def test_a_source_changed_after_reading_is_caught_by_the_read_back(tmp_path):
     finally:
         os.close(fd)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jpg"]
+
+
+@pytest.mark.parametrize("renameat2_works", [True, False])
+def test_never_overwrite_also_works_where_hard_links_do_not(tmp_path, monkeypatch, renameat2_works):
+    """FAT and exFAT (SD cards, USB sticks) refuse hard links with EPERM."""
+    def no_links(*_args, **_kwargs):
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    if not renameat2_works:
+        monkeypatch.setattr(fsio, "_renameat2_noreplace", lambda tmp, target: False)
+    fsio.atomic_write(tmp_path / "new.jpg", b"fresh", overwrite=False)
+    assert (tmp_path / "new.jpg").read_bytes() == b"fresh"
+    (tmp_path / "taken.jpg").write_bytes(b"precious")
+    with pytest.raises(FileExistsError):
+        fsio.atomic_write(tmp_path / "taken.jpg", b"fresh", overwrite=False)
+    assert (tmp_path / "taken.jpg").read_bytes() == b"precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.jpg", "taken.jpg"]

@@ -243,8 +243,10 @@ def test_clean_never_overwrites_an_existing_copy(tmp_path):
 
 def test_cleaning_a_folder_twice_leaves_earlier_copies_alone(photos):
     run("clean", str(photos))
-    second = run("clean", "--dry-run", "--json", str(photos))
-    assert not any(".clean.clean" in o["output"] for o in json.loads(second.stdout))
+    second = json.loads(run("clean", "--dry-run", "--json", str(photos)).stdout)
+    assert not any(".clean.clean" in (o["output"] or "") for o in second)
+    assert not any(".clean." in o["path"] for o in second)  # earlier copies are not inputs
+    assert all(o["action"] == "refused" and "already exists" in o["error"] for o in second)
 
 
 def test_clean_output_mirrors_the_folder_layout(photos, tmp_path):
@@ -489,3 +491,18 @@ def test_a_bug_in_a_format_module_costs_one_file_not_the_batch(photos, monkeypat
     assert "Traceback" not in result.output
     assert "unexpected ValueError: simulated bug" in result.output
     assert "IMG_20250614_160311.jpg" in result.output  # the JPEG was still handled
+
+
+def test_in_place_refuses_a_file_with_other_names(tmp_path):
+    photo = write(tmp_path / "a.jpg", build.identifying_jpeg())
+    os.link(photo, tmp_path / "other-name.jpg")
+    result = run("clean", "--in-place", str(photo))
+    assert result.exit_code == 3 and "hard links" in result.output
+    assert findings_in(tmp_path / "other-name.jpg")  # nothing was half-done
+
+
+def test_dry_run_says_when_the_copy_could_not_be_written(tmp_path):
+    photo = write(tmp_path / "a.jpg", build.identifying_jpeg())
+    write(tmp_path / "a.clean.jpg", b"an earlier copy")
+    result = run("clean", "--dry-run", str(photo))
+    assert result.exit_code == 3 and "already exists" in result.output

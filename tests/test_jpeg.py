@@ -216,3 +216,11 @@ def test_extra_bytes_in_the_adobe_segment_are_cut_but_the_colour_transform_kept(
     assert "APP14" in keys(dirty)
     cleaned = clean_bytes(dirty)[2]
     assert core.segment(0xEE, adobe) in cleaned and b"Alex" not in cleaned
+
+
+def test_data_removed_without_a_name_still_makes_the_file_not_clean():
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           b'<rdf:Description rdf:about=""/></rdf:RDF><!-- Alex Example, 14 Elm Road --></x:xmpmeta>')
+    dirty = core.jpeg([core.app1_xmp(xmp)])
+    assert [f.key for f in scan_bytes(dirty)[1].findings] == ["ExtraData"]
+    assert b"Elm Road" not in clean_bytes(dirty)[2]

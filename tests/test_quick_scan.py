@@ -63,3 +63,19 @@ def test_bytes_after_the_picture_force_the_full_walk(tmp_path, big_base, trailer
     found = api.scan_file(path)[1]
     assert sum(reads) >= path.stat().st_size  # the whole file was read
     assert any(f.source == "trailer" for f in found.findings)
+
+
+def test_progressive_jpeg_with_metadata_between_scans_is_walked_whole(tmp_path, reads):
+    progressive = core.encode(Image.effect_noise((1000, 800), 60).convert("RGB"), "JPEG", quality=95,
+                              progressive=True)
+    from geoscrub.formats import jpeg
+
+    second_sos = [s for s in jpeg.parse(progressive).segments if s.marker == jpeg.SOS][1]
+    hidden = core.app1_exif(core.exif_tiff())
+    data = core.jpeg([core.comment("hello")],
+                     base=progressive[: second_sos.start] + hidden + progressive[second_sos.start :])
+    path = tmp_path / "progressive.jpg"
+    path.write_bytes(data)
+    found = api.scan_file(path)[1]
+    assert sum(reads) >= len(data)  # the whole file was read
+    assert any(f.key == "GPSPosition" for f in found.findings)

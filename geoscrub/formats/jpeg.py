@@ -146,6 +146,24 @@ def _walk(data: bytes, *, headers_only: bool) -> Layout:
         pos = end
 
 
+#: Sequential (one pass per component) coding: a scan with every component is the only scan.
+SEQUENTIAL_SOF = {0xC0, 0xC1, 0xC3, 0xC9, 0xCB}
+
+
+def _one_scan_holds_everything(data: bytes, segments: list[Segment]) -> bool:
+    """True when the first scan codes every component of a sequential frame.
+
+    Then T.81 allows nothing after that scan's data but DNL and EOI, so the
+    headers before it are all the metadata the picture itself has.
+    """
+    sof = next((s for s in segments if s.marker in SOF_MARKERS), None)
+    sos = next((s for s in segments if s.marker == SOS), None)
+    if sof is None or sos is None or sof.marker not in SEQUENTIAL_SOF:
+        return False
+    sof_payload, sos_payload = sof.payload(data), sos.payload(data)
+    return len(sof_payload) >= 6 and len(sos_payload) >= 1 and sof_payload[5] == sos_payload[0]
+
+
 def icc_profile(data: bytes, segments: list[Segment]) -> bytes | None:
     """The ICC profile spread over APP2 segments, when complete and sound; else None."""
     chunks = [s.payload(data) for s in segments if s.marker == 0xE2 and s.payload(data).startswith(ICC_ID)]
@@ -197,6 +215,8 @@ class JpegFormat:
             layout = parse(head, headers_only=True)
         except GeoscrubError:
             return None  # headers longer than ``head``, or damaged: the full walk decides
+        if not _one_scan_holds_everything(head, layout.segments):
+            return None  # progressive or multi-scan: segments may sit between scans
         findings, location = self._scan_headers(head, layout.segments, "")
         header_end = layout.segments[-1].end
         tail_start = size - len(tail)
