@@ -224,3 +224,28 @@ def test_data_removed_without_a_name_still_makes_the_file_not_clean():
     dirty = core.jpeg([core.app1_xmp(xmp)])
     assert [f.key for f in scan_bytes(dirty)[1].findings] == ["ExtraData"]
     assert b"Elm Road" not in clean_bytes(dirty)[2]
+
+
+def test_a_spare_quantisation_table_cannot_carry_text():
+    from geoscrub import UnsafeToClean
+
+    base = core.encode(core.picture(), "JPEG")
+    spare = core.segment(0xDB, bytes([0x03]) + b"Alex Example, 14 Elm Road".ljust(64, b" "))
+    with pytest.raises(UnsafeToClean, match="never uses"):
+        clean_bytes(base[:2] + spare + base[2:])
+
+
+def test_a_huffman_segment_with_bytes_after_its_tables_is_refused():
+    base = bytearray(core.encode(core.picture(), "JPEG"))
+    dht = next(s for s in jpeg.parse(bytes(base)).segments if s.marker == 0xC4)
+    payload = dht.payload(bytes(base)) + b"Alex"
+    data = bytes(base[: dht.start]) + core.segment(0xC4, payload) + bytes(base[dht.end :])
+    with pytest.raises(MalformedFile, match="Huffman"):
+        clean_bytes(data)
+
+
+def test_only_the_first_jfif_header_is_kept():
+    base = core.encode(core.picture(), "JPEG")
+    second = core.segment(0xE0, b"JFIF\x00\x01\x02\x00\x00\x01\x00\x01\x00\x00")
+    cleaned = clean_bytes(base[:20] + second + base[20:])[2]
+    assert [s.marker for s in jpeg.parse(cleaned).segments].count(0xE0) == 1

@@ -132,3 +132,30 @@ def test_a_picture_chunk_with_room_for_extra_bytes_is_refused():
     dirty = core.png(before_idat=[core.png_chunk(b"pHYs", struct.pack(">IIB", 2835, 2835, 1) + b"Alex")])
     with pytest.raises(MalformedFile, match="pHYs"):
         clean_bytes(dirty)
+
+
+def test_bytes_hidden_after_the_compressed_picture_are_refused():
+    from geoscrub import UnsafeToClean
+
+    base = core.encode(core.picture(), "PNG")
+    chunks = core.png_chunks(base)
+    out = [b"\x89PNG\r\n\x1a\n"]
+    for ctype, body in chunks:
+        if ctype == b"IEND":
+            out.append(core.png_chunk(b"IDAT", b"Alex Example, 14 Elm Road"))
+        out.append(core.png_chunk(ctype, body))
+    with pytest.raises(UnsafeToClean, match="after the end"):
+        clean_bytes(b"".join(out))
+
+
+def test_a_suggested_palette_on_a_truecolour_picture_is_dropped():
+    palette = core.png_chunk(b"PLTE", b"Alex Example lives at 14 Elm Road"[:30])
+    dirty = core.png(before_idat=[palette])
+    assert [f.key for f in scan_bytes(dirty)[1].findings] == ["PLTE"]
+    cleaned = clean_bytes(dirty)[2]
+    assert b"PLTE" not in cleaned and pixels(cleaned) == pixels(dirty)
+
+
+def test_transparency_that_does_not_fit_the_colour_type_is_refused():
+    with pytest.raises(MalformedFile, match="transparency"):
+        clean_bytes(core.png(before_idat=[core.png_chunk(b"tRNS", b"Alex Ex")]))

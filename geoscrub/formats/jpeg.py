@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .. import limits
 from .._binary import u16, u32
-from ..errors import GeoscrubError, MalformedFile, TruncatedFile, UnsupportedFormat
+from ..errors import GeoscrubError, MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
 from ..metadata import exif as exif_meta
 from ..metadata.icc import is_valid_profile
 from ..metadata.iptc import scan_photoshop
@@ -146,6 +146,55 @@ def _walk(data: bytes, *, headers_only: bool) -> Layout:
         pos = end
 
 
+def check_coding_segments(data: bytes, segments: list[Segment]) -> None:
+    """Refuse coding segments with room for anything but the picture's tables.
+
+    DQT, DHT, SOF, SOS, DRI and DNL must hold exactly their fields, and every
+    quantisation or Huffman table defined must be one a frame or scan uses;
+    otherwise a spare "table" could carry any bytes past every check.
+    """
+    defined: list[tuple[str, int, int]] = []
+    used: set[tuple[str, int]] = set()
+    for seg in segments:
+        m, payload = seg.marker, seg.payload(data)
+        if m == 0xDB:
+            pos = 0
+            while pos < len(payload):
+                precision, table = payload[pos] >> 4, payload[pos] & 0x0F
+                if precision > 1 or table > 3:
+                    raise MalformedFile("JPEG quantisation table has a bad header", seg.start)
+                defined.append(("DQT", table, seg.start))
+                pos += 1 + 64 * (precision + 1)
+            if pos != len(payload):
+                raise MalformedFile("JPEG quantisation tables do not fill their segment exactly", seg.start)
+        elif m == 0xC4:
+            pos = 0
+            while pos < len(payload):
+                if pos + 17 > len(payload) or payload[pos] >> 4 > 1 or payload[pos] & 0x0F > 3:
+                    raise MalformedFile("JPEG Huffman table has a bad header", seg.start)
+                defined.append(("DHT", payload[pos], seg.start))
+                pos += 17 + sum(payload[pos + 1 : pos + 17])
+            if pos != len(payload):
+                raise MalformedFile("JPEG Huffman tables do not fill their segment exactly", seg.start)
+        elif m in SOF_MARKERS:
+            if len(payload) < 6 or len(payload) != 6 + 3 * payload[5]:
+                raise MalformedFile("JPEG frame header has the wrong length", seg.start)
+            used.update(("DQT", payload[6 + 3 * i + 2]) for i in range(payload[5]))
+        elif m == SOS:
+            if len(payload) < 1 or len(payload) != 4 + 2 * payload[0]:
+                raise MalformedFile("JPEG scan header has the wrong length", seg.start)
+            for i in range(payload[0]):
+                tables = payload[1 + 2 * i + 1]
+                used.update({("DHT", 0x00 | tables >> 4), ("DHT", 0x10 | tables & 0x0F)})
+        elif m in (0xDD, 0xDC) and len(payload) != 2:
+            raise MalformedFile("JPEG restart or line-count segment has the wrong length", seg.start)
+        elif m == 0xCC and len(payload) % 2:
+            raise MalformedFile("JPEG arithmetic-coding segment has the wrong length", seg.start)
+    for kind, table, offset in defined:
+        if (kind, table) not in used:
+            raise UnsafeToClean(f"JPEG defines a {kind} table that the picture never uses (at byte {offset})")
+
+
 #: Sequential (one pass per component) coding: a scan with every component is the only scan.
 SEQUENTIAL_SOF = {0xC0, 0xC1, 0xC3, 0xC9, 0xCB}
 
@@ -191,6 +240,7 @@ class JpegFormat:
     # ---------------------------------------------------------------- scan --
     def scan(self, data: bytes) -> ScanResult:
         layout = parse(data)
+        check_coding_segments(data, layout.segments)
         findings, location = self._scan_headers(data, layout.segments, "")
         mpf_images = self._mpf_offsets(data, layout.segments)
         tail = data[layout.eoi_end :]
@@ -383,7 +433,8 @@ class JpegFormat:
                         break
         out: Plan = []
         keep_icc = policy.keep_color_profile and icc_profile(data, layout.segments) is not None
-        exif_done = False
+        check_coding_segments(data, layout.segments)
+        exif_done = adobe_done = False
 
         def add_exif() -> None:
             if orientation and orientation != 1:
@@ -397,16 +448,17 @@ class JpegFormat:
                 continue
             if m == 0xE0:
                 payload = seg.payload(data)
-                if payload.startswith(b"JFIF\x00") and len(payload) >= 14:
+                if seg is layout.segments[1] and payload.startswith(b"JFIF\x00") and len(payload) >= 14:
                     jfif = payload[:12] + b"\x00\x00"  # same header, thumbnail dropped
                     out.append(b"\xff\xe0" + struct.pack(">H", len(jfif) + 2) + jfif)
-                continue
+                continue  # JFIF counts only as the first segment; any other APP0 goes
             if not exif_done and m != 0xE0:
                 add_exif()
                 exif_done = True
             if m == 0xE2 and keep_icc and seg.payload(data).startswith(ICC_ID):
                 out.append(range(seg.start, seg.end))
-            elif m == 0xEE and seg.payload(data).startswith(b"Adobe"):
+            elif m == 0xEE and seg.payload(data).startswith(b"Adobe") and not adobe_done:
+                adobe_done = True
                 payload = seg.payload(data)
                 if len(payload) < ADOBE_LENGTH:
                     raise MalformedFile("Adobe colour segment is too short", seg.start)

@@ -10,7 +10,7 @@ import zlib
 
 from .. import limits
 from .._binary import u32
-from ..errors import MalformedFile, TruncatedFile, UnsupportedFormat
+from ..errors import MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
 from ..metadata import exif as exif_meta
 from ..metadata.icc import is_valid_profile
 from ..metadata.xmp import scan_xmp
@@ -114,6 +114,112 @@ def check_kept_chunk(ctype: bytes, body_length: int, offset: int) -> None:
         raise MalformedFile(f"PNG {ctype.decode('ascii')} chunk has an unexpected size ({body_length} bytes)", offset)
 
 
+#: Channels per colour type, and the sizes of tRNS, bKGD and sBIT for each.
+_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+_TRNS = {0: 2, 2: 6}
+_BKGD = {0: 2, 4: 2, 2: 6, 6: 6, 3: 1}
+_SBIT = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}
+_DEPTHS = {0: {1, 2, 4, 8, 16}, 2: {8, 16}, 3: {1, 2, 4, 8}, 4: {8, 16}, 6: {8, 16}}
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+
+
+def raw_size(width: int, height: int, bits_per_pixel: int, interlaced: bool) -> int:
+    """Bytes the filtered scanlines of a picture inflate to (PNG 3rd ed. 7.2, 8.2)."""
+    passes = _ADAM7 if interlaced else ((0, 0, 1, 1),)
+    total = 0
+    for x0, y0, dx, dy in passes:
+        w = (width - x0 + dx - 1) // dx if width > x0 else 0
+        h = (height - y0 + dy - 1) // dy if height > y0 else 0
+        if w and h:
+            total += h * (1 + (w * bits_per_pixel + 7) // 8)
+    return total
+
+
+def _check_stream(bodies: list[memoryview], expected: int, what: str) -> None:
+    """The zlib stream in ``bodies`` inflates to exactly ``expected`` bytes and ends exactly at their end."""
+    d = zlib.decompressobj()
+    produced = 0
+    try:
+        for i, body in enumerate(bodies):
+            pending = bytes(body)
+            while pending:
+                if d.eof:
+                    raise UnsafeToClean(f"PNG {what} has bytes after the end of its compressed picture")
+                out = d.decompress(pending, 1 << 20)
+                produced += len(out)
+                if produced > expected:
+                    raise UnsafeToClean(f"PNG {what} holds more data than its picture needs")
+                pending = d.unconsumed_tail
+            if d.eof and (d.unused_data or i != len(bodies) - 1 and any(len(b) for b in bodies[i + 1 :])):
+                raise UnsafeToClean(f"PNG {what} has bytes after the end of its compressed picture")
+    except zlib.error as err:
+        raise MalformedFile(f"PNG {what} does not inflate: {err}") from None
+    if not d.eof or produced != expected:
+        raise MalformedFile(f"PNG {what} holds {produced} bytes of picture, not {expected}")
+
+
+@remember_last_parses
+def kept_chunks(data: bytes) -> list[Chunk]:
+    """The picture's chunks, each checked to hold exactly what the picture needs.
+
+    Sizes follow the colour type; a truecolour image's optional "suggested
+    palette" is left out (it is not needed to show the picture); each frame's
+    compressed data must inflate to exactly its scanlines, with nothing after.
+    """
+    chunks, _ = parse(data)
+    ihdr = chunks[0].body(data)
+    width, height, depth, colour, compression, filtering, interlace = struct.unpack(">IIBBBBB", ihdr)
+    if colour not in _DEPTHS or depth not in _DEPTHS[colour] or compression or filtering or interlace > 1:
+        raise MalformedFile("PNG header has an impossible combination of settings")
+    bpp = depth * _CHANNELS[colour]
+    kept: list[Chunk] = []
+    seen: set[bytes] = set()
+    palette_entries = 0
+    frames: list[tuple[int, int, list[memoryview]]] = []  # (width, height, compressed bodies)
+    idat: list[memoryview] = []
+    view = memoryview(data)
+    for c in chunks:
+        if c.type not in IMAGE_CHUNKS:
+            continue
+        length = c.end - c.start - 12
+        check_kept_chunk(c.type, length, c.start)
+        if c.type not in (b"IDAT", b"fdAT", b"fcTL") and c.type in seen:
+            raise MalformedFile(f"PNG has a second {c.type.decode('ascii')} chunk", c.start)
+        seen.add(c.type)
+        body = view[c.start + 8 : c.end - 4]
+        if c.type == b"PLTE":
+            if colour in (0, 4):
+                raise MalformedFile("PNG greyscale picture has a palette", c.start)
+            if colour != 3:
+                continue  # a suggested palette for truecolour: not needed, not kept
+            palette_entries = length // 3
+            if palette_entries > 1 << depth:
+                raise MalformedFile("PNG palette has more entries than the bit depth allows", c.start)
+        elif c.type == b"tRNS" and (colour in (4, 6) or length != _TRNS.get(colour, length)
+                                    or colour == 3 and length > palette_entries):
+            raise MalformedFile("PNG transparency chunk does not fit the colour type", c.start)
+        elif c.type == b"bKGD" and length != _BKGD[colour] or c.type == b"sBIT" and length != _SBIT[colour]:
+            raise MalformedFile(f"PNG {c.type.decode('ascii')} chunk does not fit the colour type", c.start)
+        elif c.type == b"IDAT":
+            idat.append(body)
+        elif c.type == b"fcTL":
+            fw, fh = struct.unpack(">II", body[4:12])
+            frames.append((fw, fh, []))
+        elif c.type == b"fdAT":
+            if not frames:
+                raise MalformedFile("PNG animation data comes before its frame header", c.start)
+            frames[-1][2].append(body[4:])
+        kept.append(c)
+    if colour == 3 and not palette_entries:
+        raise MalformedFile("PNG palette picture has no palette")
+    _check_stream(idat, raw_size(width, height, bpp, bool(interlace)), "IDAT")
+    for fw, fh, bodies in frames:
+        if bodies:  # the first frame may be the IDAT picture itself
+            limits.enforce("MAX_PIXELS", fw * fh, limits.MAX_PIXELS)
+            _check_stream(bodies, raw_size(fw, fh, bpp, bool(interlace)), "animation frame")
+    return kept
+
+
 def icc_from_iccp(body: bytes) -> bytes | None:
     """The profile inside an iCCP chunk when the chunk is exactly name + profile; else None."""
     name, sep, rest = body.partition(b"\x00")
@@ -208,12 +314,15 @@ class PngFormat:
 
     def scan(self, data: bytes) -> ScanResult:
         chunks, end = parse(data)
+        kept = set(kept_chunks(data))
         findings: list[Finding] = []
         location: Location | None = None
         texts = text_total = 0
         for c in chunks:
             if c.type in IMAGE_CHUNKS:
-                check_kept_chunk(c.type, c.end - c.start - 12, c.start)
+                if c.type == b"PLTE" and c not in kept:
+                    findings.append(Finding.make(Category.OTHER, "PLTE", f"{c.end - c.start - 12} bytes",
+                                                 "Has a suggested palette the picture does not need", "PLTE"))
                 continue
             if c.type == PROFILE_CHUNK:
                 if icc_from_iccp(c.body(data)) is None:
@@ -276,9 +385,9 @@ class PngFormat:
                     orientation = exif_meta.orientation(body[6:] if body.startswith(b"Exif\x00\x00") else body)
                     break
         out: Plan = [SIGNATURE]
+        kept = set(kept_chunks(data))
         for c in chunks:
-            if c.type in IMAGE_CHUNKS:
-                check_kept_chunk(c.type, c.end - c.start - 12, c.start)
+            if c in kept:
                 out.append(range(c.start, c.end))
             elif c.type == PROFILE_CHUNK and policy.keep_color_profile:
                 body = c.body(data)
@@ -295,7 +404,7 @@ class PngFormat:
 
     def image_spans(self, data: bytes) -> list[tuple[int, int]]:
         """(start, end) of every chunk that makes up the picture, in order."""
-        return [(c.start, c.end) for c in parse(data)[0] if c.type in IMAGE_CHUNKS]
+        return [(c.start, c.end) for c in kept_chunks(data)]
 
     def image_data(self, data: bytes) -> list[bytes | memoryview]:
         view = memoryview(data)

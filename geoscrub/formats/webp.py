@@ -173,6 +173,7 @@ class WebpFormat:
             if any(c.fourcc == ICC_CHUNK for c in kept):
                 flags |= ICC_FLAG
             body[0] = flags
+            body[1:4] = b"\x00\x00\x00"  # reserved: nothing may ride along there
             parts.append(b"VP8X" + struct.pack("<I", 10) + bytes(body))
         parts.extend(range(c.start, c.end) for c in kept)
         payload_size = 4 + sum(len(p) for p in parts)
