@@ -6,10 +6,10 @@ import os
 import stat
 from pathlib import Path
 
-from . import limits, registry
+from . import registry
 from .errors import GeoscrubError, InternalError, WriteFailed
-from .fsio import open_regular_file, read_at, write_verified
 from .formats.base import ContainerFormat, plan_of, plan_pieces
+from .fsio import open_regular_file, read_all, read_at, write_verified
 from .metadata import budget as parse_budget
 from .model import Category, Finding, Policy, Report, ScanResult
 from .verify import spells, verify_clean
@@ -74,9 +74,7 @@ def scan_file(path: str | os.PathLike[str], *, follow_symlinks: bool = True) -> 
                     result = quick(head, tail, st.st_size)
                 if result is not None:
                     return fmt, result
-        rest = read_at(fd, len(head), limits.MAX_FILE_BYTES + 1 - len(head)) if len(head) == HEAD_BYTES else b""
-        data = head + rest
-        limits.enforce("MAX_FILE_BYTES", len(data), limits.MAX_FILE_BYTES)
+        data = head + read_all(fd, len(head)) if len(head) == HEAD_BYTES else head
         with parse_budget.per_file():
             found = fmt.scan(data)
         return fmt, with_leftovers(fmt, data, found)
@@ -98,9 +96,7 @@ def scan(path: str | os.PathLike[str]) -> Report:
     except Exception as err:  # noqa: BLE001 - a bug must never pass for a verdict
         report.error = InternalError.from_exception(err)
         return report
-    report.format = fmt.name
-    report.findings = list(found.findings)
-    report.location = found.location
+    report.fill(fmt.name, found)
     return report
 
 
@@ -151,12 +147,9 @@ def clean(
     try:
         fd, st = open_regular_file(src)
         try:
-            data = read_at(fd, 0, limits.MAX_FILE_BYTES + 1)
-            limits.enforce("MAX_FILE_BYTES", len(data), limits.MAX_FILE_BYTES)
+            data = read_all(fd)
             fmt, found = scan_bytes(data)
-            report.format = fmt.name
-            report.findings = list(found.findings)
-            report.location = found.location
+            report.fill(fmt.name, found)
             write_clean_copy(fmt, data, dest, policy, src_fd=fd, mode=stat.S_IMODE(st.st_mode), overwrite=overwrite)
         finally:
             os.close(fd)

@@ -22,12 +22,11 @@ import click
 from . import __version__, batch, places
 from . import paths as paths_mod
 from . import report as render
-from . import limits
 from .api import clean_bytes, scan_bytes, scan_file, write_clean_copy
 from .errors import GeoscrubError, InternalError, WriteFailed
 from .formats.base import ContainerFormat
-from .fsio import open_regular_file, read_at
-from .model import Policy, Report, ScanResult
+from .fsio import open_regular_file, read_all
+from .model import Policy, Report
 from .paths import Input
 
 
@@ -89,18 +88,6 @@ def _open(inp: Input) -> tuple[int, os.stat_result]:
         raise GeoscrubError(f"cannot be read: {err.strerror or err}") from None
 
 
-def _read_all(fd: int) -> bytes:
-    data = read_at(fd, 0, limits.MAX_FILE_BYTES + 1)
-    limits.enforce("MAX_FILE_BYTES", len(data), limits.MAX_FILE_BYTES)
-    return data
-
-
-def _fill(report: Report, fmt: ContainerFormat, found: ScanResult) -> None:
-    report.format = fmt.name
-    report.findings = list(found.findings)
-    report.location = found.location
-
-
 def with_place(report: Report) -> Report:
     """Name the place offline; done once in the main process (the lookup table is big)."""
     loc = report.location
@@ -124,7 +111,7 @@ def check_one(inp: Input) -> Report:
     except Exception as err:  # noqa: BLE001 - a bug must cost one file, never the batch
         report.error = InternalError.from_exception(err)
         return report
-    _fill(report, fmt, found)
+    report.fill(fmt.name, found)
     return report
 
 
@@ -233,9 +220,9 @@ def clean_one(inp: Input, target: Target, policy: Policy, *, dry_run: bool) -> r
     try:
         fd, st = _open(inp)
         try:
-            data = _read_all(fd)
+            data = read_all(fd)
             fmt, found = scan_bytes(data)
-            _fill(report, fmt, found)
+            report.fill(fmt.name, found)
             dest, note = target.destination(inp, fmt)
             if target.in_place and st.st_nlink > 1:
                 raise GeoscrubError("this file has other names (hard links): replacing it would leave "
@@ -339,11 +326,7 @@ def clean(output: Path | None, in_place: bool, dry_run: bool, as_json: bool, ren
 
 
 # ---------------------------------------------------------------- subcommands defined elsewhere
-# Other modules register their commands here, one line each, importing lazily
-# enough that `check` and `clean` stay fast (keep heavy imports inside the
-# command function).  The watch service (geoscrub/watch/) adds, for example:
-#     from .watch.command import watch  # noqa: E402
-#     main.add_command(watch)
+# One line each; their modules keep heavy imports inside the command function.
 from .watch.command import watch as watch_command  # noqa: E402  (watchdog is imported only when it runs)
 
 main.add_command(watch_command)

@@ -60,13 +60,18 @@ def read_at(fd: int, offset: int, length: int) -> bytes:
     return b"".join(chunks)
 
 
+def read_all(fd: int, start: int = 0) -> bytes:
+    """The file's bytes from ``start`` to the end, refusing more than MAX_FILE_BYTES in all."""
+    data = read_at(fd, start, limits.MAX_FILE_BYTES + 1 - start)
+    limits.enforce("MAX_FILE_BYTES", start + len(data), limits.MAX_FILE_BYTES)
+    return data
+
+
 def read_regular_file(path: str | os.PathLike[str], *, follow_symlinks: bool = True) -> tuple[bytes, os.stat_result]:
     """The whole file and its stat, or NotARegularFile/LimitExceeded/OSError."""
     fd, st = open_regular_file(path, follow_symlinks=follow_symlinks)
     try:
-        data = read_at(fd, 0, limits.MAX_FILE_BYTES + 1)
-        limits.enforce("MAX_FILE_BYTES", len(data), limits.MAX_FILE_BYTES)
-        return data, st
+        return read_all(fd), st
     finally:
         os.close(fd)
 

@@ -129,6 +129,12 @@ class Report:
     error: GeoscrubError | None = None
     cleaned_to: Path | None = None  # set by clean() when a copy was written
 
+    def fill(self, format_name: str, found: ScanResult) -> None:
+        """Record what a scan of this file found."""
+        self.format = format_name
+        self.findings = list(found.findings)
+        self.location = found.location
+
     @property
     def status(self) -> str:
         """``clean``, ``identifying`` or ``error``."""

@@ -27,6 +27,7 @@ def reads(monkeypatch):
         return data
 
     monkeypatch.setattr(api, "read_at", counting)
+    monkeypatch.setattr(fsio, "read_at", counting)  # read_all reads through it
     return counted
 
 

@@ -300,7 +300,8 @@ class JpegFormat:
             if m == COM:
                 if payload.strip(b"\x00 "):
                     findings.append(Finding.make(Category.OTHER, "Comment", payload,
-                                                 "Has a comment someone or some app wrote, which may name people or places",
+                                                 "Has a comment someone or some app wrote, "
+                                                 "which may name people or places",
                                                  where + "COM"))
                 continue
             if m == 0xE0:
@@ -350,7 +351,7 @@ class JpegFormat:
                 s.marker == 0xE2 and s.payload(data).startswith(ICC_ID) for s in segments):
             findings.append(Finding.make(Category.OTHER, "ICC_PROFILE", "not a sound profile",
                                          "Has a damaged colour profile that could hide other data", where + "APP2"))
-        for guid, parts in extended.items():
+        for parts in extended.values():
             joined = b"".join(parts[k] for k in sorted(parts))
             result = scan_xmp(joined, where + "Extended XMP")
             if result.findings:

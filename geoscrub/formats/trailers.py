@@ -8,6 +8,7 @@ import struct
 from collections.abc import Callable, Sequence
 
 from .._binary import u32, u64
+from ..errors import TruncatedFile
 from ..model import Category, Finding, Location, ScanResult, better_location
 
 _VIDEO = "Carries a video, which can show and sound much more than the photo"
@@ -25,7 +26,7 @@ def video_seconds(blob: bytes) -> float | None:
             timescale, duration = u32(blob, at + 24), u64(blob, at + 28)
         else:
             timescale, duration = u32(blob, at + 16), u32(blob, at + 20)
-    except Exception:
+    except TruncatedFile:
         return None
     if not timescale or duration >= 0xFFFFFFFF:
         return None

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 from .. import limits
-from . import budget
 from .._binary import take, u16, u32
 from ..errors import GeoscrubError, MalformedFile
 from ..model import Category, Finding, Location, ScanResult
+from . import budget
 
 # type id -> (size in bytes, struct code)
 TYPE_SIZES: dict[int, tuple[int, str]] = {

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 
 from .. import limits
-from . import budget
 from ..model import Category, Finding, Location, ScanResult
+from . import budget
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 PREFIXES = {
