@@ -1,16 +1,31 @@
-"""Choosing a format module from a file's first bytes, never from its name."""
+"""Choosing a format module from a file's first bytes, never from its name.
+
+The format modules are imported on the first call, not at import time, so
+``geoscrub --help`` and other commands that read no photo start fast.
+"""
 from __future__ import annotations
 
+import functools
+
 from .errors import UnsupportedFormat
-from .formats import gif, heif, jpeg, png, tiff, webp
 from .formats.base import ContainerFormat
 
 #: Bytes of the file's start that ``sniff`` needs.
 PREFIX_BYTES = 64
 
-#: The cleanable formats, in the order they are tried.
-FORMATS: list[ContainerFormat] = [jpeg.FORMAT, png.FORMAT, webp.FORMAT, tiff.FORMAT, gif.FORMAT,
-                                    heif.FORMAT, heif.AVIF_FORMAT]
+
+@functools.cache
+def formats() -> tuple[ContainerFormat, ...]:
+    """The cleanable formats, in the order they are tried."""
+    from .formats import gif, heif, jpeg, png, tiff, webp
+
+    return (jpeg.FORMAT, png.FORMAT, webp.FORMAT, tiff.FORMAT, gif.FORMAT, heif.FORMAT, heif.AVIF_FORMAT)
+
+
+def __getattr__(name: str) -> object:
+    if name == "FORMATS":  # the list, for callers that want it as a constant
+        return list(formats())
+    raise AttributeError(name)
 
 
 def _not_yet(prefix: bytes) -> str | None:
@@ -22,7 +37,7 @@ def _not_yet(prefix: bytes) -> str | None:
 
 def sniff(prefix: bytes) -> ContainerFormat:
     """The format module for these first bytes, or UnsupportedFormat."""
-    for fmt in FORMATS:
+    for fmt in formats():
         if fmt.accept(prefix):
             return fmt
     known = _not_yet(prefix)
@@ -32,4 +47,4 @@ def sniff(prefix: bytes) -> ContainerFormat:
 
 
 def supported() -> list[str]:
-    return [fmt.name for fmt in FORMATS]
+    return [fmt.name for fmt in formats()]
