@@ -249,3 +249,20 @@ def test_only_the_first_jfif_header_is_kept():
     second = core.segment(0xE0, b"JFIF\x00\x01\x02\x00\x00\x01\x00\x01\x00\x00")
     cleaned = clean_bytes(base[:20] + second + base[20:])[2]
     assert [s.marker for s in jpeg.parse(cleaned).segments].count(0xE0) == 1
+
+
+def test_a_colour_profile_dated_at_export_keeps_its_colours_but_not_its_date():
+    from geoscrub.metadata import icc
+
+    stamped = bytearray(core.icc_profile())
+    stamped[4:8] = b"lcms"
+    stamped[24:36] = struct.pack(">6H", 2025, 6, 14, 16, 3, 11)
+    stamped = bytes(stamped)
+    half = len(stamped) // 2
+    parts = [core.segment(0xE2, b"ICC_PROFILE\x00" + bytes([i + 1, 2]) + chunk)
+             for i, chunk in enumerate((stamped[:half], stamped[half:]))]
+    dirty = core.jpeg(parts)
+    found = {f.key: f.value for f in scan_bytes(dirty)[1].findings}
+    assert found == {"ColorProfileDate": "2025-06-14 16:03:11"}
+    cleaned = clean_bytes(dirty)[2]
+    assert jpeg.icc_profile(cleaned, jpeg.parse(cleaned).segments) == icc.without_stamp(stamped)

@@ -159,3 +159,16 @@ def test_a_suggested_palette_on_a_truecolour_picture_is_dropped():
 def test_transparency_that_does_not_fit_the_colour_type_is_refused():
     with pytest.raises(MalformedFile, match="transparency"):
         clean_bytes(core.png(before_idat=[core.png_chunk(b"tRNS", b"Alex Ex")]))
+
+
+def test_a_colour_profile_dated_at_export_loses_only_its_date():
+    from geoscrub.metadata import icc
+
+    stamped = bytearray(core.icc_profile())
+    stamped[4:8] = b"lcms"
+    stamped[24:36] = struct.pack(">6H", 2025, 6, 14, 16, 3, 11)
+    dirty = core.png(before_idat=[core.png_chunk(b"iCCP", b"GIMP built-in sRGB\x00\x00" + zlib.compress(bytes(stamped)))])
+    assert [f.key for f in scan_bytes(dirty)[1].findings] == ["ColorProfileDate"]
+    cleaned = clean_bytes(dirty)[2]
+    body = next(c.body(cleaned) for c in png.parse(cleaned)[0] if c.type == b"iCCP")
+    assert png.icc_from_iccp(body) == icc.without_stamp(bytes(stamped))

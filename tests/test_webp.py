@@ -103,3 +103,16 @@ def test_animation_frame_carrying_an_unknown_chunk_is_refused():
     data = data[:4] + struct.pack("<I", len(data) - 8) + data[8:]
     with pytest.raises(UnsafeToClean, match="unknown chunk"):
         clean_bytes(data)
+
+
+def test_a_colour_profile_dated_at_export_loses_only_its_date():
+    from geoscrub.metadata import icc
+
+    stamped = bytearray(core.icc_profile())
+    stamped[4:8] = b"lcms"
+    stamped[24:36] = struct.pack(">6H", 2025, 6, 14, 16, 3, 11)
+    dirty = core.webp([], icc=bytes(stamped))
+    assert [f.key for f in scan_bytes(dirty)[1].findings] == ["ColorProfileDate"]
+    cleaned = clean_bytes(dirty)[2]
+    body = next(c.body(cleaned) for c in webp.parse(cleaned)[0] if c.fourcc == b"ICCP")
+    assert body == icc.without_stamp(bytes(stamped))

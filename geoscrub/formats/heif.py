@@ -918,24 +918,6 @@ def _icc(data: bytes, prop: Box) -> tuple[int, int] | None:
     return None
 
 
-def _icc_stamped(profile: bytes) -> bool:
-    """True when a profile was generated on the fly (lcms, e.g. by GIMP) and dated then.
-
-    Vendor profiles (Apple Display P3, sRGB) carry a fixed date of their own
-    design, which says nothing about the photo.  A profile made by lcms is dated
-    when the picture was exported, so that date tells when the photo was edited.
-    """
-    if len(profile) < 128:
-        return False
-    made_by_lcms = profile[4:8] == b"lcms" or profile[80:84] == b"lcms"
-    return made_by_lcms and any(profile[24:36])
-
-
-def _icc_date(profile: bytes) -> str:
-    y, mo, d, h, mi, s = struct.unpack(">6H", profile[24:36])
-    return f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d}"
-
-
 def _ispe(data: bytes, heif: Heif, item_id: int) -> str:
     prop = heif.prop(item_id, b"ispe")
     if prop is None or prop.end - prop.payload < 12:
@@ -1077,8 +1059,8 @@ def _property_findings(data: bytes, heif: Heif, keep: set[int] | None, alpha: se
                 found.append(Finding.make(category, key, text, why, "HEIF"))
             elif prop.type == b"colr":
                 span = _icc(data, prop)
-                if span and _icc_stamped(data[span[0] : span[1]]):
-                    found.append(Finding.make(Category.TIME, "ColorProfileDate", _icc_date(data[span[0] : span[1]]),
+                if span and icc.is_stamped(data[span[0] : span[1]]):
+                    found.append(Finding.make(Category.TIME, "ColorProfileDate", icc.stamp_date(data[span[0] : span[1]]),
                                               "The colour profile was made when the photo was edited, "
                                               "so it tells when that was", "ICC"))
             elif prop.type not in KEPT_PROPERTIES:
@@ -1194,11 +1176,8 @@ def _plan(data: bytes, heif: Heif, policy: Policy) -> _Plan:
                     if not policy.keep_color_profile:
                         continue
                     profile = data[span[0] : span[1]]
-                    if _icc_stamped(profile):
-                        clean = bytearray(profile)
-                        clean[24:36] = bytes(12)  # creation date
-                        clean[84:100] = bytes(16)  # profile ID (a checksum over the date)
-                        rewritten[index] = box(b"colr", data[prop.payload : span[0]], bytes(clean))
+                    if icc.is_stamped(profile):
+                        rewritten[index] = box(b"colr", data[prop.payload : span[0]], icc.without_stamp(profile))
             links.setdefault(item_id, set()).add(index)
     return _Plan(kept.keep, sorted(set().union(*links.values())), rewritten, links)
 

@@ -16,6 +16,7 @@ from .. import limits
 from .._binary import u16, u32
 from ..errors import GeoscrubError, MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
 from ..metadata import exif as exif_meta
+from ..metadata import icc
 from ..metadata.icc import is_valid_profile
 from ..metadata.iptc import scan_photoshop
 from ..metadata.xmp import scan_xmp
@@ -226,6 +227,20 @@ def icc_profile(data: bytes, segments: list[Segment]) -> bytes | None:
     return profile if is_valid_profile(profile) else None
 
 
+def _icc_segments_without_stamp(data: bytes, segments: list[Segment], profile: bytes) -> list[bytes]:
+    """New APP2 segments for a profile dated at export time (same split); [] when it is not."""
+    if not icc.is_stamped(profile):
+        return []
+    clean = icc.without_stamp(profile)
+    chunks = [s.payload(data) for s in segments if s.marker == 0xE2 and s.payload(data).startswith(ICC_ID)]
+    out, pos = [], 0
+    for chunk in chunks:
+        body = chunk[:14] + clean[pos : pos + len(chunk) - 14]
+        pos += len(chunk) - 14
+        out.append(b"\xff\xe2" + struct.pack(">H", len(body) + 2) + body)
+    return out
+
+
 def _app_id(payload: bytes) -> bytes:
     return payload[: payload.find(b"\x00")] if b"\x00" in payload[:40] else payload[:8]
 
@@ -347,10 +362,13 @@ class JpegFormat:
                 (what + ", which may identify the device") if what
                 else "Carries extra data from an app or camera maker that geoscrub does not keep",
                 where + label))
-        if icc_profile(data, segments) is None and any(
-                s.marker == 0xE2 and s.payload(data).startswith(ICC_ID) for s in segments):
+        profile = icc_profile(data, segments)
+        if profile is None and any(s.marker == 0xE2 and s.payload(data).startswith(ICC_ID) for s in segments):
             findings.append(Finding.make(Category.OTHER, "ICC_PROFILE", "not a sound profile",
                                          "Has a damaged colour profile that could hide other data", where + "APP2"))
+        elif profile is not None and icc.is_stamped(profile):
+            findings.append(Finding.make(Category.TIME, "ColorProfileDate", icc.stamp_date(profile),
+                                         icc.STAMP_EXPLANATION, where + "APP2"))
         for parts in extended.values():
             joined = b"".join(parts[k] for k in sorted(parts))
             result = scan_xmp(joined, where + "Extended XMP")
@@ -433,7 +451,9 @@ class JpegFormat:
                         orientation = exif_meta.orientation(payload[6:])
                         break
         out: Plan = []
-        keep_icc = policy.keep_color_profile and icc_profile(data, layout.segments) is not None
+        profile = icc_profile(data, layout.segments) if policy.keep_color_profile else None
+        keep_icc = profile is not None
+        restamped = _icc_segments_without_stamp(data, layout.segments, profile) if profile else []
         check_coding_segments(data, layout.segments)
         exif_done = adobe_done = False
 
@@ -457,7 +477,7 @@ class JpegFormat:
                 add_exif()
                 exif_done = True
             if m == 0xE2 and keep_icc and seg.payload(data).startswith(ICC_ID):
-                out.append(range(seg.start, seg.end))
+                out.append(restamped.pop(0) if restamped else range(seg.start, seg.end))
             elif m == 0xEE and seg.payload(data).startswith(b"Adobe") and not adobe_done:
                 adobe_done = True
                 payload = seg.payload(data)

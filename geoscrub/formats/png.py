@@ -12,6 +12,7 @@ from .. import limits
 from .._binary import u32
 from ..errors import MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
 from ..metadata import exif as exif_meta
+from ..metadata import icc
 from ..metadata.icc import is_valid_profile
 from ..metadata.xmp import scan_xmp
 from ..model import Category, Finding, Location, Policy, ScanResult, better_location
@@ -325,9 +326,13 @@ class PngFormat:
                                                  "Has a suggested palette the picture does not need", "PLTE"))
                 continue
             if c.type == PROFILE_CHUNK:
-                if icc_from_iccp(c.body(data)) is None:
+                profile = icc_from_iccp(c.body(data))
+                if profile is None:
                     findings.append(Finding.make(Category.OTHER, "iCCP", "not a sound profile",
                                                  "Has a damaged colour profile that could hide other data", "iCCP"))
+                elif icc.is_stamped(profile):
+                    findings.append(Finding.make(Category.TIME, "ColorProfileDate", icc.stamp_date(profile),
+                                                 icc.STAMP_EXPLANATION, "iCCP"))
                 continue  # its free-text name is replaced by a neutral one when cleaning
             body = c.body(data)
             source = c.type.decode("ascii")
@@ -391,9 +396,13 @@ class PngFormat:
                 out.append(range(c.start, c.end))
             elif c.type == PROFILE_CHUNK and policy.keep_color_profile:
                 body = c.body(data)
-                if icc_from_iccp(body) is None:
+                profile = icc_from_iccp(body)
+                if profile is None:
                     continue  # a profile that is not only a profile is dropped (reported by scan)
-                if body.startswith(NEUTRAL_PROFILE_NAME + b"\x00"):
+                if icc.is_stamped(profile):
+                    out.append(make_chunk(PROFILE_CHUNK, NEUTRAL_PROFILE_NAME + b"\x00\x00"
+                                          + zlib.compress(icc.without_stamp(profile), 9)))
+                elif body.startswith(NEUTRAL_PROFILE_NAME + b"\x00"):
                     out.append(range(c.start, c.end))
                 else:  # same compressed profile, neutral name
                     rest = body.partition(b"\x00")[2]

@@ -11,6 +11,7 @@ from .. import limits
 from .._binary import u32
 from ..errors import MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
 from ..metadata import exif as exif_meta
+from ..metadata import icc
 from ..metadata.icc import is_valid_profile
 from ..metadata.xmp import scan_xmp
 from ..model import Category, Finding, Location, Policy, ScanResult, better_location
@@ -126,6 +127,9 @@ class WebpFormat:
                 if not is_valid_profile(c.body(data)):
                     findings.append(Finding.make(Category.OTHER, "ICCP", "not a sound profile",
                                                  "Has a damaged colour profile that could hide other data", "RIFF"))
+                elif icc.is_stamped(c.body(data)):
+                    findings.append(Finding.make(Category.TIME, "ColorProfileDate", icc.stamp_date(c.body(data)),
+                                                 icc.STAMP_EXPLANATION, "RIFF"))
                 continue
             if c.fourcc == b"VP8X":
                 continue
@@ -175,7 +179,12 @@ class WebpFormat:
             body[0] = flags
             body[1:4] = b"\x00\x00\x00"  # reserved: nothing may ride along there
             parts.append(b"VP8X" + struct.pack("<I", 10) + bytes(body))
-        parts.extend(range(c.start, c.end) for c in kept)
+        for c in kept:
+            if c.fourcc == ICC_CHUNK and icc.is_stamped(c.body(data)):
+                parts.append(ICC_CHUNK + struct.pack("<I", c.size) + icc.without_stamp(c.body(data))
+                             + (b"\x00" if c.size & 1 else b""))
+            else:
+                parts.append(range(c.start, c.end))
         payload_size = 4 + sum(len(p) for p in parts)
         return [b"RIFF", struct.pack("<I", payload_size), b"WEBP", *parts]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 
 HEADER_BYTES = 128
+STAMP_EXPLANATION = "Tells when the picture was exported: its colour profile was made and dated then"
 MAX_TAGS = 1024
 
 
@@ -55,3 +56,33 @@ def _stray_bytes(covered: bytearray, data: bytes) -> bool:
             return True
         pos = end
     return False
+
+
+def is_stamped(profile: bytes) -> bool:
+    """True when a profile was generated on the fly (lcms, e.g. by GIMP) and dated then.
+
+    Vendor profiles (Apple Display P3, sRGB) carry a fixed date of their own
+    design, which says nothing about the photo.  A profile made by lcms is dated
+    when the picture was exported, so that date tells when the photo was edited.
+    """
+    if len(profile) < HEADER_BYTES:
+        return False
+    made_by_lcms = profile[4:8] == b"lcms" or profile[80:84] == b"lcms"
+    return made_by_lcms and any(profile[24:36])
+
+
+def stamp_date(profile: bytes) -> str:
+    """The profile's creation date as text."""
+    y, mo, d, h, mi, s = struct.unpack(">6H", profile[24:36])
+    return f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d}"
+
+
+def without_stamp(profile: bytes) -> bytes:
+    """The same profile with its creation date and ID (a checksum over the date) zeroed.
+
+    Neither changes how colours look; an all-zero ID means "not computed".
+    """
+    clean = bytearray(profile)
+    clean[24:36] = bytes(12)
+    clean[84:100] = bytes(16)
+    return bytes(clean)
