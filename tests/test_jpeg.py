@@ -266,3 +266,17 @@ def test_a_colour_profile_dated_at_export_keeps_its_colours_but_not_its_date():
     assert found == {"ColorProfileDate": "2025-06-14 16:03:11"}
     cleaned = clean_bytes(dirty)[2]
     assert jpeg.icc_profile(cleaned, jpeg.parse(cleaned).segments) == icc.without_stamp(stamped)
+
+
+def test_gps_details_are_shown_with_their_units():
+    tiff = core.exif_tiff(h_error=None)
+    found = {f.key: f.value for f in scan_bytes(core.jpeg([core.app1_exif(tiff)]))[1].findings}
+    assert found["GPSAltitude"] == "31 m above sea level"
+    assert "GPSAltitudeRef" not in found and "GPSLatitudeRef" not in found
+    assert found["GPSPosition"].endswith("(to about 5 m)")  # GPS is never better than that
+
+
+def test_a_stated_positioning_error_sets_the_accuracy():
+    tiff = core.exif_tiff(h_error=38.8)
+    location = scan_bytes(core.jpeg([core.app1_exif(tiff)]))[1].location
+    assert location.accuracy_m == pytest.approx(38.8)

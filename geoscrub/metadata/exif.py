@@ -347,6 +347,43 @@ def _dms(value: object) -> tuple[float, float] | None:
     return degrees, step or 0.0
 
 
+_SPEED_UNITS = {"K": "km/h", "M": "mph", "N": "knots"}
+_DISTANCE_UNITS = {"K": "km", "M": "miles", "N": "nautical miles"}
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, tuple) and value and isinstance(value[0], tuple) and value[0][1]:
+        return value[0][0] / value[0][1]
+    return None
+
+
+def gps_value(name: str, value: object, values: dict[str, object]) -> str:
+    """A GPS value in words with its unit: "261 m above sea level", "211°", "18:12:23 UTC"."""
+    number = _number(value)
+    ref = _text(values.get(name + "Ref", b"")).strip("\x00 ").upper()[:1]
+    if name == "GPSAltitude" and number is not None:
+        below = values.get("GPSAltitudeRef") in ((1,), b"\x01")
+        return f"{number:.0f} m {'below' if below else 'above'} sea level"
+    if name in ("GPSImgDirection", "GPSTrack", "GPSDestBearing") and number is not None:
+        return f"{number:.0f}°"
+    if name == "GPSSpeed" and number is not None:
+        return f"{number:.1f} {_SPEED_UNITS.get(ref, 'km/h')}"
+    if name == "GPSDestDistance" and number is not None:
+        return f"{number:g} {_DISTANCE_UNITS.get(ref, 'km')}"
+    if name == "GPSHPositioningError" and number is not None:
+        return f"{number:g} m"
+    if name == "GPSTimeStamp" and isinstance(value, tuple) and len(value) == 3:
+        parts = [_fmt_rational(v) for v in value]  # type: ignore[arg-type]
+        if all(p.replace(".", "", 1).isdigit() for p in parts):
+            h, m, sec = (float(p) for p in parts)
+            return f"{int(h):02d}:{int(m):02d}:{sec:02.0f} UTC"
+    return _text(value)
+
+
+#: Phone and camera GPS is good to about 5 m at best, however many digits it stores.
+GPS_BEST_ACCURACY_M = 5.0
+
+
 def gps_location(entries: list[Entry]) -> Location | None:
     """Decode GPSLatitude/Longitude with refs to decimal degrees, plus accuracy in metres."""
     by_name = {GPS_NAMES.get(e.tag, ""): e.value for e in entries}
@@ -361,11 +398,10 @@ def gps_location(entries: list[Entry]) -> Location | None:
         return None
     if latitude == 0 and longitude == 0:
         return None
-    accuracy = max(lat[1], lon[1]) * 111_320
-    herr = by_name.get("GPSHPositioningError")
-    if isinstance(herr, tuple) and herr and isinstance(herr[0], tuple) and herr[0][1]:
-        accuracy = herr[0][0] / herr[0][1]
-    return Location(round(latitude, 7), round(longitude, 7), round(max(accuracy, 0.01), 2))
+    stored = max(lat[1], lon[1]) * 111_320  # the finest step the stored numbers can show
+    herr = _number(by_name.get("GPSHPositioningError"))
+    accuracy = max(herr if herr is not None else GPS_BEST_ACCURACY_M, stored)
+    return Location(round(latitude, 7), round(longitude, 7), round(accuracy, 2))
 
 
 def describe_location(loc: Location) -> str:
@@ -395,13 +431,17 @@ def classify(dirs: list[Directory], source: str = "EXIF") -> ScanResult:
                 continue
             location = location or gps_location(d.entries)
             has_position = False
+            values = {GPS_NAMES.get(e.tag, ""): e.value for e in meaningful}
             for e in meaningful:
                 name = GPS_NAMES.get(e.tag, f"GPS tag 0x{e.tag:04x}")
                 if name in ("GPSLatitude", "GPSLongitude", "GPSLatitudeRef", "GPSLongitudeRef"):
                     has_position = True
                     continue
+                if name.endswith("Ref") and name[:-3] in values:
+                    continue  # a unit or direction: shown with the value it belongs to
                 category = Category.TIME if name in ("GPSTimeStamp", "GPSDateStamp") else Category.PLACE
-                findings.append(Finding.make(category, name, _text(e.value), _GPS_EXPLAIN.get(name, _PLACE), source))
+                findings.append(Finding.make(category, name, gps_value(name, e.value, values),
+                                             _GPS_EXPLAIN.get(name, _PLACE), source))
             if has_position:
                 value = describe_location(location) if location else "present but unreadable"
                 findings.insert(0, Finding.make(Category.PLACE, "GPSPosition", value, _PLACE, source))
