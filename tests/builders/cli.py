@@ -10,6 +10,8 @@ import io
 import piexif
 from PIL import Image, PngImagePlugin
 
+from tests.builders.core import rational_dms
+
 OWNER = "Alex Example"
 SERIAL = "C39XK2J8N7"
 WESTMINSTER = (51.4995, -0.1248)
@@ -19,14 +21,6 @@ def _picture(size: tuple[int, int] = (32, 24)) -> Image.Image:
     img = Image.new("RGB", size)
     img.putdata([((x * 7) % 256, (y * 11) % 256, (x + y) % 256) for y in range(size[1]) for x in range(size[0])])
     return img
-
-
-def _rational_dms(value: float) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
-    value = abs(value)
-    degrees = int(value)
-    minutes = int((value - degrees) * 60)
-    seconds = round(((value - degrees) * 60 - minutes) * 60 * 10000)
-    return ((degrees, 1), (minutes, 1), (seconds, 10000))
 
 
 def exif_bytes(*, gps: tuple[float, float] | None = WESTMINSTER, artist: str | None = OWNER,
@@ -48,9 +42,9 @@ def exif_bytes(*, gps: tuple[float, float] | None = WESTMINSTER, artist: str | N
         lat, lon = gps
         gps_ifd = {
             piexif.GPSIFD.GPSLatitudeRef: b"N" if lat >= 0 else b"S",
-            piexif.GPSIFD.GPSLatitude: _rational_dms(lat),
+            piexif.GPSIFD.GPSLatitude: rational_dms(lat, 10000),
             piexif.GPSIFD.GPSLongitudeRef: b"E" if lon >= 0 else b"W",
-            piexif.GPSIFD.GPSLongitude: _rational_dms(lon),
+            piexif.GPSIFD.GPSLongitude: rational_dms(lon, 10000),
             piexif.GPSIFD.GPSHPositioningError: (5, 1),
         }
     return piexif.dump({"0th": zeroth, "Exif": exif, "GPS": gps_ifd, "1st": {}, "thumbnail": None})

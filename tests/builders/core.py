@@ -35,12 +35,13 @@ def encode(img: Image.Image, fmt: str, **kw: object) -> bytes:
     return buf.getvalue()
 
 
-def _dms(value: float) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+def rational_dms(value: float, seconds_denominator: int = 100) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """Degrees, minutes, seconds as EXIF rationals (seconds stored to 1/denominator)."""
     value = abs(value)
     d = int(value)
     m = int((value - d) * 60)
-    s = round(((value - d) * 60 - m) * 60 * 100)
-    return ((d, 1), (m, 1), (s, 100))
+    s = round(((value - d) * 60 - m) * 60 * seconds_denominator)
+    return ((d, 1), (m, 1), (s, seconds_denominator))
 
 
 def exif_tiff(
@@ -68,9 +69,9 @@ def exif_tiff(
         gps_ifd = {
             piexif.GPSIFD.GPSVersionID: (2, 3, 0, 0),
             piexif.GPSIFD.GPSLatitudeRef: b"N" if lat >= 0 else b"S",
-            piexif.GPSIFD.GPSLatitude: _dms(lat),
+            piexif.GPSIFD.GPSLatitude: rational_dms(lat),
             piexif.GPSIFD.GPSLongitudeRef: b"E" if lon >= 0 else b"W",
-            piexif.GPSIFD.GPSLongitude: _dms(lon),
+            piexif.GPSIFD.GPSLongitude: rational_dms(lon),
             piexif.GPSIFD.GPSAltitude: (31, 1),
         }
         if h_error is not None:
