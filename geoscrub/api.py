@@ -8,8 +8,8 @@ from pathlib import Path
 
 from . import registry
 from .errors import GeoscrubError, InternalError, WriteFailed
-from .formats.base import ContainerFormat, plan_of, plan_pieces
-from .fsio import open_regular_file, read_all, read_at, write_verified
+from .formats.base import ContainerFormat, forget_recent_parses, join_plan, plan_of, plan_pieces
+from .fsio import PendingWrite, open_regular_file, read_all, read_at, start_write
 from .metadata import budget as parse_budget
 from .model import Category, Finding, Policy, Report, ScanResult
 from .verify import spells, verify_clean
@@ -43,9 +43,12 @@ def with_leftovers(fmt: ContainerFormat, data: bytes, found: ScanResult) -> Scan
 def clean_bytes(data: bytes, policy: Policy | None = None) -> tuple[ContainerFormat, ScanResult, bytes]:
     """(format, what was found, verified clean bytes).  Raises GeoscrubError."""
     policy = policy or Policy()
-    fmt, found = scan_bytes(data)
-    cleaned = fmt.strip(data, policy)
-    verify_clean(fmt, data, cleaned, policy)
+    try:
+        fmt, found = scan_bytes(data)
+        cleaned = join_plan(plan_of(fmt, data, policy), data)
+        verify_clean(fmt, data, cleaned, policy)
+    finally:
+        forget_recent_parses()
     return fmt, found, cleaned
 
 
@@ -80,6 +83,7 @@ def scan_file(path: str | os.PathLike[str], *, follow_symlinks: bool = True) -> 
         return fmt, with_leftovers(fmt, data, found)
     finally:
         os.close(fd)
+        forget_recent_parses()
 
 
 def scan(path: str | os.PathLike[str]) -> Report:
@@ -100,33 +104,54 @@ def scan(path: str | os.PathLike[str]) -> Report:
     return report
 
 
-def write_clean_copy(
+def start_clean_copy(
     fmt: ContainerFormat,
     data: bytes,
     dest: str | os.PathLike[str],
     policy: Policy | None = None,
     *,
-    src_fd: int | None = None,
     mode: int = 0o644,
     overwrite: bool = True,
     skip_if_clean: bool = False,
-) -> bool:
-    """Write the cleaned form of ``data`` to ``dest``; returns whether anything was written.
+) -> PendingWrite | None:
+    """Verify the cleaned form of ``data`` in memory, then write it to a temp file beside ``dest``.
 
-    The picture's bytes are copied in the kernel from ``src_fd`` (the file
-    ``data`` was read from) where possible, as ``cp`` does.  What lands in the
-    temp file is read back and verified (same image data, nothing left,
-    stable) before it is fsynced and renamed into place.  With
-    ``skip_if_clean`` a file that cleaning would not change is not written.
+    The cleaned bytes are accepted only when their image data is identical
+    to the original's, a fresh scan finds nothing and cleaning them again
+    changes nothing; exactly those bytes are then written, so what lands on
+    disk is what was checked, even if the original changes meanwhile.  The
+    caller commits the returned write (fsync, rename) or discards it.  With
+    ``skip_if_clean`` a file that cleaning would not change gives None.
     Raises GeoscrubError; nothing is left behind on failure.
     """
     policy = policy or Policy()
     plan = plan_of(fmt, data, policy)
     if skip_if_clean and spells(plan_pieces(plan, data), data):
         verify_clean(fmt, data, data, policy)
+        return None
+    cleaned = join_plan(plan, data)
+    verify_clean(fmt, data, cleaned, policy)
+    return start_write(dest, cleaned, mode=mode, overwrite=overwrite)
+
+
+def write_clean_copy(
+    fmt: ContainerFormat,
+    data: bytes,
+    dest: str | os.PathLike[str],
+    policy: Policy | None = None,
+    *,
+    mode: int = 0o644,
+    overwrite: bool = True,
+    skip_if_clean: bool = False,
+) -> bool:
+    """Write the verified cleaned form of ``data`` to ``dest`` atomically; whether anything was written.
+
+    See ``start_clean_copy``; this also commits (fsync, rename, fsync folder).
+    """
+    pending = start_clean_copy(fmt, data, dest, policy, mode=mode, overwrite=overwrite, skip_if_clean=skip_if_clean)
+    if pending is None:
         return False
-    write_verified(dest, plan, data, lambda written: verify_clean(fmt, data, written, policy),
-                   src_fd=src_fd, mode=mode, overwrite=overwrite)
+    pending.commit()
     return True
 
 
@@ -150,9 +175,10 @@ def clean(
             data = read_all(fd)
             fmt, found = scan_bytes(data)
             report.fill(fmt.name, found)
-            write_clean_copy(fmt, data, dest, policy, src_fd=fd, mode=stat.S_IMODE(st.st_mode), overwrite=overwrite)
+            write_clean_copy(fmt, data, dest, policy, mode=stat.S_IMODE(st.st_mode), overwrite=overwrite)
         finally:
             os.close(fd)
+            forget_recent_parses()
         report.cleaned_to = Path(dest)
     except GeoscrubError as err:
         report.error = err

@@ -13,6 +13,7 @@ import os
 import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TypeVar
@@ -22,10 +23,10 @@ import click
 from . import __version__, batch, places
 from . import paths as paths_mod
 from . import report as render
-from .api import clean_bytes, scan_bytes, scan_file, write_clean_copy
+from .api import clean_bytes, scan_bytes, scan_file, start_clean_copy
 from .errors import GeoscrubError, InternalError, WriteFailed
-from .formats.base import ContainerFormat
-from .fsio import open_regular_file, read_all
+from .formats.base import ContainerFormat, forget_recent_parses
+from .fsio import GroupCommit, PendingWrite, open_regular_file, read_all
 from .model import Policy, Report
 from .paths import Input
 
@@ -66,11 +67,14 @@ def progress(items: Sequence[T], label: str) -> Iterator[Iterator[T]]:
         yield iter(items)
 
 
-def run_batch(job: Callable[[Input], R], inputs: Sequence[Input], label: str) -> list[R]:
-    """``job`` over every input, on both cores for big batches, with the progress bar."""
+def run_batch(job: Callable[[Input], R] | Callable[[Sequence[Input]], list[R]], inputs: Sequence[Input],
+              label: str, *, chunked: bool = False) -> list[R]:
+    """``job`` over every input (or over runs of a few, when ``chunked``), on both cores
+    for big batches, with the progress bar."""
     results: list[R] = []
+    mapped = batch.map_chunks(job, inputs) if chunked else batch.map_files(job, inputs)  # type: ignore[arg-type]
     with progress(range(len(inputs)), label) as ticks:
-        for result in batch.map_files(job, inputs):
+        for result in mapped:
             results.append(result)
             next(ticks, None)
     return results
@@ -179,70 +183,141 @@ class Target:
             self.claimed.add(key)
         return dest, note
 
-    def write(self, inp: Input, dest: Path, src: Source, policy: Policy) -> None:
+    def start(self, inp: Input, dest: Path, src: Source, policy: Policy) -> Prepared:
+        """Write the verified clean bytes to a temp file; ``finish`` makes them durable and visible."""
         mode = stat.S_IMODE(src.stat.st_mode)
         if self.in_place and not self.rename:
-            write_clean_copy(src.fmt, src.data, dest, policy, src_fd=src.fd, mode=mode, overwrite=True,
-                             skip_if_clean=True)
-            return
+            pending = start_clean_copy(src.fmt, src.data, dest, policy, mode=mode, overwrite=True,
+                                       skip_if_clean=True)
+            return Prepared(dest, pending)
         if self.out_dir is not None:
             try:
                 dest.parent.mkdir(parents=True, exist_ok=True)
             except OSError as err:
                 raise WriteFailed(f"cannot make folder {render.shown(dest.parent)}: {err.strerror or err}") from None
         overwrite = self.out_dir is not None and not self.rename
-        try:
-            write_clean_copy(src.fmt, src.data, dest, policy, src_fd=src.fd, mode=mode, overwrite=overwrite)
-        except FileExistsError:
-            raise WriteFailed(f"{render.shown(dest.name)} already exists; geoscrub never overwrites it") from None
-        if self.in_place:  # --in-place --rename: the clean copy is safely written, now drop the original
+        pending = start_clean_copy(src.fmt, src.data, dest, policy, mode=mode, overwrite=overwrite)
+        # --in-place --rename: once the clean copy is safely written, the original goes
+        return Prepared(dest, pending, remove_after=inp.path if self.in_place else None)
+
+
+@dataclass
+class Prepared:
+    """A cleaned copy written to a temp file, waiting to be committed."""
+
+    dest: Path
+    pending: PendingWrite | None  # None: nothing to write (in place, already clean)
+    remove_after: Path | None = None  # the original, removed once the copy is durable
+
+    def finish(self, group: GroupCommit, place: int) -> None:
+        """Make durable and rename into place, then remove the original if asked.  Raises GeoscrubError."""
+        if self.pending is not None:
             try:
-                os.unlink(os.path.realpath(inp.path))  # the file itself, never just a link naming it
+                group.commit(self.pending, place, durable_now=self.remove_after is not None)
+            except FileExistsError:
+                raise WriteFailed(f"{render.shown(self.dest.name)} already exists; geoscrub never overwrites it") from None
+        if self.remove_after is not None:
+            try:
+                os.unlink(os.path.realpath(self.remove_after))  # the file itself, never just a link naming it
             except OSError as err:
                 raise WriteFailed(
-                    f"cleaned copy written to {render.shown(dest.name)}, but the original could not be "
+                    f"cleaned copy written to {render.shown(self.dest.name)}, but the original could not be "
                     f"removed: {err.strerror or err}"
                 ) from None
+
+    def discard(self) -> None:
+        if self.pending is not None:
+            self.pending.discard()
 
 
 @dataclass(frozen=True)
 class Source:
-    """An open photo: what it is, its bytes, the fd they came from (for kernel copies)."""
+    """A photo read into memory: what it is, its bytes, its stat."""
 
     fmt: ContainerFormat
     data: bytes
-    fd: int
     stat: os.stat_result
 
 
-def clean_one(inp: Input, target: Target, policy: Policy, *, dry_run: bool) -> render.CleanOutcome:
+def clean_one(inp: Input, target: Target, policy: Policy, *, dry_run: bool
+              ) -> tuple[render.CleanOutcome, Prepared | None]:
+    """Everything up to a verified temp file: (outcome so far, the write still to commit)."""
     report = Report(inp.path)
     try:
         fd, st = _open(inp)
         try:
             data = read_all(fd)
-            fmt, found = scan_bytes(data)
-            report.fill(fmt.name, found)
-            dest, note = target.destination(inp, fmt)
-            if target.in_place and st.st_nlink > 1:
-                raise GeoscrubError("this file has other names (hard links): replacing it would leave "
-                                    "the original, metadata and all, under those names")
-            if not target.overwrites and dest.exists():
-                raise WriteFailed(f"{render.shown(dest.name)} already exists; geoscrub never overwrites it")
-            if dry_run:
-                clean_bytes(data, policy)  # would it be refused?
-                return render.CleanOutcome(report, "would_clean" if report.findings else "already_clean", dest, note)
-            target.write(inp, dest, Source(fmt, data, fd, st), policy)
         finally:
             os.close(fd)
+        fmt, found = scan_bytes(data)
+        report.fill(fmt.name, found)
+        dest, note = target.destination(inp, fmt)
+        if target.in_place and st.st_nlink > 1:
+            raise GeoscrubError("this file has other names (hard links): replacing it would leave "
+                                "the original, metadata and all, under those names")
+        if not target.overwrites and dest.exists():
+            raise WriteFailed(f"{render.shown(dest.name)} already exists; geoscrub never overwrites it")
+        if dry_run:
+            clean_bytes(data, policy)  # would it be refused?
+            return render.CleanOutcome(report, "would_clean" if report.findings else "already_clean", dest, note), None
+        prepared = target.start(inp, dest, Source(fmt, data, st), policy)
     except GeoscrubError as err:
         report.error = err
-        return render.CleanOutcome(report, "refused")
+        return render.CleanOutcome(report, "refused"), None
     except Exception as err:  # noqa: BLE001 - a bug must cost one file, never the batch
         report.error = InternalError.from_exception(err)
-        return render.CleanOutcome(report, "refused")
+        return render.CleanOutcome(report, "refused"), None
+    finally:
+        forget_recent_parses()
     report.cleaned_to = dest
-    return render.CleanOutcome(report, "cleaned" if report.findings else "already_clean", dest, note)
+    return render.CleanOutcome(report, "cleaned" if report.findings else "already_clean", dest, note), prepared
+
+
+def _finished(outcome: render.CleanOutcome, prepared: Prepared | None, commit: Future[None] | None
+              ) -> render.CleanOutcome:
+    if commit is None:
+        return outcome
+    try:
+        commit.result()
+    except GeoscrubError as err:
+        outcome.report.error = err
+    except Exception as err:  # noqa: BLE001 - as in clean_one
+        outcome.report.error = InternalError.from_exception(err)
+    else:
+        return outcome
+    outcome.report.cleaned_to = None
+    if prepared is not None and prepared.remove_after is not None and os.path.exists(prepared.dest):
+        return render.CleanOutcome(outcome.report, "refused", prepared.dest, outcome.note)
+    return render.CleanOutcome(outcome.report, "refused")
+
+
+def clean_files(inputs: Sequence[Input], target: Target, policy: Policy, *, dry_run: bool
+                ) -> list[render.CleanOutcome]:
+    """Clean a few files in turn; flushing and renaming overlap the next file's work.
+
+    Commits run on one thread in order, a few files per disk flush (see
+    ``GroupCommit``), and a file is reported cleaned only once its copy is
+    durable.  On an interrupt, temp files not yet committed are removed.
+    """
+    started: list[tuple[render.CleanOutcome, Prepared | None, Future[None] | None]] = []
+    group = GroupCommit()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="geoscrub-commit") as committer:
+        try:
+            for inp in inputs:
+                outcome, prepared = clean_one(inp, target, policy, dry_run=dry_run)
+                commit = None
+                if prepared is not None:
+                    place = group.written(prepared.pending) if prepared.pending is not None else 0
+                    commit = committer.submit(prepared.finish, group, place)
+                started.append((outcome, prepared, commit))
+        except BaseException:
+            for _, prepared, commit in started:
+                if prepared is not None and commit is not None and commit.cancel():
+                    prepared.discard()
+            raise
+        outcomes = [_finished(*item) for item in started]
+        committer.submit(group.finish).result()
+    return outcomes
 
 
 # ---------------------------------------------------------------- commands
@@ -314,8 +389,8 @@ def clean(output: Path | None, in_place: bool, dry_run: bool, as_json: bool, ren
     target = Target(out_dir=output, in_place=in_place, rename=rename)
     selection = paths_mod.select(paths, skip_clean_copies=output is None and not in_place, exclude=output)
     inputs = target.claim_fixed_destinations(selection.inputs)
-    job = functools.partial(clean_one, target=target, policy=policy, dry_run=dry_run)
-    outcomes = run_batch(job, inputs, "Cleaning")
+    job = functools.partial(clean_files, target=target, policy=policy, dry_run=dry_run)
+    outcomes = run_batch(job, inputs, "Cleaning", chunked=True)
     for outcome in outcomes:
         with_place(outcome.report)
     if as_json:

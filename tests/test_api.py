@@ -9,6 +9,7 @@ import pytest
 
 import geoscrub
 from geoscrub import Policy, UnsupportedFormat, clean, scan
+from geoscrub.api import clean_bytes
 from geoscrub import fsio
 from geoscrub.errors import GeoscrubError, NotARegularFile, WriteFailed
 from tests.builders import core
@@ -137,36 +138,12 @@ def test_verification_refuses_leftover_metadata():
         verify_clean(jpeg.FORMAT, original, original[: original.index(b"ftyp") - 4], Policy())
 
 
-def test_kernel_copy_and_plain_write_give_the_same_file(tmp_path):
+def test_the_copy_holds_exactly_the_bytes_that_were_verified_even_if_the_source_changes(tmp_path):
     from geoscrub.api import scan_bytes, write_clean_copy
 
     from PIL import Image
 
     big = core.encode(Image.effect_noise((600, 400), 60).convert("RGB"), "JPEG", quality=95)
-    src = tmp_path / "a.jpg"
-    src.write_bytes(core.jpeg([core.app1_exif(core.exif_tiff())], trailer=core.mp4_video(2), base=big))
-    data = src.read_bytes()
-    fmt, _ = scan_bytes(data)
-    fd = os.open(src, os.O_RDONLY)
-    try:
-        write_clean_copy(fmt, data, tmp_path / "kernel.jpg", src_fd=fd)
-    finally:
-        os.close(fd)
-    write_clean_copy(fmt, data, tmp_path / "plain.jpg")
-    assert (tmp_path / "kernel.jpg").read_bytes() == (tmp_path / "plain.jpg").read_bytes()
-    assert scan(tmp_path / "kernel.jpg").status == "clean"
-
-
-def test_a_source_changed_after_reading_is_caught_by_the_read_back(tmp_path):
-    from geoscrub.api import scan_bytes, write_clean_copy
-    from geoscrub.errors import VerificationFailed
-
-    from PIL import Image
-
-    from geoscrub import fsio
-
-    big = core.encode(Image.effect_noise((600, 400), 60).convert("RGB"), "JPEG", quality=95)
-    assert len(big) > 2 * fsio.KERNEL_COPY_MIN  # so the picture is copied in the kernel
     src = tmp_path / "a.jpg"
     data = core.jpeg([core.app1_exif(core.exif_tiff())], base=big)
     src.write_bytes(data)
@@ -174,13 +151,28 @@ def test_a_source_changed_after_reading_is_caught_by_the_read_back(tmp_path):
     tampered = bytearray(data)
     tampered[len(data) // 2] ^= 0xFF  # inside the coded picture
     src.write_bytes(bytes(tampered))  # someone rewrote the file after geoscrub read it
-    fd = os.open(src, os.O_RDONLY)
-    try:
-        with pytest.raises(VerificationFailed):
-            write_clean_copy(fmt, data, tmp_path / "out.jpg", src_fd=fd)
-    finally:
-        os.close(fd)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jpg"]
+    write_clean_copy(fmt, data, tmp_path / "out.jpg")
+    out = (tmp_path / "out.jpg").read_bytes()
+    assert out == clean_bytes(data)[2]
+    middle = len(data) // 2
+    assert out.endswith(data[middle:]) and not out.endswith(bytes(tampered[middle:]))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jpg", "out.jpg"]
+
+
+def test_a_write_that_fails_leaves_no_temp_file(tmp_path, monkeypatch):
+    from geoscrub.api import scan_bytes, write_clean_copy
+    from geoscrub.errors import WriteFailed
+
+    data = core.dirty_jpeg()
+    fmt, _ = scan_bytes(data)
+
+    def disk_full(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(fsio, "_write_all", disk_full)
+    with pytest.raises(WriteFailed, match="No space left"):
+        write_clean_copy(fmt, data, tmp_path / "out.jpg")
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("renameat2_works", [True, False])

@@ -441,8 +441,6 @@ def test_case24_disk_full_leaves_original_and_old_copy_intact_and_no_temp_file(t
             monkeypatch.setattr(fsio.os, "close", failing_close)
         else:
             monkeypatch.setattr(fsio.os, call, _enospc)
-            if call == "write" and hasattr(os, "copy_file_range"):
-                monkeypatch.setattr(fsio.os, "copy_file_range", _enospc)
 
     real_scan = geoscrub.api.scan_bytes
 
@@ -461,13 +459,25 @@ def test_case24_disk_full_leaves_original_and_old_copy_intact_and_no_temp_file(t
     assert sorted(p.name for p in out_dir.iterdir()) == ["photo.jpg"]
 
 
-def test_case24_cli_in_place_on_a_full_disk_keeps_the_original(tmp_path, monkeypatch):
+def _failing_syncfs(_fd: int) -> int:
+    import ctypes
+
+    ctypes.set_errno(errno.ENOSPC)
+    return -1
+
+
+@pytest.mark.parametrize("fails", ["write", "flush"])
+def test_case24_cli_in_place_on_a_full_disk_keeps_the_original(tmp_path, monkeypatch, fails):
     from geoscrub import cli
 
     photo = tmp_path / "photo.jpg"
     original = core.dirty_jpeg()
     photo.write_bytes(original)
-    monkeypatch.setattr(fsio.os, "fsync", _enospc)
+    if fails == "write":
+        monkeypatch.setattr(fsio.os, "write", _enospc)
+    else:  # delayed allocation: the disk is found full only when the data is flushed
+        monkeypatch.setattr(fsio.os, "fsync", _enospc)
+        monkeypatch.setattr(fsio, "_syncfs_function", lambda: _failing_syncfs)
     result = CliRunner().invoke(cli.main, ["clean", "--in-place", str(photo)])
     monkeypatch.undo()
     assert result.exit_code == 3, result.output

@@ -8,6 +8,7 @@ not understand; it never returns its input unchanged to signal a problem.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
@@ -73,26 +74,42 @@ def plan_of(fmt: ContainerFormat, data: bytes, policy: Policy) -> Plan:
     return merged
 
 
+#: Per thread (the watch service cleans on several threads): what the memos below remember.
+_memory = threading.local()
+
+
+def recent(name: str) -> list:
+    """This thread's memo list called ``name`` (created empty)."""
+    return _memory.__dict__.setdefault(name, [])
+
+
+def forget_recent_parses() -> None:
+    """Drop every memo of this thread, so no buffer outlives the file it came from."""
+    _memory.__dict__.clear()
+
+
 def remember_last_parses(parse: Callable[[bytes], T]) -> Callable[[bytes], T]:
     """Memoise ``parse`` for the last two ``bytes`` objects, by identity.
 
     scan, strip, image_data and the verifier each walk the same buffers; the
     walk is the costly part on a 12 MP photo, so it is done once per buffer.
-    Only immutable ``bytes`` are remembered (a reference is held, so the
-    identity cannot be reused); errors are never remembered.
+    Only immutable ``bytes`` are remembered (a reference is held until
+    ``forget_recent_parses``, so the identity cannot be reused); errors are
+    never remembered.
     """
-    recent: list[tuple[bytes, T]] = []
+    name = f"{parse.__module__}.{parse.__qualname__}"
 
     @functools.wraps(parse)
     def wrapper(data: bytes) -> T:
         if type(data) is not bytes:
             return parse(data)
-        for seen, result in recent:
+        seen_results: list[tuple[bytes, T]] = recent(name)
+        for seen, result in seen_results:
             if seen is data:
                 return result
         result = parse(data)
-        recent.insert(0, (data, result))
-        del recent[2:]
+        seen_results.insert(0, (data, result))
+        del seen_results[2:]
         return result
 
     return wrapper

@@ -22,7 +22,7 @@ from ..metadata.iptc import scan_photoshop
 from ..metadata.xmp import scan_xmp
 from ..model import Category, Finding, Location, Policy, ScanResult, better_location
 from . import trailers
-from .base import Plan, join_plan, remember_last_parses
+from .base import Plan, join_plan, recent, remember_last_parses
 
 SOI, EOI, SOS, COM = 0xD8, 0xD9, 0xDA, 0xFE
 SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
@@ -132,19 +132,73 @@ def _walk(data: bytes, *, headers_only: bool) -> Layout:
             if headers_only:
                 segments.append(Segment(SOS, start, end, pos + 2))
                 return Layout(segments, -1)
-            found = _MARKER_IN_SCAN.search(data, end)
-            if found is None:
+            scan_end = entropy_end(data, end)
+            if scan_end is None:
                 # Cut short inside the coded picture (a partial download): every
                 # remaining byte is image data, there is no room for a trailer.
                 segments.append(Segment(SOS, start, size, pos + 2))
                 return Layout(segments, size, complete=False)
-            segments.append(Segment(SOS, start, found.start(), pos + 2))
-            pos = found.start()
+            segments.append(Segment(SOS, start, scan_end, pos + 2))
+            pos = scan_end
             continue
         if not (0xC0 <= marker <= 0xFE):
             raise MalformedFile(f"unknown JPEG marker 0x{marker:02X}", start)
         segments.append(Segment(marker, start, end, pos + 2))
         pos = end
+
+
+def find_marker_in_scan(data: bytes, pos: int) -> int | None:
+    """Offset of the first marker at or after ``pos`` that ends entropy-coded data, or None.
+
+    Same answer as ``_MARKER_IN_SCAN.search`` but about twice as fast on
+    photos: ``find`` jumps from one 0xFF to the next at memchr speed, and
+    almost every 0xFF in coded data is stuffing (FF00).
+    """
+    find, size = data.find, len(data)
+    while True:
+        pos = find(b"\xff", pos)
+        if pos < 0 or pos + 1 >= size:
+            return None
+        code = data[pos + 1]
+        if code == 0:
+            pos += 2
+        elif 0xC0 <= code <= 0xCF or 0xD8 <= code <= 0xFE:
+            return pos
+        else:
+            pos += 1
+
+
+#: At most this many (buffer, start, end) runs are remembered, from two buffers.
+_REMEMBERED_RUNS = 64
+#: Shorter runs are cheaper to search again than to look up.
+_RUN_WORTH_REMEMBERING = 4096
+
+
+def entropy_end(data: bytes, start: int) -> int | None:
+    """Where the entropy-coded data starting at ``start`` ends (at a marker), or None.
+
+    Verifying a cleaned copy walks the same coded data a second time, in a
+    new buffer.  When a run walked recently holds exactly the bytes found
+    at ``start`` (compared with memcmp), the answer is carried over instead
+    of searched again: identical bytes give an identical walk, provided the
+    bytes just past the run are checked in the new buffer, which they are.
+    """
+    runs: list[tuple[bytes, int, int]] = recent("jpeg.entropy_runs")
+    for seen, seen_start, seen_end in runs:
+        length = seen_end - seen_start
+        if seen is data and seen_start == start:
+            return seen_end
+        if (start + length + 2 <= len(data) and data.startswith(memoryview(seen)[seen_start:seen_end], start)
+                and _MARKER_IN_SCAN.match(data, start + length)
+                and not (length and _MARKER_IN_SCAN.match(data, start + length - 1))):
+            return start + length
+    end = find_marker_in_scan(data, start)
+    if end is not None and type(data) is bytes and end - start >= _RUN_WORTH_REMEMBERING:
+        if runs and runs[0][0] is not data:
+            runs[:] = [run for run in runs if run[0] is runs[0][0]]
+        runs.insert(0, (data, start, end))
+        del runs[_REMEMBERED_RUNS:]
+    return end
 
 
 def check_coding_segments(data: bytes, segments: list[Segment]) -> None:
