@@ -26,6 +26,8 @@ def u8(data: bytes | memoryview, offset: int) -> int:
 def u16(data: bytes | memoryview, offset: int, order: str = ">") -> int:
     if offset < 0 or offset + 2 > len(data):
         raise TruncatedFile("file ends early", offset)
+    if not isinstance(data, (bytes, bytearray, memoryview)):  # a FileView: read just these bytes
+        data, offset = data[offset : offset + 2], 0
     return int(_U16[order].unpack_from(data, offset)[0])
 
 

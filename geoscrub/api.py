@@ -4,23 +4,48 @@ from __future__ import annotations
 import dataclasses
 import os
 import stat
+import tempfile
 from pathlib import Path
 
-from . import registry
+from . import limits, registry
 from .errors import GeoscrubError, InternalError, WriteFailed
-from .formats.base import ContainerFormat, forget_recent_parses, join_plan, plan_of, plan_pieces
-from .fsio import PendingWrite, open_regular_file, read_all, read_at, start_write
+from .fileview import FileView
+from .formats.base import ContainerFormat, forget_recent_parses, join_plan, plan_of
+from .fsio import PendingWrite, open_regular_file, read_all, read_at, start_write, start_write_plan, write_plan
 from .metadata import budget as parse_budget
 from .model import Category, Finding, Policy, Report, ScanResult
-from .verify import spells, verify_clean
+from .verify import plan_spells, verify_clean
+
+#: Bigger files are walked from disk a window at a time (by formats that can), not read whole.
+IN_MEMORY_MAX = 32 * 1024 * 1024
+
+Photo = bytes | FileView
 
 
-def scan_bytes(data: bytes) -> tuple[ContainerFormat, ScanResult]:
-    """(format, findings) of a photo held in memory.  Raises GeoscrubError."""
+def scan_bytes(data: Photo) -> tuple[ContainerFormat, ScanResult]:
+    """(format, findings) of a photo held in memory (or a FileView).  Raises GeoscrubError."""
     fmt = registry.sniff(data[: registry.PREFIX_BYTES])
+    return fmt, scan_photo(fmt, data)
+
+
+def scan_photo(fmt: ContainerFormat, data: Photo) -> ScanResult:
+    """What ``data``, already known to be ``fmt``, gives away.  Raises GeoscrubError."""
     with parse_budget.per_file():
         found = fmt.scan(data)
-    return fmt, with_leftovers(fmt, data, found)
+    return with_leftovers(fmt, data, found)
+
+
+def read_photo(fd: int, size: int) -> tuple[ContainerFormat, Photo]:
+    """The photo's format, and its bytes: read whole, or a FileView when it is big.
+
+    A FileView reads ``fd`` on demand, so the caller keeps ``fd`` open while
+    it is used.  Raises GeoscrubError or OSError.
+    """
+    fmt = registry.sniff(read_at(fd, 0, registry.PREFIX_BYTES))
+    if size > IN_MEMORY_MAX and getattr(fmt, "reads_views", False):
+        limits.enforce("MAX_FILE_BYTES", size, limits.MAX_FILE_BYTES)
+        return fmt, FileView(fd, size)
+    return fmt, read_all(fd)
 
 
 def with_leftovers(fmt: ContainerFormat, data: bytes, found: ScanResult) -> ScanResult:
@@ -32,8 +57,7 @@ def with_leftovers(fmt: ContainerFormat, data: bytes, found: ScanResult) -> Scan
     """
     if found.findings:
         return found
-    pieces = plan_pieces(plan_of(fmt, data, Policy()), data)
-    if spells(pieces, data) or spells(pieces, data.rstrip(b"\x00")):  # zero padding at the end says nothing
+    if plan_spells(plan_of(fmt, data, Policy()), data, allow_zero_padding=True):
         return found
     extra = Finding.make(Category.OTHER, "ExtraData", "removed when cleaning",
                          "Has extra data that geoscrub removes; it could hide anything", fmt.name)
@@ -77,10 +101,10 @@ def scan_file(path: str | os.PathLike[str], *, follow_symlinks: bool = True) -> 
                     result = quick(head, tail, st.st_size)
                 if result is not None:
                     return fmt, result
+        if st.st_size > IN_MEMORY_MAX and getattr(fmt, "reads_views", False):
+            return fmt, scan_photo(fmt, FileView(fd, st.st_size))
         data = head + read_all(fd, len(head)) if len(head) == HEAD_BYTES else head
-        with parse_budget.per_file():
-            found = fmt.scan(data)
-        return fmt, with_leftovers(fmt, data, found)
+        return fmt, scan_photo(fmt, data)
     finally:
         os.close(fd)
         forget_recent_parses()
@@ -106,7 +130,7 @@ def scan(path: str | os.PathLike[str]) -> Report:
 
 def start_clean_copy(
     fmt: ContainerFormat,
-    data: bytes,
+    data: Photo,
     dest: str | os.PathLike[str],
     policy: Policy | None = None,
     *,
@@ -123,20 +147,51 @@ def start_clean_copy(
     caller commits the returned write (fsync, rename) or discards it.  With
     ``skip_if_clean`` a file that cleaning would not change gives None.
     Raises GeoscrubError; nothing is left behind on failure.
+
+    A big file (a FileView) is never held whole: the picture is copied in the
+    kernel straight into the temp file, which is then read back and verified
+    a window at a time before the caller may commit it.
     """
     policy = policy or Policy()
     plan = plan_of(fmt, data, policy)
-    if skip_if_clean and spells(plan_pieces(plan, data), data):
+    if skip_if_clean and plan_spells(plan, data):
         verify_clean(fmt, data, data, policy)
         return None
+    if isinstance(data, FileView):
+        pending = start_write_plan(dest, plan, data.fd, mode=mode, overwrite=overwrite)
+        try:
+            verify_clean(fmt, data, FileView(pending.fd, os.fstat(pending.fd).st_size), policy)
+        except BaseException:
+            pending.discard()
+            raise
+        return pending
     cleaned = join_plan(plan, data)
     verify_clean(fmt, data, cleaned, policy)
     return start_write(dest, cleaned, mode=mode, overwrite=overwrite)
 
 
+def verify_clean_copy(fmt: ContainerFormat, data: Photo, policy: Policy | None = None) -> None:
+    """Every check cleaning makes, keeping no output (for --dry-run).  Raises GeoscrubError.
+
+    A big file's cleaned form goes to an unnamed scratch file in the system's
+    temp folder, which disappears when closed; nothing appears anywhere.
+    """
+    policy = policy or Policy()
+    plan = plan_of(fmt, data, policy)
+    if not isinstance(data, FileView):
+        verify_clean(fmt, data, join_plan(plan, data), policy)
+        return
+    with tempfile.TemporaryFile() as scratch:
+        try:
+            write_plan(scratch.fileno(), plan, data.fd)
+        except OSError as err:
+            raise WriteFailed(f"could not try the cleaning: {err.strerror or err}") from None
+        verify_clean(fmt, data, FileView(scratch.fileno(), os.fstat(scratch.fileno()).st_size), policy)
+
+
 def write_clean_copy(
     fmt: ContainerFormat,
-    data: bytes,
+    data: Photo,
     dest: str | os.PathLike[str],
     policy: Policy | None = None,
     *,
@@ -172,8 +227,8 @@ def clean(
     try:
         fd, st = open_regular_file(src)
         try:
-            data = read_all(fd)
-            fmt, found = scan_bytes(data)
+            fmt, data = read_photo(fd, st.st_size)
+            found = scan_photo(fmt, data)
             report.fill(fmt.name, found)
             write_clean_copy(fmt, data, dest, policy, mode=stat.S_IMODE(st.st_mode), overwrite=overwrite)
         finally:

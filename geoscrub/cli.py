@@ -23,10 +23,10 @@ import click
 from . import __version__, batch, places
 from . import paths as paths_mod
 from . import report as render
-from .api import clean_bytes, scan_bytes, scan_file, start_clean_copy
+from .api import Photo, read_photo, scan_file, scan_photo, start_clean_copy, verify_clean_copy
 from .errors import GeoscrubError, InternalError, WriteFailed
 from .formats.base import ContainerFormat, forget_recent_parses
-from .fsio import GroupCommit, PendingWrite, open_regular_file, read_all
+from .fsio import GroupCommit, PendingWrite, open_regular_file
 from .model import Policy, Report
 from .paths import Input
 
@@ -232,10 +232,10 @@ class Prepared:
 
 @dataclass(frozen=True)
 class Source:
-    """A photo read into memory: what it is, its bytes, its stat."""
+    """A photo read into memory (or, when big, a FileView on it): what it is, its bytes, its stat."""
 
     fmt: ContainerFormat
-    data: bytes
+    data: Photo
     stat: os.stat_result
 
 
@@ -246,21 +246,21 @@ def clean_one(inp: Input, target: Target, policy: Policy, *, dry_run: bool
     try:
         fd, st = _open(inp)
         try:
-            data = read_all(fd)
+            fmt, data = read_photo(fd, st.st_size)
+            report.fill(fmt.name, scan_photo(fmt, data))
+            dest, note = target.destination(inp, fmt)
+            if target.in_place and st.st_nlink > 1:
+                raise GeoscrubError("this file has other names (hard links): replacing it would leave "
+                                    "the original, metadata and all, under those names")
+            if not target.overwrites and dest.exists():
+                raise WriteFailed(f"{render.shown(dest.name)} already exists; geoscrub never overwrites it")
+            if dry_run:
+                verify_clean_copy(fmt, data, policy)  # would it be refused?
+                action = "would_clean" if report.findings else "already_clean"
+                return render.CleanOutcome(report, action, dest, note), None
+            prepared = target.start(inp, dest, Source(fmt, data, st), policy)
         finally:
             os.close(fd)
-        fmt, found = scan_bytes(data)
-        report.fill(fmt.name, found)
-        dest, note = target.destination(inp, fmt)
-        if target.in_place and st.st_nlink > 1:
-            raise GeoscrubError("this file has other names (hard links): replacing it would leave "
-                                "the original, metadata and all, under those names")
-        if not target.overwrites and dest.exists():
-            raise WriteFailed(f"{render.shown(dest.name)} already exists; geoscrub never overwrites it")
-        if dry_run:
-            clean_bytes(data, policy)  # would it be refused?
-            return render.CleanOutcome(report, "would_clean" if report.findings else "already_clean", dest, note), None
-        prepared = target.start(inp, dest, Source(fmt, data, st), policy)
     except GeoscrubError as err:
         report.error = err
         return render.CleanOutcome(report, "refused"), None

@@ -11,7 +11,7 @@ import os
 import secrets
 import stat
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,14 +175,25 @@ def start_write(target: str | os.PathLike[str], data: bytes, *, mode: int = 0o64
     Nothing appears at ``target`` until ``commit``.  Raises WriteFailed (and
     leaves nothing behind) when the folder cannot be written.
     """
+    return start_write_plan(target, [data], None, mode=mode, overwrite=overwrite)
+
+
+def start_write_plan(target: str | os.PathLike[str], plan: Sequence[bytes | range], src_fd: int | None, *,
+                     mode: int = 0o644, overwrite: bool = True) -> PendingWrite:
+    """Like ``start_write``, for new bytes and ranges of the file ``src_fd`` to copy as they are.
+
+    Ranges are copied in the kernel (``copy_file_range``, as ``cp`` does)
+    where the system allows, else through a small buffer; nothing big is
+    held in memory.  The temp file is left open for reading back.
+    """
     target = Path(target)
     tmp = temp_path_for(target)
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
     except OSError as err:
         raise WriteFailed(f"cannot write in {target.parent}: {err.strerror}") from None
     try:
-        _write_all(fd, data)
+        write_plan(fd, plan, src_fd)
         os.fchmod(fd, mode & 0o7777)
         device = os.fstat(fd).st_dev
     except OSError as err:
@@ -194,6 +205,43 @@ def start_write(target: str | os.PathLike[str], data: bytes, *, mode: int = 0o64
         _unlink_quietly(tmp)
         raise
     return PendingWrite(tmp, target, fd, overwrite, device)
+
+
+def write_plan(fd: int, plan: Sequence[bytes | range], src_fd: int | None) -> None:
+    """Append the plan's new bytes, and its ranges of ``src_fd``, to ``fd``.  Raises OSError."""
+    for piece in plan:
+        if isinstance(piece, range):
+            if src_fd is None:
+                raise ValueError("a range needs the file it comes from")
+            _copy_range(src_fd, fd, piece)
+        else:
+            _write_all(fd, piece)
+
+
+#: errno values meaning "copy_file_range cannot do this here": copy through a buffer instead.
+_NO_KERNEL_COPY = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF, errno.EPERM}
+_COPY_BUFFER = 4 * 1024 * 1024
+
+
+def _copy_range(src_fd: int, fd: int, span: range) -> None:
+    """Append ``span`` of ``src_fd`` to ``fd``; a source cut short raises (the copy is refused)."""
+    offset, end = span.start, span.stop
+    if hasattr(os, "copy_file_range"):
+        try:
+            while offset < end:
+                copied = os.copy_file_range(src_fd, fd, end - offset, offset)
+                if copied <= 0:
+                    break
+                offset += copied
+        except OSError as err:
+            if err.errno not in _NO_KERNEL_COPY:
+                raise
+    while offset < end:
+        chunk = os.pread(src_fd, min(_COPY_BUFFER, end - offset), offset)
+        if not chunk:
+            raise OSError(errno.EIO, "the photo got shorter while it was being copied")
+        _write_all(fd, chunk)
+        offset += len(chunk)
 
 
 class GroupCommit:

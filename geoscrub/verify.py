@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .errors import GeoscrubError, VerificationFailed
-from .formats.base import ContainerFormat, plan_of, plan_pieces
+from .fileview import is_zero_padding, same_range
+from .formats.base import ContainerFormat, Plan, plan_of
 from .model import Policy
 
 
@@ -24,21 +25,28 @@ def same_spans(original: bytes, spans: Sequence[tuple[int, int]],
     """Span by span, the same bytes in both files; compared in place with no copy."""
     if len(spans) != len(cleaned_spans):
         return False
-    view = memoryview(cleaned)
-    for (a0, a1), (b0, b1) in zip(spans, cleaned_spans):
-        if a1 - a0 != b1 - b0 or not original.startswith(view[b0:b1], a0):
-            return False
-    return True
+    return all(a1 - a0 == b1 - b0 and same_range(original, a0, cleaned, b0, a1 - a0)
+               for (a0, a1), (b0, b1) in zip(spans, cleaned_spans))
 
 
-def spells(pieces: Sequence[bytes | memoryview], whole: bytes) -> bool:
-    """True when the pieces, one after another, are exactly ``whole`` (no join needed)."""
+def plan_spells(plan: Plan, whole: bytes, *, allow_zero_padding: bool = False) -> bool:
+    """True when following ``plan`` (a plan of ``whole`` itself) gives back exactly ``whole``.
+
+    A range that lands where it came from is the same bytes by definition;
+    anything else is compared.  With ``allow_zero_padding`` ``whole`` may
+    also go on with zero bytes (padding says nothing).  Works on a FileView too.
+    """
     pos = 0
-    for piece in pieces:
-        if not whole.startswith(piece, pos):
-            return False
-        pos += len(piece)
-    return pos == len(whole)
+    for piece in plan:
+        if isinstance(piece, range):
+            if piece.start != pos and not same_range(whole, pos, whole, piece.start, len(piece)):
+                return False
+            pos += len(piece)
+        else:
+            if not whole.startswith(piece, pos):
+                return False
+            pos += len(piece)
+    return pos == len(whole) or (allow_zero_padding and is_zero_padding(whole, pos))
 
 
 def _same_image(fmt: ContainerFormat, original: bytes, cleaned: bytes) -> bool:
@@ -49,7 +57,7 @@ def _same_image(fmt: ContainerFormat, original: bytes, cleaned: bytes) -> bool:
 
 
 def _stable(fmt: ContainerFormat, cleaned: bytes, policy: Policy) -> bool:
-    return spells(plan_pieces(plan_of(fmt, cleaned, policy), cleaned), cleaned)
+    return plan_spells(plan_of(fmt, cleaned, policy), cleaned)
 
 
 def verify_clean(fmt: ContainerFormat, original: bytes, cleaned: bytes, policy: Policy) -> None:

@@ -442,14 +442,14 @@ def test_case24_disk_full_leaves_original_and_old_copy_intact_and_no_temp_file(t
         else:
             monkeypatch.setattr(fsio.os, call, _enospc)
 
-    real_scan = geoscrub.api.scan_bytes
+    real_scan = geoscrub.api.scan_photo
 
-    def scan_then_fill_the_disk(data: bytes):
-        result = real_scan(data)
+    def scan_then_fill_the_disk(fmt, data: bytes):
+        result = real_scan(fmt, data)
         arm()  # the photo was read; now the disk is full
         return result
 
-    monkeypatch.setattr(geoscrub.api, "scan_bytes", scan_then_fill_the_disk)
+    monkeypatch.setattr(geoscrub.api, "scan_photo", scan_then_fill_the_disk)
     report = geoscrub.clean(src, dest)
     monkeypatch.undo()
     assert isinstance(report.error, WriteFailed), report.error

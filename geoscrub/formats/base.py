@@ -93,15 +93,15 @@ def remember_last_parses(parse: Callable[[bytes], T]) -> Callable[[bytes], T]:
 
     scan, strip, image_data and the verifier each walk the same buffers; the
     walk is the costly part on a 12 MP photo, so it is done once per buffer.
-    Only immutable ``bytes`` are remembered (a reference is held until
-    ``forget_recent_parses``, so the identity cannot be reused); errors are
-    never remembered.
+    Only immutable ``bytes`` and FileViews (which geoscrub never changes) are
+    remembered; a reference is held until ``forget_recent_parses``, so the
+    identity cannot be reused.  Errors are never remembered.
     """
     name = f"{parse.__module__}.{parse.__qualname__}"
 
     @functools.wraps(parse)
     def wrapper(data: bytes) -> T:
-        if type(data) is not bytes:
+        if type(data) is not bytes and not getattr(data, "is_file_view", False):
             return parse(data)
         seen_results: list[tuple[bytes, T]] = recent(name)
         for seen, result in seen_results:

@@ -168,6 +168,26 @@ def find_marker_in_scan(data: bytes, pos: int) -> int | None:
             pos += 1
 
 
+#: Coded data is searched this much at a time in a file read on demand (a FileView).
+_WINDOW = 4 * 1024 * 1024
+
+
+def _find_marker_in_windows(data: bytes, start: int) -> int | None:
+    """``find_marker_in_scan`` over a big file read a window at a time.
+
+    Each window carries one byte more, so a marker split across two windows
+    is seen; a window without a marker rules out every start before its last byte.
+    """
+    size = len(data)
+    while start < size:
+        window = data[start : start + _WINDOW + 1]
+        found = find_marker_in_scan(window, 0)
+        if found is not None:
+            return start + found
+        start += _WINDOW
+    return None
+
+
 #: At most this many (buffer, start, end) runs are remembered, from two buffers.
 _REMEMBERED_RUNS = 64
 #: Shorter runs are cheaper to search again than to look up.
@@ -183,6 +203,8 @@ def entropy_end(data: bytes, start: int) -> int | None:
     of searched again: identical bytes give an identical walk, provided the
     bytes just past the run are checked in the new buffer, which they are.
     """
+    if type(data) is not bytes:
+        return _find_marker_in_windows(data, start)
     runs: list[tuple[bytes, int, int]] = recent("jpeg.entropy_runs")
     for seen, seen_start, seen_end in runs:
         length = seen_end - seen_start
@@ -193,7 +215,7 @@ def entropy_end(data: bytes, start: int) -> int | None:
                 and not (length and _MARKER_IN_SCAN.match(data, start + length - 1))):
             return start + length
     end = find_marker_in_scan(data, start)
-    if end is not None and type(data) is bytes and end - start >= _RUN_WORTH_REMEMBERING:
+    if end is not None and end - start >= _RUN_WORTH_REMEMBERING:
         if runs and runs[0][0] is not data:
             runs[:] = [run for run in runs if run[0] is runs[0][0]]
         runs.insert(0, (data, start, end))
@@ -302,6 +324,8 @@ def _app_id(payload: bytes) -> bytes:
 class JpegFormat:
     name = "JPEG"
     extension = ".jpg"
+    #: Walks a FileView too, so big files are cleaned in flat memory.
+    reads_views = True
 
     def accept(self, prefix: bytes) -> bool:
         return prefix[:3] == b"\xff\xd8\xff"
@@ -312,7 +336,8 @@ class JpegFormat:
         check_coding_segments(data, layout.segments)
         findings, location = self._scan_headers(data, layout.segments, "")
         mpf_images = self._mpf_offsets(data, layout.segments)
-        tail = data[layout.eoi_end :]
+        # all of the trailer when in memory; from a big file read on demand, enough to name it
+        tail = data[layout.eoi_end :] if type(data) is bytes else data[layout.eoi_end : layout.eoi_end + _WINDOW]
         if tail:
             result = trailers.describe(tail, mpf_images, layout.eoi_end, scan_embedded=self.scan_embedded)
             findings.extend(result.findings)

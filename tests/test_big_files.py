@@ -1,0 +1,168 @@
+"""Big photos are walked and cleaned from disk a window at a time, with the same results."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geoscrub import api, fileview
+from geoscrub.errors import VerificationFailed
+from geoscrub.fileview import FileView, same_range
+from geoscrub.formats import jpeg
+from tests.builders import core
+
+SMALL_WINDOW = 4096
+
+
+@pytest.fixture
+def small_windows(monkeypatch):
+    """Everything counts as big, and windows are tiny, so every edge case is met on small files."""
+    monkeypatch.setattr(api, "IN_MEMORY_MAX", 0)
+    monkeypatch.setattr(fileview, "WINDOW", SMALL_WINDOW)
+    monkeypatch.setattr(jpeg, "_WINDOW", SMALL_WINDOW)
+
+
+def _view_of(tmp_path, data: bytes) -> FileView:
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    fd = os.open(path, os.O_RDONLY)
+    return FileView(fd, len(data))
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.binary(min_size=0, max_size=3 * SMALL_WINDOW),
+       cuts=st.lists(st.integers(min_value=-10, max_value=3 * SMALL_WINDOW + 10), min_size=2, max_size=6),
+       needle=st.sampled_from([b"\xff", b"\xff\xd9", b"abc", b"\x00\x00\x00\x00"]))
+def test_a_file_view_answers_like_the_bytes_it_reads(tmp_path_factory, data, cuts, needle):
+    fileview.WINDOW = SMALL_WINDOW
+    try:
+        view = _view_of(tmp_path_factory.mktemp("v"), data)
+        try:
+            assert len(view) == len(data)
+            for a, b in zip(cuts, cuts[1:]):
+                assert view[a:b] == data[a:b]
+                if -len(data) <= a < len(data):
+                    assert view[a] == data[a]
+                assert view.find(needle, max(a, 0)) == data.find(needle, max(a, 0))
+                start, prefix = max(a, 0), data[max(a, 0) : max(a, 0) + 5]
+                assert view.startswith(prefix, start) == data.startswith(prefix, start)
+                assert view.startswith(needle, start) == data.startswith(needle, start)
+        finally:
+            os.close(view.fd)
+    finally:
+        fileview.WINDOW = 4 * 1024 * 1024
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([0x00, 0xFF, 0xD0, 0xD9, 0xE1, 0x42]), max_size=60), st.integers(0, 20))
+def test_the_windowed_marker_search_matches_the_whole_buffer_search(values, window):
+    data = bytes(values)
+
+    class Sliced(bytes):
+        """Not exactly ``bytes``, so the search goes window by window."""
+
+    jpeg._WINDOW, saved = max(window, 1), jpeg._WINDOW
+    try:
+        assert jpeg.entropy_end(Sliced(data), 0) == jpeg.find_marker_in_scan(data, 0)
+    finally:
+        jpeg._WINDOW = saved
+
+
+def _noisy_photo(progressive: bool = False) -> bytes:
+    from PIL import Image
+
+    base = core.encode(Image.effect_noise((300, 200), 70).convert("RGB"), "JPEG", quality=95,
+                       progressive=progressive)
+    return base
+
+
+@pytest.mark.parametrize("photo", ["dirty", "progressive", "motion", "orientation", "clean"])
+def test_a_big_file_is_cleaned_to_exactly_what_memory_would_give(tmp_path, monkeypatch, photo):
+    data = {
+        "dirty": lambda: core.jpeg([core.app1_exif(core.exif_tiff()), core.app1_xmp(core.xmp_packet()),
+                                    core.comment("hello")], base=_noisy_photo()),
+        "progressive": lambda: core.jpeg([core.app1_exif(core.exif_tiff())], base=_noisy_photo(True)),
+        "motion": lambda: core.jpeg([core.app1_exif(core.exif_tiff())], trailer=core.mp4_video(3),
+                                    base=_noisy_photo()),
+        "orientation": lambda: core.jpeg([core.app1_exif(core.exif_tiff(orientation=6))], base=_noisy_photo()),
+        "clean": _noisy_photo,
+    }[photo]()
+    src = tmp_path / "in.jpg"
+    src.write_bytes(data)
+    in_memory = api.clean(src, tmp_path / "memory.jpg")
+    scanned_in_memory = api.scan(src)
+    monkeypatch.setattr(api, "IN_MEMORY_MAX", 0)
+    monkeypatch.setattr(fileview, "WINDOW", SMALL_WINDOW)
+    monkeypatch.setattr(jpeg, "_WINDOW", SMALL_WINDOW)
+    streamed = api.clean(src, tmp_path / "streamed.jpg")
+    assert streamed.error is None and in_memory.error is None
+    assert (tmp_path / "streamed.jpg").read_bytes() == (tmp_path / "memory.jpg").read_bytes()
+    assert [f.key for f in streamed.findings] == [f.key for f in in_memory.findings]
+    scanned = api.scan(src)
+    assert (scanned.status, [f.key for f in scanned.findings]) == \
+        (scanned_in_memory.status, [f.key for f in scanned_in_memory.findings])
+
+
+def test_a_big_file_is_never_read_more_than_a_window_at_a_time(tmp_path, monkeypatch, small_windows):
+    reads = []
+    real_read_at = fileview.read_at
+
+    def recording(fd, offset, length):
+        reads.append(length)
+        return real_read_at(fd, offset, length)
+
+    monkeypatch.setattr(fileview, "read_at", recording)
+    src = tmp_path / "in.jpg"
+    src.write_bytes(core.jpeg([core.app1_exif(core.exif_tiff())], trailer=core.mp4_video(2), base=_noisy_photo()))
+    assert os.path.getsize(src) > 10 * SMALL_WINDOW
+    report = api.clean(src, tmp_path / "out.jpg")
+    assert report.error is None
+    assert reads and max(reads) <= SMALL_WINDOW + 1
+    assert api.scan(tmp_path / "out.jpg").status == "clean"
+
+
+def test_a_big_file_changed_during_cleaning_is_refused(tmp_path, monkeypatch, small_windows):
+    src = tmp_path / "in.jpg"
+    data = core.jpeg([core.app1_exif(core.exif_tiff())], base=_noisy_photo())
+    src.write_bytes(data)
+    real_start = api.start_write_plan
+
+    def tamper_then_write(*args, **kwargs):
+        middle = len(data) // 2  # inside the coded picture: a metadata segment appears there
+        with open(src, "r+b") as handle:
+            handle.seek(middle)
+            handle.write(b"\xff\xfe\x00\x06name")
+        return real_start(*args, **kwargs)
+
+    monkeypatch.setattr(api, "start_write_plan", tamper_then_write)
+    report = api.clean(src, tmp_path / "out.jpg")
+    assert isinstance(report.error, VerificationFailed)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jpg"]
+
+
+def test_a_dry_run_on_a_big_file_leaves_nothing_behind(tmp_path, small_windows):
+    from click.testing import CliRunner
+
+    from geoscrub.cli import main
+
+    photos = tmp_path / "in"
+    photos.mkdir()
+    (photos / "a.jpg").write_bytes(core.jpeg([core.app1_exif(core.exif_tiff())], base=_noisy_photo()))
+    result = CliRunner().invoke(main, ["clean", "--dry-run", str(photos)])
+    assert result.exit_code == 0, result.output
+    assert "would clean" in result.output.lower()
+    assert [p.name for p in photos.iterdir()] == ["a.jpg"]
+
+
+def test_ranges_compare_across_windows(tmp_path, small_windows):
+    data = os.urandom(5 * SMALL_WINDOW)
+    view = _view_of(tmp_path, data)
+    try:
+        assert same_range(view, 100, data, 100, 4 * SMALL_WINDOW)
+        changed = data[:3 * SMALL_WINDOW] + bytes([data[3 * SMALL_WINDOW] ^ 1]) + data[3 * SMALL_WINDOW + 1 :]
+        assert not same_range(view, 0, changed, 0, len(data))
+        assert not same_range(view, 1, data, 0, len(data))  # runs past the end
+    finally:
+        os.close(view.fd)
