@@ -64,6 +64,10 @@ def ensure_corpus(folder: Path, count: int) -> Path:
     existing = sorted(folder.glob("IMG_*.jpg"))
     if len(existing) >= count:
         return folder
+    if "PIL" not in sys.modules:  # generate in a child process, so this one stays small (see bench_big_file)
+        subprocess.run([sys.executable, __file__, "--count", str(count), "--cache", str(folder.parent),
+                         "--generate-only"], check=True)
+        return folder
     print(f"generating {count} phone-size photos in {folder} (once) ...", file=sys.stderr)
     template = [make_photo(i) for i in range(4)]
     for i in range(len(existing), count):
@@ -96,7 +100,18 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--folder", type=Path, help="benchmark this folder instead of generated photos")
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "geoscrub-bench")
+    ap.add_argument("--big-mb", type=int, default=0, metavar="MB",
+                    help="also clean and check one JPEG of about MB megabytes and report its peak memory")
+    ap.add_argument("--make-big", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.make_big:  # run in a child process, see ``bench_big_file``
+        make_big_photo(args.make_big, args.big_mb)
+        return 0
+    if args.generate_only:
+        import PIL  # noqa: F401 - marks this as the generating process
+        ensure_corpus(args.cache / "photos", args.count)
+        return 0
 
     src = args.folder or ensure_corpus(args.cache / "photos", args.count)
     files = [p for p in src.rglob("*") if p.is_file()]
@@ -146,7 +161,45 @@ def main() -> int:
     if "exiftool -json" in med:
         print(f"check reads {med['exiftool -json'] / med['geoscrub check --json']:.1f}x as fast as exiftool -json")
     print(f"verified outputs: {len(outputs) - len(dirty)}/{len(files)} clean")
-    return 1 if dirty or len(outputs) != len(files) else 0
+    big_ok = bench_big_file(args.cache, args.big_mb, geoscrub) if args.big_mb else True
+    return 1 if dirty or len(outputs) != len(files) or not big_ok else 0
+
+
+def make_big_photo(path: Path, megabytes: int) -> None:
+    """One JPEG of about ``megabytes`` MB (noise at high quality), with phone metadata."""
+    from PIL import Image
+
+    from tests.builders import core
+
+    side = int((megabytes * 1e6 / 1.2) ** 0.5)  # noise at quality 97 codes to about 1.2 bytes a pixel
+    jpeg = core.encode(Image.effect_noise((side * 4 // 3, side * 3 // 4), 90).convert("RGB"), "JPEG", quality=97)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(core.jpeg([core.app1_exif(core.exif_tiff(orientation=6)), core.app1_xmp(core.xmp_packet()),
+                                core.app2_icc(core.icc_profile())], base=jpeg))
+
+
+def bench_big_file(cache: Path, megabytes: int, geoscrub: str) -> bool:
+    folder = cache / f"big-{megabytes}"
+    photo = folder / "big.jpg"
+    if not photo.exists():
+        # in a child process: a peak memory reading includes the memory of the process that
+        # started the command (Linux counts it at exec), so this process must stay small
+        print(f"generating one {megabytes} MB photo in {folder} (once) ...", file=sys.stderr)
+        subprocess.run([sys.executable, __file__, "--make-big", str(photo), "--big-mb", str(megabytes)], check=True)
+    work = Path(tempfile.mkdtemp(prefix="gsbench-big-"))
+    try:
+        os.sync()
+        clean_s, clean_mb, clean_code = run([geoscrub, "clean", "--output", str(work / "out"), str(folder)])
+        check_s, check_mb, _ = run([geoscrub, "check", "--json", str(folder)])
+        from geoscrub import scan
+
+        verified = scan(work / "out" / "big.jpg").status == "clean"
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    size = photo.stat().st_size / 1e6
+    print(f"one {size:.0f} MB photo: clean {clean_s:.2f} s, peak {clean_mb} MB; "
+          f"check {check_s:.2f} s, peak {check_mb} MB; output {'clean' if verified else 'NOT CLEAN'}")
+    return clean_code == 0 and verified
 
 
 if __name__ == "__main__":
