@@ -1,6 +1,6 @@
 """Benchmark: geoscrub clean/check against cp -r and ExifTool on phone-size JPEGs.
 
-Not a test.  Run:  python bench/bench.py [--count 200] [--rounds 3] [--folder DIR]
+Not a test.  Run:  python bench/bench.py [--count 200] [--rounds 5] [--folder DIR] [--big-mb 120]
 
 It generates (once, cached) a folder of 4032x3024 JPEGs with camera-like noise
 and a full phone metadata set (EXIF with GPS, owner, serials, MakerNote and an

@@ -391,8 +391,9 @@ def clean(output: Path | None, in_place: bool, dry_run: bool, as_json: bool, ren
     inputs = target.claim_fixed_destinations(selection.inputs)
     job = functools.partial(clean_files, target=target, policy=policy, dry_run=dry_run)
     outcomes = run_batch(job, inputs, "Cleaning", chunked=True)
-    for outcome in outcomes:
-        with_place(outcome.report)
+    if as_json or dry_run:  # the only reports that show where a photo was taken
+        for outcome in outcomes:
+            with_place(outcome.report)
     if as_json:
         click.echo(render.dumps([render.outcome_json(o) for o in outcomes]))
     else:
