@@ -7,6 +7,7 @@ then renamed, so a partial file never appears at the target path.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import secrets
 import stat
@@ -322,12 +323,21 @@ def _syncfs_function() -> Callable[[int], int] | None:
     """libc's syncfs(2) (Linux), or None where the system has none."""
     if not sys.platform.startswith("linux"):
         return None
+    return getattr(_libc(), "syncfs", None)
+
+
+@functools.cache
+def _libc() -> object | None:
+    """The C library this process already runs on, through ctypes; None when ctypes cannot load it.
+
+    ``CDLL(None)`` reuses the loaded library; ``ctypes.util.find_library``
+    would start ``ldconfig`` on every call, which costs more than a photo.
+    """
     import ctypes
-    import ctypes.util
 
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True).syncfs
-    except (OSError, AttributeError):
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
         return None
 
 
@@ -364,12 +374,9 @@ def _rename_no_replace(tmp: Path, target: Path) -> None:
 def _renameat2_noreplace(tmp: Path, target: Path) -> bool:
     """renameat2(..., RENAME_NOREPLACE) through libc; False when the system lacks it."""
     import ctypes
-    import ctypes.util
 
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
+    renameat2 = getattr(_libc(), "renameat2", None)
+    if renameat2 is None:
         return False
     at_fdcwd, rename_noreplace = -100, 1
     if renameat2(at_fdcwd, os.fsencode(tmp), at_fdcwd, os.fsencode(target), rename_noreplace) == 0:
