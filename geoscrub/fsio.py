@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import functools
 import os
-import secrets
 import stat
 import sys
 from collections.abc import Callable, Sequence
@@ -102,7 +101,7 @@ def _kind(mode: int) -> str:
 
 
 def temp_path_for(target: Path) -> Path:
-    return target.parent / f"{TEMP_PREFIX}{secrets.token_hex(6)}{TEMP_SUFFIX}"
+    return target.parent / f"{TEMP_PREFIX}{os.urandom(6).hex()}{TEMP_SUFFIX}"
 
 
 def is_temp_name(name: str) -> bool:

@@ -10,7 +10,6 @@ always tried, so a problem with it is reported rather than hidden.
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,4 +137,4 @@ def mirrored_output(out_dir: Path, relative: Path) -> Path:
 
 def neutral_name(extension: str) -> str:
     """A random name that says nothing about when or where (unlike ``IMG_20250614_160311``)."""
-    return f"photo-{secrets.token_hex(6)}{extension}"
+    return f"photo-{os.urandom(6).hex()}{extension}"
