@@ -21,9 +21,11 @@ import struct
 import sys
 from array import array
 from bisect import bisect_left
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 #: Beyond this distance from the nearest town, say "about N km from" instead of "near".
 NEAR_KM = 25.0
@@ -65,17 +67,18 @@ def _cache_folder() -> Path:
 
 
 def _cache_path(data: Path) -> Path:
-    st = data.stat()
-    return _cache_folder() / f"places-v{_CACHE_VERSION}-{st.st_size}-{st.st_mtime_ns}.bin"
+    """Named after the data's size and CRC, so every install of the same data shares one index."""
+    import zlib
+
+    blob = data.read_bytes()
+    return _cache_folder() / f"places-v{_CACHE_VERSION}-{len(blob)}-{zlib.crc32(blob):08x}.bin"
 
 
 def _build(folder: Path) -> _Index:
     with open(folder / _COUNTRIES_FILE, encoding="utf-8", newline="") as handle:
         countries = {row[0]: row[1] for row in csv.reader(handle) if len(row) >= 2}
-    with gzip.open(folder / _DATA_FILE) as handle:
-        towns = json.loads(handle.read())
     keyed = []
-    for town in towns:
+    for town in _towns(folder / _DATA_FILE):
         lat, lon = float(town["latitude"]), float(town["longitude"])
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             continue
@@ -94,6 +97,22 @@ def _build(folder: Path) -> _Index:
     cell_starts.append(len(keyed))
     return _Index(array("d", (t[1] for t in keyed)), array("d", (t[2] for t in keyed)), offsets,
                   b"".join(t[3] for t in keyed), cells, cell_starts)
+
+
+def _towns(path: Path) -> Iterator[dict[str, Any]]:
+    """The towns of the GeoNames JSON list one at a time (the whole list as dicts would take 150 MB)."""
+    with gzip.open(path) as handle:
+        text = handle.read().decode("utf-8")
+    decoder = json.JSONDecoder()
+    pos = text.index("[") + 1
+    while True:
+        while text[pos] in " \t\r\n,":
+            pos += 1
+        if text[pos] == "]":
+            return
+        town, pos = decoder.raw_decode(text, pos)
+        if isinstance(town, dict):
+            yield town
 
 
 def _save(index: _Index, path: Path) -> None:
