@@ -208,8 +208,10 @@ def entropy_end(data: bytes, start: int) -> int | None:
     runs: list[tuple[bytes, int, int]] = recent("jpeg.entropy_runs")
     for seen, seen_start, seen_end in runs:
         length = seen_end - seen_start
-        if seen is data and seen_start == start:
-            return seen_end
+        if seen is data:  # within one buffer only the very same run is carried over
+            if seen_start == start:
+                return seen_end
+            continue
         if (start + length + 2 <= len(data) and data.startswith(memoryview(seen)[seen_start:seen_end], start)
                 and _MARKER_IN_SCAN.match(data, start + length)
                 and not (length and _MARKER_IN_SCAN.match(data, start + length - 1))):
