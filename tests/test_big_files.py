@@ -166,3 +166,40 @@ def test_ranges_compare_across_windows(tmp_path, small_windows):
         assert not same_range(view, 1, data, 0, len(data))  # runs past the end
     finally:
         os.close(view.fd)
+
+
+_MUTATION = st.tuples(st.sampled_from(["flip", "insert", "delete", "truncate"]), st.floats(0, 1),
+                      st.binary(min_size=1, max_size=6))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_MUTATION, min_size=1, max_size=3))
+def test_damaged_files_get_the_same_verdict_read_whole_or_in_windows(tmp_path_factory, mutations):
+    """Whatever the damage, the windowed walk refuses or cleans exactly as the in-memory one does."""
+    data = bytearray(core.jpeg([core.app1_exif(core.exif_tiff()), core.comment("x")], trailer=core.mp4_video(1)))
+    for kind, where, blob in mutations:
+        at = int(where * (len(data) - 1))
+        if kind == "flip":
+            data[at] ^= blob[0] or 1
+        elif kind == "insert":
+            data[at:at] = blob
+        elif kind == "delete":
+            del data[at : at + len(blob)]
+        else:
+            del data[max(at, 3):]
+    folder = tmp_path_factory.mktemp("m")
+    src = folder / "in.jpg"
+    src.write_bytes(bytes(data))
+    results = []
+    for in_memory_max, window in ((api.IN_MEMORY_MAX, fileview.WINDOW), (0, 512)):
+        saved = api.IN_MEMORY_MAX, fileview.WINDOW, jpeg._WINDOW
+        api.IN_MEMORY_MAX, fileview.WINDOW, jpeg._WINDOW = in_memory_max, window, window
+        try:
+            out = folder / f"out-{in_memory_max}.jpg"
+            report = api.clean(src, out)
+            scanned = api.scan(src)
+        finally:
+            api.IN_MEMORY_MAX, fileview.WINDOW, jpeg._WINDOW = saved
+        results.append((type(report.error).__name__, out.read_bytes() if out.exists() else None,
+                        scanned.status, [f.key for f in scanned.findings]))
+    assert results[0] == results[1]
