@@ -1,6 +1,7 @@
 """Big photos are walked and cleaned from disk a window at a time, with the same results."""
 from __future__ import annotations
 
+import itertools
 import os
 
 import pytest
@@ -41,7 +42,7 @@ def test_a_file_view_answers_like_the_bytes_it_reads(tmp_path_factory, data, cut
         view = _view_of(tmp_path_factory.mktemp("v"), data)
         try:
             assert len(view) == len(data)
-            for a, b in zip(cuts, cuts[1:]):
+            for a, b in itertools.pairwise(cuts):
                 assert view[a:b] == data[a:b]
                 if -len(data) <= a < len(data):
                     assert view[a] == data[a]
