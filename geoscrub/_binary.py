@@ -34,6 +34,8 @@ def u16(data: bytes | memoryview, offset: int, order: str = ">") -> int:
 def u32(data: bytes | memoryview, offset: int, order: str = ">") -> int:
     if offset < 0 or offset + 4 > len(data):
         raise TruncatedFile("file ends early", offset)
+    if not isinstance(data, (bytes, bytearray, memoryview)):  # a FileView: read just these bytes
+        data, offset = data[offset : offset + 4], 0
     return int(_U32[order].unpack_from(data, offset)[0])
 
 

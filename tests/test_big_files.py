@@ -11,18 +11,23 @@ from hypothesis import strategies as st
 from geoscrub import api, fileview
 from geoscrub.errors import VerificationFailed
 from geoscrub.fileview import FileView, same_range
-from geoscrub.formats import jpeg
+from geoscrub.formats import jpeg, png
 from tests.builders import core
 
 SMALL_WINDOW = 4096
 
 
-@pytest.fixture
-def small_windows(monkeypatch):
-    """Everything counts as big, and windows are tiny, so every edge case is met on small files."""
+def _use_small_windows(monkeypatch) -> None:
     monkeypatch.setattr(api, "IN_MEMORY_MAX", 0)
     monkeypatch.setattr(fileview, "WINDOW", SMALL_WINDOW)
     monkeypatch.setattr(jpeg, "_WINDOW", SMALL_WINDOW)
+    monkeypatch.setattr(png, "_PIECE", SMALL_WINDOW // 3)
+
+
+@pytest.fixture
+def small_windows(monkeypatch):
+    """Everything counts as big, and windows are tiny, so every edge case is met on small files."""
+    _use_small_windows(monkeypatch)
 
 
 def _view_of(tmp_path, data: bytes) -> FileView:
@@ -79,9 +84,38 @@ def _noisy_photo(progressive: bool = False) -> bytes:
     return base
 
 
-@pytest.mark.parametrize("photo", ["dirty", "progressive", "motion", "orientation", "clean"])
+def _noisy_png() -> bytes:
+    from PIL import Image
+
+    return core.encode(Image.effect_noise((300, 200), 70).convert("RGB"), "PNG", compress_level=1)
+
+
+def _one_idat(data: bytes) -> bytes:
+    """The same PNG with all its picture data in a single IDAT chunk."""
+    chunks = core.png_chunks(data)
+    idat = b"".join(body for ctype, body in chunks if ctype == b"IDAT")
+    out, placed = [data[:8]], False
+    for ctype, body in chunks:
+        if ctype == b"IDAT":
+            if not placed:
+                out.append(core.png_chunk(b"IDAT", idat))
+                placed = True
+            continue
+        out.append(core.png_chunk(ctype, body))
+    return b"".join(out)
+
+
+@pytest.mark.parametrize("photo", ["dirty", "progressive", "motion", "orientation", "clean",
+                                   "png dirty", "png one idat", "png clean", "png orientation"])
 def test_a_big_file_is_cleaned_to_exactly_what_memory_would_give(tmp_path, monkeypatch, photo):
     data = {
+        "png dirty": lambda: core.png([core.text("Author", "Alex"), core.itxt("XML:com.adobe.xmp", "<x/>")],
+                                      [core.png_chunk(b"eXIf", core.exif_tiff())], trailer=b"old bytes",
+                                      base=_noisy_png()),
+        "png one idat": lambda: core.png([core.text("Author", "Alex")], base=_one_idat(_noisy_png())),
+        "png clean": _noisy_png,
+        "png orientation": lambda: core.png(after_idat=[core.png_chunk(b"eXIf", core.exif_tiff(orientation=6))],
+                                            base=_noisy_png()),
         "dirty": lambda: core.jpeg([core.app1_exif(core.exif_tiff()), core.app1_xmp(core.xmp_packet()),
                                     core.comment("hello")], base=_noisy_photo()),
         "progressive": lambda: core.jpeg([core.app1_exif(core.exif_tiff())], base=_noisy_photo(True)),
@@ -94,9 +128,7 @@ def test_a_big_file_is_cleaned_to_exactly_what_memory_would_give(tmp_path, monke
     src.write_bytes(data)
     in_memory = api.clean(src, tmp_path / "memory.jpg")
     scanned_in_memory = api.scan(src)
-    monkeypatch.setattr(api, "IN_MEMORY_MAX", 0)
-    monkeypatch.setattr(fileview, "WINDOW", SMALL_WINDOW)
-    monkeypatch.setattr(jpeg, "_WINDOW", SMALL_WINDOW)
+    _use_small_windows(monkeypatch)
     streamed = api.clean(src, tmp_path / "streamed.jpg")
     assert streamed.error is None and in_memory.error is None
     assert (tmp_path / "streamed.jpg").read_bytes() == (tmp_path / "memory.jpg").read_bytes()
@@ -106,7 +138,8 @@ def test_a_big_file_is_cleaned_to_exactly_what_memory_would_give(tmp_path, monke
         (scanned_in_memory.status, [f.key for f in scanned_in_memory.findings])
 
 
-def test_a_big_file_is_never_read_more_than_a_window_at_a_time(tmp_path, monkeypatch, small_windows):
+@pytest.mark.parametrize("kind", ["jpeg", "png"])
+def test_a_big_file_is_never_read_more_than_a_window_at_a_time(tmp_path, monkeypatch, small_windows, kind):
     reads = []
     real_read_at = fileview.read_at
 
@@ -116,7 +149,8 @@ def test_a_big_file_is_never_read_more_than_a_window_at_a_time(tmp_path, monkeyp
 
     monkeypatch.setattr(fileview, "read_at", recording)
     src = tmp_path / "in.jpg"
-    src.write_bytes(core.jpeg([core.app1_exif(core.exif_tiff())], trailer=core.mp4_video(2), base=_noisy_photo()))
+    src.write_bytes(core.jpeg([core.app1_exif(core.exif_tiff())], trailer=core.mp4_video(2), base=_noisy_photo())
+                    if kind == "jpeg" else core.png([core.text("Author", "Alex")], base=_one_idat(_noisy_png())))
     assert os.path.getsize(src) > 10 * SMALL_WINDOW
     report = api.clean(src, tmp_path / "out.jpg")
     assert report.error is None
@@ -173,11 +207,17 @@ _MUTATION = st.tuples(st.sampled_from(["flip", "insert", "delete", "truncate"]),
                       st.binary(min_size=1, max_size=6))
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(_MUTATION, min_size=1, max_size=3))
-def test_damaged_files_get_the_same_verdict_read_whole_or_in_windows(tmp_path_factory, mutations):
+_SEEDS = {
+    "jpeg": lambda: core.jpeg([core.app1_exif(core.exif_tiff()), core.comment("x")], trailer=core.mp4_video(1)),
+    "png": core.dirty_png,
+}
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.sampled_from(sorted(_SEEDS)), st.lists(_MUTATION, min_size=1, max_size=3))
+def test_damaged_files_get_the_same_verdict_read_whole_or_in_windows(tmp_path_factory, kind, mutations):
     """Whatever the damage, the windowed walk refuses or cleans exactly as the in-memory one does."""
-    data = bytearray(core.jpeg([core.app1_exif(core.exif_tiff()), core.comment("x")], trailer=core.mp4_video(1)))
+    data = bytearray(_SEEDS[kind]())
     for kind, where, blob in mutations:
         at = int(where * (len(data) - 1))
         if kind == "flip":
@@ -193,14 +233,15 @@ def test_damaged_files_get_the_same_verdict_read_whole_or_in_windows(tmp_path_fa
     src.write_bytes(bytes(data))
     results = []
     for in_memory_max, window in ((api.IN_MEMORY_MAX, fileview.WINDOW), (0, 512)):
-        saved = api.IN_MEMORY_MAX, fileview.WINDOW, jpeg._WINDOW
+        saved = api.IN_MEMORY_MAX, fileview.WINDOW, jpeg._WINDOW, png._PIECE
         api.IN_MEMORY_MAX, fileview.WINDOW, jpeg._WINDOW = in_memory_max, window, window
+        png._PIECE = window // 3 if in_memory_max == 0 else png._PIECE
         try:
             out = folder / f"out-{in_memory_max}.jpg"
             report = api.clean(src, out)
             scanned = api.scan(src)
         finally:
-            api.IN_MEMORY_MAX, fileview.WINDOW, jpeg._WINDOW = saved
+            api.IN_MEMORY_MAX, fileview.WINDOW, jpeg._WINDOW, png._PIECE = saved
         results.append((type(report.error).__name__, out.read_bytes() if out.exists() else None,
                         scanned.status, [f.key for f in scanned.findings]))
     assert results[0] == results[1]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Iterator
 
 from .. import limits
 from .._binary import u32
@@ -85,7 +86,7 @@ def parse(data: bytes) -> tuple[list[Chunk], int]:
         if not all(65 <= c <= 90 or 97 <= c <= 122 for c in ctype):
             raise MalformedFile("PNG chunk type is not four letters", pos)
         crc = u32(data, end - 4)
-        if zlib.crc32(memoryview(data)[pos + 4 : end - 4]) != crc:
+        if _crc32(data, pos + 4, end - 4) != crc:
             raise MalformedFile(f"PNG chunk {ctype.decode('ascii')} has a bad checksum", pos)
         if not chunks and ctype != b"IHDR":
             raise MalformedFile("PNG does not start with IHDR", pos)
@@ -103,6 +104,24 @@ def parse(data: bytes) -> tuple[list[Chunk], int]:
             if not any(c.type == b"IDAT" for c in chunks):
                 raise MalformedFile("PNG has no picture in it (no IDAT chunk)", pos)
             return chunks, pos
+
+
+#: Compressed picture data is checked this much at a time (and so read this much at a time from a FileView).
+_PIECE = 1024 * 1024
+
+
+def _pieces(data: bytes, start: int, end: int) -> Iterator[bytes | memoryview]:
+    """``data[start:end]`` in pieces of at most _PIECE bytes (views into bytes; reads from a FileView)."""
+    source = memoryview(data) if type(data) is bytes else data
+    for at in range(start, end, _PIECE):
+        yield source[at : min(at + _PIECE, end)]
+
+
+def _crc32(data: bytes, start: int, end: int) -> int:
+    crc = 0
+    for piece in _pieces(data, start, end):
+        crc = zlib.crc32(piece, crc)
+    return crc
 
 
 def check_kept_chunk(ctype: bytes, body_length: int, offset: int) -> None:
@@ -136,22 +155,26 @@ def raw_size(width: int, height: int, bits_per_pixel: int, interlaced: bool) -> 
     return total
 
 
-def _check_stream(bodies: list[memoryview], expected: int, what: str) -> None:
-    """The zlib stream in ``bodies`` inflates to exactly ``expected`` bytes and ends exactly at their end."""
+def _check_stream(data: bytes, spans: list[tuple[int, int]], expected: int, what: str) -> None:
+    """The zlib stream in ``spans`` of ``data`` inflates to exactly ``expected`` bytes and ends exactly at their end.
+
+    Fed a piece at a time, so neither a huge chunk nor a huge picture is ever held whole.
+    """
     d = zlib.decompressobj()
     produced = 0
     try:
-        for i, body in enumerate(bodies):
-            pending = bytes(body)
-            while pending:
-                if d.eof:
-                    raise UnsafeToClean(f"PNG {what} has bytes after the end of its compressed picture")
-                out = d.decompress(pending, 1 << 20)
-                produced += len(out)
-                if produced > expected:
-                    raise UnsafeToClean(f"PNG {what} holds more data than its picture needs")
-                pending = d.unconsumed_tail
-            if d.eof and (d.unused_data or i != len(bodies) - 1 and any(len(b) for b in bodies[i + 1 :])):
+        for i, (start, end) in enumerate(spans):
+            for piece in _pieces(data, start, end):
+                pending: bytes | memoryview = piece
+                while pending:
+                    if d.eof:
+                        raise UnsafeToClean(f"PNG {what} has bytes after the end of its compressed picture")
+                    out = d.decompress(pending, 1 << 20)
+                    produced += len(out)
+                    if produced > expected:
+                        raise UnsafeToClean(f"PNG {what} holds more data than its picture needs")
+                    pending = d.unconsumed_tail
+            if d.eof and (d.unused_data or any(b > a for a, b in spans[i + 1 :])):
                 raise UnsafeToClean(f"PNG {what} has bytes after the end of its compressed picture")
     except zlib.error as err:
         raise MalformedFile(f"PNG {what} does not inflate: {err}") from None
@@ -176,9 +199,8 @@ def kept_chunks(data: bytes) -> list[Chunk]:
     kept: list[Chunk] = []
     seen: set[bytes] = set()
     palette_entries = 0
-    frames: list[tuple[int, int, list[memoryview]]] = []  # (width, height, compressed bodies)
-    idat: list[memoryview] = []
-    view = memoryview(data)
+    frames: list[tuple[int, int, list[tuple[int, int]]]] = []  # (width, height, compressed data spans)
+    idat: list[tuple[int, int]] = []
     for c in chunks:
         if c.type not in IMAGE_CHUNKS:
             continue
@@ -187,7 +209,7 @@ def kept_chunks(data: bytes) -> list[Chunk]:
         if c.type not in (b"IDAT", b"fdAT", b"fcTL") and c.type in seen:
             raise MalformedFile(f"PNG has a second {c.type.decode('ascii')} chunk", c.start)
         seen.add(c.type)
-        body = view[c.start + 8 : c.end - 4]
+        body = (c.start + 8, c.end - 4)
         if c.type == b"PLTE":
             if colour in (0, 4):
                 raise MalformedFile("PNG greyscale picture has a palette", c.start)
@@ -204,20 +226,20 @@ def kept_chunks(data: bytes) -> list[Chunk]:
         elif c.type == b"IDAT":
             idat.append(body)
         elif c.type == b"fcTL":
-            fw, fh = struct.unpack(">II", body[4:12])
+            fw, fh = struct.unpack(">II", data[body[0] + 4 : body[0] + 12])
             frames.append((fw, fh, []))
         elif c.type == b"fdAT":
             if not frames:
                 raise MalformedFile("PNG animation data comes before its frame header", c.start)
-            frames[-1][2].append(body[4:])
+            frames[-1][2].append((body[0] + 4, body[1]))
         kept.append(c)
     if colour == 3 and not palette_entries:
         raise MalformedFile("PNG palette picture has no palette")
-    _check_stream(idat, raw_size(width, height, bpp, bool(interlace)), "IDAT")
-    for fw, fh, bodies in frames:
-        if bodies:  # the first frame may be the IDAT picture itself
+    _check_stream(data, idat, raw_size(width, height, bpp, bool(interlace)), "IDAT")
+    for fw, fh, spans in frames:
+        if spans:  # the first frame may be the IDAT picture itself
             limits.enforce("MAX_PIXELS", fw * fh, limits.MAX_PIXELS)
-            _check_stream(bodies, raw_size(fw, fh, bpp, bool(interlace)), "animation frame")
+            _check_stream(data, spans, raw_size(fw, fh, bpp, bool(interlace)), "animation frame")
     return kept
 
 
@@ -306,9 +328,15 @@ def scan_text(key: str, text: bytes, source: str) -> ScanResult:
     return ScanResult((Finding.make(category, key, text, explanation, source),))
 
 
+#: How much of a trailer is read to describe it, in a big file read on demand (a FileView).
+_TRAILER_SHOWN = 4 * 1024 * 1024
+
+
 class PngFormat:
     name = "PNG"
     extension = ".png"
+    #: Walks a FileView too, so big files are cleaned in flat memory.
+    reads_views = True
 
     def accept(self, prefix: bytes) -> bool:
         return prefix.startswith(SIGNATURE)
@@ -361,7 +389,9 @@ class PngFormat:
             findings.append(Finding.make(Category.OTHER, source, f"{c.end - c.start - 12} bytes",
                                          "Carries extra data that geoscrub does not keep", source))
         if end < len(data):
-            result = trailers.describe(data[end:], tail_start=end)
+            # all of the trailer when in memory; from a big file read on demand, enough to name it
+            tail = data[end:] if type(data) is bytes else data[end : end + _TRAILER_SHOWN]
+            result = trailers.describe(tail, tail_start=end)
             findings.extend(f if f.key != "Trailer" else Finding.make(
                 Category.HIDDEN_IMAGE, "Trailer", f.value,
                 "Has hidden data after the end of the picture, which can be a piece of an older, uncropped version",
