@@ -9,6 +9,7 @@ operations (no memoryview, no struct on the view itself).
 """
 from __future__ import annotations
 
+from .errors import TruncatedFile
 from .fsio import read_at
 
 #: Bytes kept in memory per view.
@@ -47,10 +48,17 @@ class FileView:
         if self._start <= start and stop <= end:
             return self._window[start - self._start : stop - self._start]
         if stop - start > WINDOW:
-            return read_at(self.fd, start, stop - start)  # a big piece: read it, keep the window
+            return self._checked(start, read_at(self.fd, start, stop - start), stop - start)  # keep the window
         self._start = start
-        self._window = read_at(self.fd, start, min(WINDOW, self.size - start))
+        self._window = self._checked(start, read_at(self.fd, start, min(WINDOW, self.size - start)),
+                                     min(WINDOW, self.size - start))
         return self._window[: stop - start]
+
+    @staticmethod
+    def _checked(start: int, got: bytes, wanted: int) -> bytes:
+        if len(got) < wanted:
+            raise TruncatedFile("the file got shorter while geoscrub was reading it", start + len(got))
+        return got
 
     def find(self, sub: bytes, start: int = 0, end: int | None = None) -> int:
         """Like ``bytes.find``, one window at a time (windows overlap by ``len(sub) - 1``)."""

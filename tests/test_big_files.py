@@ -215,9 +215,9 @@ _SEEDS = {
 
 @settings(max_examples=80, deadline=None)
 @given(st.sampled_from(sorted(_SEEDS)), st.lists(_MUTATION, min_size=1, max_size=3))
-def test_damaged_files_get_the_same_verdict_read_whole_or_in_windows(tmp_path_factory, kind, mutations):
+def test_damaged_files_get_the_same_verdict_read_whole_or_in_windows(tmp_path_factory, seed, mutations):
     """Whatever the damage, the windowed walk refuses or cleans exactly as the in-memory one does."""
-    data = bytearray(_SEEDS[kind]())
+    data = bytearray(_SEEDS[seed]())
     for kind, where, blob in mutations:
         at = int(where * (len(data) - 1))
         if kind == "flip":
@@ -245,3 +245,19 @@ def test_damaged_files_get_the_same_verdict_read_whole_or_in_windows(tmp_path_fa
         results.append((type(report.error).__name__, out.read_bytes() if out.exists() else None,
                         scanned.status, [f.key for f in scanned.findings]))
     assert results[0] == results[1]
+
+
+def test_a_big_file_that_shrinks_while_it_is_read_is_refused_as_cut_short(tmp_path, small_windows):
+    from geoscrub.errors import TruncatedFile
+
+    data = bytes(range(256)) * (10 * SMALL_WINDOW // 256)  # no FF D9 anywhere
+    view = _view_of(tmp_path, data)
+    try:
+        assert view[:10] == data[:10]
+        os.truncate(tmp_path / "f.bin", 3 * SMALL_WINDOW)  # someone cut the file meanwhile
+        with pytest.raises(TruncatedFile, match="got shorter"):
+            view[5 * SMALL_WINDOW]
+        with pytest.raises(TruncatedFile):
+            view.find(b"\xff\xd9", 2 * SMALL_WINDOW)
+    finally:
+        os.close(view.fd)
