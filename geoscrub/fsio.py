@@ -296,18 +296,8 @@ class GroupCommit:
 
     def _flush_folder(self, device: int) -> None:
         folder = self._renamed.pop(device, None)
-        if folder is None:
-            return
-        try:
-            fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-        except OSError:
-            return
-        try:
-            self._flush(fd)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
+        if folder is not None:
+            fsync_dir(folder, flush=self._flush)
 
     def _flush(self, fd: int) -> None:
         assert self._syncfs is not None
@@ -395,14 +385,14 @@ def _unlink_quietly(path: Path) -> None:
         pass
 
 
-def fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path, *, flush: Callable[[int], None] | None = None) -> None:
     """Make a rename in ``folder`` durable (best effort: not every file system allows it)."""
     try:
         fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:
         return
     try:
-        os.fsync(fd)
+        (flush or os.fsync)(fd)
     except OSError:
         pass
     finally:
