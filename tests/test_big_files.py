@@ -105,10 +105,26 @@ def _one_idat(data: bytes) -> bytes:
     return b"".join(out)
 
 
+def _animated_webp() -> bytes:
+    import io
+
+    from PIL import Image
+
+    frames = [Image.effect_noise((120, 90), 40 + i * 20).convert("RGB") for i in range(3)]
+    out = io.BytesIO()
+    frames[0].save(out, "WEBP", save_all=True, append_images=frames[1:], duration=100, quality=80)
+    data = out.getvalue()
+    assert b"ANMF" in data
+    return data
+
+
 @pytest.mark.parametrize("photo", ["dirty", "progressive", "motion", "orientation", "clean",
-                                   "png dirty", "png one idat", "png clean", "png orientation"])
+                                   "png dirty", "png one idat", "png clean", "png orientation",
+                                   "webp dirty", "webp animated"])
 def test_a_big_file_is_cleaned_to_exactly_what_memory_would_give(tmp_path, monkeypatch, photo):
     data = {
+        "webp dirty": lambda: core.dirty_webp() + b"trailing bytes",
+        "webp animated": _animated_webp,
         "png dirty": lambda: core.png([core.text("Author", "Alex"), core.itxt("XML:com.adobe.xmp", "<x/>")],
                                       [core.png_chunk(b"eXIf", core.exif_tiff())], trailer=b"old bytes",
                                       base=_noisy_png()),
@@ -210,6 +226,8 @@ _MUTATION = st.tuples(st.sampled_from(["flip", "insert", "delete", "truncate"]),
 _SEEDS = {
     "jpeg": lambda: core.jpeg([core.app1_exif(core.exif_tiff()), core.comment("x")], trailer=core.mp4_video(1)),
     "png": core.dirty_png,
+    "webp": core.dirty_webp,
+    "webp animated": _animated_webp,
 }
 
 

@@ -91,26 +91,33 @@ def check_kept_chunk(data: bytes, chunk: Chunk) -> None:
         raise MalformedFile("WebP ANIM chunk has an unexpected size", chunk.start)
     if chunk.fourcc != b"ANMF":
         return
-    body = chunk.body(data)
-    if len(body) < 16:
+    # walked in place (not sliced out), so a big frame in a file read on demand is never held whole
+    body_start, body_end = chunk.start + 8, chunk.start + 8 + chunk.size
+    if chunk.size < 16:
         raise MalformedFile("WebP animation frame is too short", chunk.start)
-    pos = 16
-    while pos < len(body):
-        if pos + 8 > len(body):
+    pos = body_start + 16
+    while pos < body_end:
+        if pos + 8 > body_end:
             raise MalformedFile("WebP animation frame ends inside a chunk header", chunk.start)
-        fourcc = body[pos : pos + 4]
-        size = u32(body, pos + 4, "<")
+        fourcc = data[pos : pos + 4]
+        size = u32(data, pos + 4, "<")
         end = pos + 8 + size + (size & 1)
-        if end > len(body):
+        if end > body_end:
             raise MalformedFile("WebP animation frame chunk runs past the frame", chunk.start)
         if fourcc not in FRAME_CHUNKS:
             raise UnsafeToClean(f"WebP animation frame carries an unknown chunk {fourcc!r}")
         pos = end
 
 
+#: How much of a trailer is read to describe it, in a big file read on demand (a FileView).
+_TRAILER_SHOWN = 4 * 1024 * 1024
+
+
 class WebpFormat:
     name = "WebP"
     extension = ".webp"
+    #: Walks a FileView too, so big files are cleaned in flat memory.
+    reads_views = True
 
     def accept(self, prefix: bytes) -> bool:
         return prefix[:4] == b"RIFF" and prefix[8:12] == b"WEBP"
@@ -150,7 +157,9 @@ class WebpFormat:
                 findings.append(Finding.make(Category.OTHER, name.strip() or "chunk", f"{c.size} bytes",
                                              "Carries extra data that geoscrub does not keep", "RIFF"))
         if riff_end < len(data):
-            findings.extend(trailers.describe(data[riff_end:], tail_start=riff_end).findings)
+            # all of the trailer when in memory; from a big file read on demand, enough to name it
+            tail = data[riff_end:] if type(data) is bytes else data[riff_end : riff_end + _TRAILER_SHOWN]
+            findings.extend(trailers.describe(tail, tail_start=riff_end).findings)
         if chunks[0].fourcc == b"VP8X":
             flags = chunks[0].body(data)[0]
             if flags & (EXIF_FLAG | XMP_FLAG) and not findings:
