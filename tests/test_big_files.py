@@ -13,6 +13,7 @@ from geoscrub.errors import VerificationFailed
 from geoscrub.fileview import FileView, same_range
 from geoscrub.formats import jpeg, png
 from tests.builders import core
+from tests.builders import tiff as tiff_builders
 
 SMALL_WINDOW = 4096
 
@@ -120,9 +121,14 @@ def _animated_webp() -> bytes:
 
 @pytest.mark.parametrize("photo", ["dirty", "progressive", "motion", "orientation", "clean",
                                    "png dirty", "png one idat", "png clean", "png orientation",
-                                   "webp dirty", "webp animated"])
+                                   "webp dirty", "webp animated", "tiff dirty", "tiff big-endian",
+                                   "tiff multipage", "dng"])
 def test_a_big_file_is_cleaned_to_exactly_what_memory_would_give(tmp_path, monkeypatch, photo):
     data = {
+        "tiff dirty": lambda: tiff_builders.dirty_tiff(orientation=6, icc=core.icc_profile()),
+        "tiff big-endian": lambda: tiff_builders.dirty_tiff(">"),
+        "tiff multipage": tiff_builders.multipage_tiff,
+        "dng": tiff_builders.dng,
         "webp dirty": lambda: core.dirty_webp() + b"trailing bytes",
         "webp animated": _animated_webp,
         "png dirty": lambda: core.png([core.text("Author", "Alex"), core.itxt("XML:com.adobe.xmp", "<x/>")],
@@ -154,7 +160,13 @@ def test_a_big_file_is_cleaned_to_exactly_what_memory_would_give(tmp_path, monke
         (scanned_in_memory.status, [f.key for f in scanned_in_memory.findings])
 
 
-@pytest.mark.parametrize("kind", ["jpeg", "png"])
+def _big_tiff() -> bytes:
+    page = tiff_builders.rgb_page(300, 200, rows_per_strip=200)  # one strip of 180 KB
+    page.tags += tiff_builders.owner_tags()
+    return tiff_builders.tiff([page])
+
+
+@pytest.mark.parametrize("kind", ["jpeg", "png", "tiff"])
 def test_a_big_file_is_never_read_more_than_a_window_at_a_time(tmp_path, monkeypatch, small_windows, kind):
     reads = []
     real_read_at = fileview.read_at
@@ -165,8 +177,11 @@ def test_a_big_file_is_never_read_more_than_a_window_at_a_time(tmp_path, monkeyp
 
     monkeypatch.setattr(fileview, "read_at", recording)
     src = tmp_path / "in.jpg"
-    src.write_bytes(core.jpeg([core.app1_exif(core.exif_tiff())], trailer=core.mp4_video(2), base=_noisy_photo())
-                    if kind == "jpeg" else core.png([core.text("Author", "Alex")], base=_one_idat(_noisy_png())))
+    src.write_bytes({
+        "jpeg": lambda: core.jpeg([core.app1_exif(core.exif_tiff())], trailer=core.mp4_video(2), base=_noisy_photo()),
+        "png": lambda: core.png([core.text("Author", "Alex")], base=_one_idat(_noisy_png())),
+        "tiff": _big_tiff,
+    }[kind]())
     assert os.path.getsize(src) > 10 * SMALL_WINDOW
     report = api.clean(src, tmp_path / "out.jpg")
     assert report.error is None
@@ -228,6 +243,8 @@ _SEEDS = {
     "png": core.dirty_png,
     "webp": core.dirty_webp,
     "webp animated": _animated_webp,
+    "tiff": tiff_builders.dirty_tiff,
+    "dng": tiff_builders.dng,
 }
 
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from .. import limits
 from .._binary import take
 from ..errors import GeoscrubError, MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
+from ..fileview import same_range
 from ..metadata import exif as exif_meta
 from ..metadata import icc
 from ..metadata.exif import TYPE_SIZES, Directory, Entry
@@ -39,7 +40,7 @@ from ..metadata.iptc import scan_iim, scan_photoshop
 from ..metadata.xmp import scan_xmp
 from ..model import Category, Finding, Location, Policy, ScanResult
 from . import jpeg as jpeg_format
-from .base import remember_last_parses
+from .base import Plan, join_plan, remember_last_parses
 
 CLASSIC = (b"II*\x00", b"MM\x00*")
 BIGTIFF = (b"II+\x00", b"MM\x00+")
@@ -503,34 +504,54 @@ def _kept_entries(data: bytes, node: Node, policy: Policy) -> list[Entry]:
 
 
 class _Writer:
-    """Lays out a fresh classic TIFF: IFDs with their values, then pixel data, word aligned."""
+    """Lays out a fresh classic TIFF as a plan: IFDs with their values (new bytes), and the
+    pixel data as ranges of the original, word aligned; nothing big is copied."""
 
     def __init__(self, order: str) -> None:
         self.order = order
-        self.out = bytearray((b"II*\x00" if order == "<" else b"MM\x00*") + b"\x00" * 4)
-        self.size = 8
+        header = bytearray((b"II*\x00" if order == "<" else b"MM\x00*") + b"\x00" * 4)
+        self.parts: list[bytearray | range] = [header]
+        self.starts = [0]  # where each part starts in the output
+        self.size = len(header)
+
+    def _bytes(self) -> bytearray:
+        """The last part, when it is new bytes; else a fresh one appended."""
+        if not isinstance(self.parts[-1], bytearray):
+            self.parts.append(bytearray())
+            self.starts.append(self.size)
+        return self.parts[-1]  # type: ignore[return-value]
+
+    def _append(self, raw: bytes | bytearray) -> None:
+        self._bytes().extend(raw)
+        self.size += len(raw)
 
     def align(self) -> None:
-        if len(self.out) % 2:
-            self.out += b"\x00"
+        if self.size % 2:
+            self._append(b"\x00")
 
     def pack(self, fmt: str, *args: int) -> bytes:
         return struct.pack(self.order + fmt, *args)
 
     def patch(self, pos: int, value: int) -> None:
-        self.out[pos : pos + 4] = self.pack("I", value)
+        i = bisect.bisect_right(self.starts, pos) - 1
+        part = self.parts[i]
+        assert isinstance(part, bytearray)  # pointers are only ever written into new bytes
+        at = pos - self.starts[i]
+        part[at : at + 4] = self.pack("I", value)
 
-    def blob(self, data: bytes | memoryview) -> int:
+    def blob(self, span: range) -> int:
         self.align()
-        at = len(self.out)
-        self.out += data
-        limits.enforce("MAX_FILE_BYTES", len(self.out), limits.MAX_FILE_BYTES)
+        at = self.size
+        self.parts.append(span)
+        self.starts.append(at)
+        self.size += len(span)
+        limits.enforce("MAX_FILE_BYTES", self.size, limits.MAX_FILE_BYTES)
         return at
 
     def ifd(self, entries: list[tuple[int, int, int, bytes]]) -> tuple[int, int]:
         """Write one IFD; returns (its offset, position of its next-IFD pointer)."""
         self.align()
-        start = len(self.out)
+        start = self.size
         entries = sorted(entries)
         values_at = start + 2 + 12 * len(entries) + 4
         table = bytearray(self.pack("H", len(entries)))
@@ -546,17 +567,19 @@ class _Writer:
                 extra += raw
         next_pos = start + len(table)
         table += b"\x00" * 4
-        self.out += table + extra
+        self._append(table + extra)
         return start, next_pos
+
+    def plan(self) -> Plan:
+        return [bytes(p) if isinstance(p, bytearray) else p for p in self.parts]
 
 
 def _write_picture(w: _Writer, data: bytes, order: str, node: Node, policy: Policy,
                    sub_offsets: list[int]) -> tuple[int, int]:
-    view = memoryview(data)
     tags = pixel_tags(node)
     assert tags is not None
     parts = pieces(data, order, node)
-    new_offsets = [w.blob(view[off : off + length]) if length else 0 for off, length in parts]
+    new_offsets = [w.blob(range(off, off + length)) if length else 0 for off, length in parts]
     counts = [length for _, length in parts]
     entries = [(e.tag, e.type, e.count, raw_value(data, e)) for e in _kept_entries(data, node, policy)]
     n = len(new_offsets)
@@ -572,7 +595,8 @@ def _write_picture(w: _Writer, data: bytes, order: str, node: Node, policy: Poli
     return w.ifd(entries)
 
 
-def rebuild(data: bytes, layout: Layout, policy: Policy) -> bytes:
+def rebuild_plan(data: bytes, layout: Layout, policy: Policy) -> Plan:
+    """The cleaned TIFF as a plan: new directories, and the kept pages' pixel data as ranges of ``data``."""
     order = layout.order
     w = _Writer(order)
     previous_next = 4  # the header's pointer to IFD0
@@ -583,7 +607,7 @@ def rebuild(data: bytes, layout: Layout, policy: Policy) -> bytes:
         start, next_pos = _write_picture(w, data, order, page, policy, subs)
         w.patch(previous_next, start)
         previous_next = next_pos
-    return bytes(w.out)
+    return w.plan()
 
 
 def _text_blob(data: bytes, e: Entry) -> bytes:
@@ -606,6 +630,8 @@ def _deep_findings(data: bytes, e: Entry, source: str) -> ScanResult:
 class TiffFormat:
     name = "TIFF"
     extension = ".tif"
+    #: Walks a FileView too, so big files (DNG raws) are cleaned in flat memory.
+    reads_views = True
 
     def accept(self, prefix: bytes) -> bool:
         return prefix[:4] in CLASSIC or prefix[:4] in BIGTIFF
@@ -640,17 +666,40 @@ class TiffFormat:
         return ScanResult(tuple(findings), location)
 
     def strip(self, data: bytes, policy: Policy) -> bytes:
-        return rebuild(data, parse(data), policy)
+        return join_plan(self.strip_plan(data, policy), data)
+
+    def strip_plan(self, data: bytes, policy: Policy) -> Plan:
+        return rebuild_plan(data, parse(data), policy)
+
+    def same_picture(self, original: bytes, cleaned: bytes) -> bool:
+        """Every kept page decodes the same: same decoding tags, same pixel bytes (compared in windows)."""
+        a, b = parse(original), parse(cleaned)
+        pictures_a, pictures_b = list(a.pictures()), list(b.pictures())
+        if len(pictures_a) != len(pictures_b):
+            return False
+        for node_a, node_b in zip(pictures_a, pictures_b):
+            if node_a.kind != node_b.kind or _decoding(original, node_a) != _decoding(cleaned, node_b):
+                return False
+            spans_a, spans_b = pieces(original, a.order, node_a), pieces(cleaned, b.order, node_b)
+            if [n for _, n in spans_a] != [n for _, n in spans_b]:
+                return False
+            if not all(same_range(original, x, cleaned, y, n) for (x, n), (y, _) in zip(spans_a, spans_b)):
+                return False
+        return True
 
     def image_data(self, data: bytes) -> list[bytes | memoryview]:
         layout = parse(data)
         view = memoryview(data)
         out: list[bytes | memoryview] = []
         for node in layout.pictures():
-            decode = sorted((e.tag, raw_value(data, e)) for e in node.directory.entries if e.tag in DECODE_TAGS)
-            out.append(repr((node.kind, decode)).encode())
+            out.append(repr((node.kind, _decoding(data, node))).encode())
             out.extend(view[off : off + length] for off, length in pieces(data, layout.order, node))
         return out
+
+
+def _decoding(data: bytes, node: Node) -> list[tuple[int, bytes]]:
+    """The tags a reader needs to decode a page's pixels, with their raw values."""
+    return sorted((e.tag, raw_value(data, e)) for e in node.directory.entries if e.tag in DECODE_TAGS)
 
 
 FORMAT = TiffFormat()
