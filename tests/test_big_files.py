@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from geoscrub import api, fileview
 from geoscrub.errors import VerificationFailed
 from geoscrub.fileview import FileView, same_range
-from geoscrub.formats import jpeg, png
+from geoscrub.formats import gif, jpeg, png
 from tests.builders import core
+from tests.builders import gif as gif_builders
 from tests.builders import tiff as tiff_builders
 
 SMALL_WINDOW = 4096
@@ -23,6 +24,7 @@ def _use_small_windows(monkeypatch) -> None:
     monkeypatch.setattr(fileview, "WINDOW", SMALL_WINDOW)
     monkeypatch.setattr(jpeg, "_WINDOW", SMALL_WINDOW)
     monkeypatch.setattr(png, "_PIECE", SMALL_WINDOW // 3)
+    monkeypatch.setattr(gif, "_PIECE", SMALL_WINDOW // 5)
 
 
 @pytest.fixture
@@ -122,13 +124,16 @@ def _animated_webp() -> bytes:
 @pytest.mark.parametrize("photo", ["dirty", "progressive", "motion", "orientation", "clean",
                                    "png dirty", "png one idat", "png clean", "png orientation",
                                    "webp dirty", "webp animated", "tiff dirty", "tiff big-endian",
-                                   "tiff multipage", "dng"])
+                                   "tiff multipage", "dng", "gif animated", "gif dirty", "gif big frame"])
 def test_a_big_file_is_cleaned_to_exactly_what_memory_would_give(tmp_path, monkeypatch, photo):
     data = {
         "tiff dirty": lambda: tiff_builders.dirty_tiff(orientation=6, icc=core.icc_profile()),
         "tiff big-endian": lambda: tiff_builders.dirty_tiff(">"),
         "tiff multipage": tiff_builders.multipage_tiff,
         "dng": tiff_builders.dng,
+        "gif animated": lambda: gif_builders.encode(4),
+        "gif dirty": _dirty_gif,
+        "gif big frame": _big_gif,
         "webp dirty": lambda: core.dirty_webp() + b"trailing bytes",
         "webp animated": _animated_webp,
         "png dirty": lambda: core.png([core.text("Author", "Alex"), core.itxt("XML:com.adobe.xmp", "<x/>")],
@@ -160,13 +165,32 @@ def test_a_big_file_is_cleaned_to_exactly_what_memory_would_give(tmp_path, monke
         (scanned_in_memory.status, [f.key for f in scanned_in_memory.findings])
 
 
+def _dirty_gif() -> bytes:
+    """An animated GIF with a comment, XMP and trailing bytes around its frames."""
+    data = gif_builders.encode(3)
+    at = gif_builders.screen_end(data)
+    return (data[:at] + gif_builders.comment_ext("Alex at the park") + gif_builders.xmp_ext()
+            + data[at:] + b"after the trailer")
+
+
+def _big_gif() -> bytes:
+    """One noisy frame: about 100 KB of LZW codes, followed a piece at a time."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.effect_noise((400, 300), 90).convert("P").save(out, "GIF")
+    return out.getvalue()
+
+
 def _big_tiff() -> bytes:
     page = tiff_builders.rgb_page(300, 200, rows_per_strip=200)  # one strip of 180 KB
     page.tags += tiff_builders.owner_tags()
     return tiff_builders.tiff([page])
 
 
-@pytest.mark.parametrize("kind", ["jpeg", "png", "tiff"])
+@pytest.mark.parametrize("kind", ["jpeg", "png", "tiff", "gif"])
 def test_a_big_file_is_never_read_more_than_a_window_at_a_time(tmp_path, monkeypatch, small_windows, kind):
     reads = []
     real_read_at = fileview.read_at
@@ -181,6 +205,7 @@ def test_a_big_file_is_never_read_more_than_a_window_at_a_time(tmp_path, monkeyp
         "jpeg": lambda: core.jpeg([core.app1_exif(core.exif_tiff())], trailer=core.mp4_video(2), base=_noisy_photo()),
         "png": lambda: core.png([core.text("Author", "Alex")], base=_one_idat(_noisy_png())),
         "tiff": _big_tiff,
+        "gif": _big_gif,
     }[kind]())
     assert os.path.getsize(src) > 10 * SMALL_WINDOW
     report = api.clean(src, tmp_path / "out.jpg")
@@ -245,6 +270,7 @@ _SEEDS = {
     "webp animated": _animated_webp,
     "tiff": tiff_builders.dirty_tiff,
     "dng": tiff_builders.dng,
+    "gif": lambda: _dirty_gif(),
 }
 
 
@@ -268,15 +294,16 @@ def test_damaged_files_get_the_same_verdict_read_whole_or_in_windows(tmp_path_fa
     src.write_bytes(bytes(data))
     results = []
     for in_memory_max, window in ((api.IN_MEMORY_MAX, fileview.WINDOW), (0, 512)):
-        saved = api.IN_MEMORY_MAX, fileview.WINDOW, jpeg._WINDOW, png._PIECE
+        saved = api.IN_MEMORY_MAX, fileview.WINDOW, jpeg._WINDOW, png._PIECE, gif._PIECE
         api.IN_MEMORY_MAX, fileview.WINDOW, jpeg._WINDOW = in_memory_max, window, window
         png._PIECE = window // 3 if in_memory_max == 0 else png._PIECE
+        gif._PIECE = window // 5 if in_memory_max == 0 else gif._PIECE
         try:
             out = folder / f"out-{in_memory_max}.jpg"
             report = api.clean(src, out)
             scanned = api.scan(src)
         finally:
-            api.IN_MEMORY_MAX, fileview.WINDOW, jpeg._WINDOW, png._PIECE = saved
+            api.IN_MEMORY_MAX, fileview.WINDOW, jpeg._WINDOW, png._PIECE, gif._PIECE = saved
         results.append((type(report.error).__name__, out.read_bytes() if out.exists() else None,
                         scanned.status, [f.key for f in scanned.findings]))
     assert results[0] == results[1]

@@ -13,14 +13,16 @@ block goes with it.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .. import limits
 from ..errors import MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
+from ..fileview import same_range
 from ..metadata import icc
 from ..metadata.xmp import scan_xmp
 from ..model import Category, Finding, Location, Policy, ScanResult
-from .base import remember_last_parses
+from .base import Plan, join_plan, remember_last_parses
 
 HEADERS = (b"GIF87a", b"GIF89a")
 TRAILER, IMAGE, EXTENSION = 0x3B, 0x2C, 0x21
@@ -78,6 +80,27 @@ def _payload(data: bytes, start: int, end: int) -> bytes:
     return bytes(out)
 
 
+#: A big file's picture data is followed this much at a time (a FileView is never copied whole).
+_PIECE = 1024 * 1024
+
+
+def _payload_pieces(data: bytes, start: int, end: int) -> Iterator[bytes]:
+    """The sub-block chain's bytes without their length bytes: all at once in memory, in pieces from a FileView."""
+    if type(data) is bytes:
+        yield _payload(data, start, end)
+        return
+    out, pos = bytearray(), start
+    while pos < end:
+        size = data[pos]
+        out += data[pos + 1 : pos + 1 + size]
+        pos += 1 + size
+        if len(out) >= _PIECE:
+            yield bytes(out)
+            out = bytearray()
+    if out:
+        yield bytes(out)
+
+
 def _check_lzw_end(data: bytes, lzw_at: int, end: int) -> None:
     """The picture's LZW codes must end with the end-of-information code and nothing after it.
 
@@ -87,45 +110,52 @@ def _check_lzw_end(data: bytes, lzw_at: int, end: int) -> None:
     min_size = data[lzw_at]
     if min_size < 1:
         raise MalformedFile("GIF image has an impossible LZW code size", lzw_at)
-    payload = _payload(data, lzw_at + 1, end)
     clear, eoi = 1 << min_size, (1 << min_size) + 1
     size, avail = min_size + 1, eoi + 1
     fresh = True  # just after a clear code: the next code adds no table entry
     buf = nbits = used_bytes = 0
-    length = len(payload)
-    while True:
-        while nbits < size:
-            if used_bytes >= length:
-                raise UnsafeToClean("GIF picture data has no end marker, so what follows it cannot be checked")
-            buf |= payload[used_bytes] << nbits
-            used_bytes += 1
-            nbits += 8
-        code = buf & ((1 << size) - 1)
-        buf >>= size
-        nbits -= size
-        if code == clear:
-            size, avail, fresh = min_size + 1, eoi + 1, True
+    done = False
+    for payload in _payload_pieces(data, lzw_at + 1, end):
+        if done:
+            if any(payload):
+                raise UnsafeToClean("GIF picture has hidden data after its end marker")
             continue
-        if code == eoi:
-            break
-        if code > avail or (fresh and code > clear):
-            raise MalformedFile("GIF picture data has a broken LZW code", lzw_at)
-        if not fresh and avail < 4096:
-            avail += 1
-            if avail == 1 << size and size < 12:
-                size += 1
-        fresh = False
-    # after the end marker: only zero padding bits in its byte and zero bytes in its sub-block
-    if buf or any(payload[used_bytes:]):
-        raise UnsafeToClean("GIF picture has hidden data after its end marker")
-    # the end marker must sit in the last sub-block: find the sub-block holding byte used_bytes-1
-    consumed, at = 0, lzw_at + 1
+        for index, byte in enumerate(payload):
+            buf |= byte << nbits
+            nbits += 8
+            used_bytes += 1
+            while nbits >= size:
+                code = buf & ((1 << size) - 1)
+                buf >>= size
+                nbits -= size
+                if code == clear:
+                    size, avail, fresh = min_size + 1, eoi + 1, True
+                    continue
+                if code == eoi:
+                    done = True
+                    break
+                if code > avail or (fresh and code > clear):
+                    raise MalformedFile("GIF picture data has a broken LZW code", lzw_at)
+                if not fresh and avail < 4096:
+                    avail += 1
+                    if avail == 1 << size and size < 12:
+                        size += 1
+                fresh = False
+            if done:
+                # after the end marker: only zero padding bits in its byte and zero bytes after it
+                if buf or any(payload[index + 1 :]):
+                    raise UnsafeToClean("GIF picture has hidden data after its end marker")
+                break
+    if not done:
+        raise UnsafeToClean("GIF picture data has no end marker, so what follows it cannot be checked")
+    # the end marker must sit in the last sub-block (nothing else may follow it, even zeros in new blocks)
+    total = last = 0
+    at = lzw_at + 1
     while data[at]:
-        consumed += data[at]
-        at += 1 + data[at]
-        if consumed >= used_bytes:
-            break
-    if data[at] != 0:
+        last = data[at]
+        total += last
+        at += 1 + last
+    if used_bytes <= total - last:
         raise UnsafeToClean("GIF picture has hidden data after its end marker")
 
 
@@ -245,6 +275,8 @@ def _xmp_packet(data: bytes, block: Block) -> bytes:
 class GifFormat:
     name = "GIF"
     extension = ".gif"
+    #: Walks a FileView too, so big files are cleaned in flat memory.
+    reads_views = True
 
     def accept(self, prefix: bytes) -> bool:
         return prefix[:6] in HEADERS
@@ -293,27 +325,46 @@ class GifFormat:
         return ScanResult(tuple(findings), location)
 
     def strip(self, data: bytes, policy: Policy) -> bytes:
+        return join_plan(self.strip_plan(data, policy), data)
+
+    def strip_plan(self, data: bytes, policy: Policy) -> Plan:
+        """The cleaned GIF as a plan: the screen, frames and kept blocks as ranges of ``data``."""
         layout = parse(data)
-        view = memoryview(data)
-        out: list[bytes | memoryview] = [view[: layout.screen_end]]
+        out: Plan = [range(layout.screen_end)]
         looped = False
         for b in layout.blocks:
             if b.kind in ("image", "gce") or (b.kind == "icc" and policy.keep_color_profile):
-                out.append(view[b.start : b.end])
+                out.append(range(b.start, b.end))
             elif b.kind == "loop" and not looped and b.loops is not None:
                 out.append(loop_extension(b.label, b.loops))
                 looped = True
         out.append(bytes([TRAILER]))
-        return b"".join(out)
+        return out
+
+    def same_picture(self, original: bytes, cleaned: bytes) -> bool:
+        """Same screen, same loop count, and every frame and its timing byte for byte (compared in windows)."""
+        a, b = parse(original), parse(cleaned)
+        if _loops(a) != _loops(b) or a.screen_end != b.screen_end or not same_range(original, 6, cleaned, 6,
+                                                                                     a.screen_end - 6):
+            return False
+        frames_a = [(x.start, x.end) for x in a.blocks if x.kind in ("image", "gce")]
+        frames_b = [(x.start, x.end) for x in b.blocks if x.kind in ("image", "gce")]
+        return len(frames_a) == len(frames_b) and all(
+            x1 - x0 == y1 - y0 and same_range(original, x0, cleaned, y0, x1 - x0)
+            for (x0, x1), (y0, y1) in zip(frames_a, frames_b))
 
     def image_data(self, data: bytes) -> list[bytes | memoryview]:
         layout = parse(data)
         view = memoryview(data)
         out: list[bytes | memoryview] = [view[6 : layout.screen_end]]
-        loops = next((b.loops for b in layout.blocks if b.kind == "loop" and b.loops is not None), None)
+        loops = _loops(layout)
         out.append(b"loops=%d" % loops if loops is not None else b"loops=none")
         out.extend(view[b.start : b.end] for b in layout.blocks if b.kind in ("image", "gce"))
         return out
+
+
+def _loops(layout: Layout) -> int | None:
+    return next((b.loops for b in layout.blocks if b.kind == "loop" and b.loops is not None), None)
 
 
 FORMAT = GifFormat()
