@@ -232,3 +232,44 @@ def test_a_control_block_for_a_dropped_text_block_is_dropped_too():
     assert b"\x21\xf9\x04\x00\xf4\x01" not in cleaned  # the 5 s delay meant for the text
     assert kinds(cleaned).count("gce") == 1 and kinds(cleaned).count("image") == 2
     assert pixels(cleaned) == pixels(dirty)
+
+
+def _noisy_frames_gif(count: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    frames = [Image.effect_noise((160, 120), 60 + 10 * i).convert("P") for i in range(count)]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    return out.getvalue()
+
+
+def test_verifying_the_copy_does_not_follow_the_same_frames_codes_again(monkeypatch):
+    from geoscrub.api import clean_bytes
+    from geoscrub.formats import gif as gif_format
+
+    calls = []
+    real = gif_format._check_lzw_end
+    monkeypatch.setattr(gif_format, "_check_lzw_end", lambda data, at, end: (calls.append(end - at), real(data, at, end)))
+    data = _noisy_frames_gif(3)
+    clean_bytes(data)
+    assert len(calls) == 3 and all(n >= gif_format._FRAME_WORTH_REMEMBERING for n in calls)
+
+
+def test_a_frame_that_differs_from_a_checked_one_is_checked_itself():
+    from geoscrub.errors import GeoscrubError
+    from geoscrub.formats import gif as gif_format
+    from geoscrub.formats.base import forget_recent_parses
+
+    data = _noisy_frames_gif(1)
+    layout = gif_format.parse(data)
+    image = next(b for b in layout.blocks if b.kind == "image")
+    gif_format.parse(data)  # the frame passed and is remembered
+    hidden = bytearray(data)
+    hidden[image.end - 2] ^= 0x5A  # inside the last sub-block: bytes after the end code, or a broken code
+    try:
+        with pytest.raises(GeoscrubError):
+            gif_format.parse(bytes(hidden))
+    finally:
+        forget_recent_parses()

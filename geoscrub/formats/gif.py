@@ -22,7 +22,7 @@ from ..fileview import same_range
 from ..metadata import icc
 from ..metadata.xmp import scan_xmp
 from ..model import Category, Finding, Location, Policy, ScanResult
-from .base import Plan, join_plan, remember_last_parses
+from .base import Plan, join_plan, recent, remember_last_parses
 
 HEADERS = (b"GIF87a", b"GIF89a")
 TRAILER, IMAGE, EXTENSION = 0x3B, 0x2C, 0x21
@@ -99,6 +99,33 @@ def _payload_pieces(data: bytes, start: int, end: int) -> Iterator[bytes]:
             out = bytearray()
     if out:
         yield bytes(out)
+
+
+#: Shorter frames are cheaper to check again than to look up.
+_FRAME_WORTH_REMEMBERING = 4096
+
+
+def _check_lzw_end_once(data: bytes, lzw_at: int, end: int) -> None:
+    """``_check_lzw_end``, skipped for a frame byte-identical to one checked for this file already.
+
+    The check depends only on ``data[lzw_at:end]`` and costs a Python step per
+    code; verifying a cleaned copy would repeat it for every frame.  A frame
+    whose bytes equal (memcmp) a frame that passed is passed too.
+    """
+    checked: list[tuple[bytes, int, int]] = recent("gif.checked_frames")
+    length = end - lzw_at
+    if type(data) is bytes:
+        for seen, start, stop in checked:
+            if stop - start == length and data.startswith(memoryview(seen)[start:stop], lzw_at):
+                return
+    _check_lzw_end(data, lzw_at, end)
+    if type(data) is bytes and length >= _FRAME_WORTH_REMEMBERING:
+        checked.append((data, lzw_at, end))
+        del checked[:-_REMEMBERED_FRAMES]
+
+
+#: At most this many passed frames are remembered (a reference to their buffer is held until the file is done).
+_REMEMBERED_FRAMES = 64
 
 
 def _check_lzw_end(data: bytes, lzw_at: int, end: int) -> None:
@@ -189,7 +216,7 @@ def parse(data: bytes) -> Layout:
             if data[lzw_at] > 11:
                 raise MalformedFile("GIF image has an impossible LZW code size", lzw_at)
             end = _sub_blocks(data, lzw_at + 1, "image data")
-            _check_lzw_end(data, lzw_at, end)
+            _check_lzw_end_once(data, lzw_at, end)
             blocks.append(Block("image", pos, end))
             pos = end
             continue
