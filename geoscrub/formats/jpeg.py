@@ -338,8 +338,7 @@ class JpegFormat:
         check_coding_segments(data, layout.segments)
         findings, location = self._scan_headers(data, layout.segments, "")
         mpf_images = self._mpf_offsets(data, layout.segments)
-        # all of the trailer when in memory; from a big file read on demand, enough to name it
-        tail = data[layout.eoi_end :] if type(data) is bytes else data[layout.eoi_end : layout.eoi_end + _WINDOW]
+        tail = trailers.tail_of(data, layout.eoi_end)
         if tail:
             result = trailers.describe(tail, mpf_images, layout.eoi_end, scan_embedded=self.scan_embedded)
             findings.extend(result.findings)

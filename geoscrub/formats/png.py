@@ -328,10 +328,6 @@ def scan_text(key: str, text: bytes, source: str) -> ScanResult:
     return ScanResult((Finding.make(category, key, text, explanation, source),))
 
 
-#: How much of a trailer is read to describe it, in a big file read on demand (a FileView).
-_TRAILER_SHOWN = 4 * 1024 * 1024
-
-
 class PngFormat:
     name = "PNG"
     extension = ".png"
@@ -389,9 +385,7 @@ class PngFormat:
             findings.append(Finding.make(Category.OTHER, source, f"{c.end - c.start - 12} bytes",
                                          "Carries extra data that geoscrub does not keep", source))
         if end < len(data):
-            # all of the trailer when in memory; from a big file read on demand, enough to name it
-            tail = data[end:] if type(data) is bytes else data[end : end + _TRAILER_SHOWN]
-            result = trailers.describe(tail, tail_start=end)
+            result = trailers.describe(trailers.tail_of(data, end), tail_start=end)
             findings.extend(f if f.key != "Trailer" else Finding.make(
                 Category.HIDDEN_IMAGE, "Trailer", f.value,
                 "Has hidden data after the end of the picture, which can be a piece of an older, uncropped version",

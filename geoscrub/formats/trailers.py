@@ -43,6 +43,18 @@ def _mp4_start(tail: bytes) -> int:
     return -1
 
 
+#: From a big file read on demand (a FileView), this much of a trailer is read to name it.
+SHOWN_FROM_VIEWS = 4 * 1024 * 1024
+
+
+def tail_of(data: bytes, start: int) -> bytes:
+    """The bytes after the picture: all of them in memory; from a FileView, enough to name them.
+
+    Trailers are always dropped when cleaning, so reading one whole would only cost memory.
+    """
+    return data[start:] if type(data) is bytes else data[start : start + SHOWN_FROM_VIEWS]
+
+
 def describe(
     tail: bytes,
     image_offsets: Sequence[int] = (),

@@ -109,10 +109,6 @@ def check_kept_chunk(data: bytes, chunk: Chunk) -> None:
         pos = end
 
 
-#: How much of a trailer is read to describe it, in a big file read on demand (a FileView).
-_TRAILER_SHOWN = 4 * 1024 * 1024
-
-
 class WebpFormat:
     name = "WebP"
     extension = ".webp"
@@ -157,9 +153,7 @@ class WebpFormat:
                 findings.append(Finding.make(Category.OTHER, name.strip() or "chunk", f"{c.size} bytes",
                                              "Carries extra data that geoscrub does not keep", "RIFF"))
         if riff_end < len(data):
-            # all of the trailer when in memory; from a big file read on demand, enough to name it
-            tail = data[riff_end:] if type(data) is bytes else data[riff_end : riff_end + _TRAILER_SHOWN]
-            findings.extend(trailers.describe(tail, tail_start=riff_end).findings)
+            findings.extend(trailers.describe(trailers.tail_of(data, riff_end), tail_start=riff_end).findings)
         if chunks[0].fourcc == b"VP8X":
             flags = chunks[0].body(data)[0]
             if flags & (EXIF_FLAG | XMP_FLAG) and not findings:
