@@ -9,6 +9,8 @@ operations (no memoryview, no struct on the view itself).
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from .errors import TruncatedFile
 from .fsio import read_at
 
@@ -77,19 +79,27 @@ class FileView:
         return self._read(start, start + len(prefix)) == prefix if start + len(prefix) <= self.size else False
 
 
+def pieces(data: bytes | FileView, start: int, end: int, size: int = 0) -> Iterator[bytes | memoryview]:
+    """``data[start:end]`` in pieces of at most ``size`` bytes (WINDOW by default).
+
+    Views into ``bytes`` (nothing copied); reads from a FileView.
+    """
+    size = size or WINDOW
+    source = memoryview(data) if type(data) is bytes else data
+    for at in range(start, end, size):
+        yield source[at : min(at + size, end)]
+
+
 def same_range(a: bytes | FileView, a_start: int, b: bytes | FileView, b_start: int, length: int) -> bool:
     """True when ``a[a_start:][:length]`` equals ``b[b_start:][:length]``; views are compared a window at a time."""
     if a_start + length > len(a) or b_start + length > len(b):
         return False
     if type(a) is bytes and type(b) is bytes:
         return a.startswith(memoryview(b)[b_start : b_start + length], a_start)
-    for offset in range(0, length, WINDOW):
-        n = min(WINDOW, length - offset)
-        if a[a_start + offset : a_start + offset + n] != b[b_start + offset : b_start + offset + n]:
-            return False
-    return True
+    return all(bytes(x) == bytes(y)  # memcmp, a window at a time
+               for x, y in zip(pieces(a, a_start, a_start + length), pieces(b, b_start, b_start + length)))
 
 
 def is_zero_padding(data: bytes | FileView, start: int) -> bool:
     """True when every byte from ``start`` to the end is zero."""
-    return all(not data[at : at + WINDOW].strip(b"\x00") for at in range(start, len(data), WINDOW))
+    return all(not bytes(piece).strip(b"\x00") for piece in pieces(data, start, len(data)))

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterator
 
 from .. import limits
 from .._binary import u32
 from ..errors import MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
+from ..fileview import pieces
 from ..metadata import exif as exif_meta
 from ..metadata import icc
 from ..metadata.icc import is_valid_profile
@@ -110,16 +110,9 @@ def parse(data: bytes) -> tuple[list[Chunk], int]:
 _PIECE = 1024 * 1024
 
 
-def _pieces(data: bytes, start: int, end: int) -> Iterator[bytes | memoryview]:
-    """``data[start:end]`` in pieces of at most _PIECE bytes (views into bytes; reads from a FileView)."""
-    source = memoryview(data) if type(data) is bytes else data
-    for at in range(start, end, _PIECE):
-        yield source[at : min(at + _PIECE, end)]
-
-
 def _crc32(data: bytes, start: int, end: int) -> int:
     crc = 0
-    for piece in _pieces(data, start, end):
+    for piece in pieces(data, start, end, _PIECE):
         crc = zlib.crc32(piece, crc)
     return crc
 
@@ -164,7 +157,7 @@ def _check_stream(data: bytes, spans: list[tuple[int, int]], expected: int, what
     produced = 0
     try:
         for i, (start, end) in enumerate(spans):
-            for piece in _pieces(data, start, end):
+            for piece in pieces(data, start, end, _PIECE):
                 pending: bytes | memoryview = piece
                 while pending:
                     if d.eof:
