@@ -56,11 +56,10 @@ def reuse_freed_buffers() -> None:
     is unchanged.  Set once per process, before workers are forked (they
     inherit it); does nothing where the C library is not glibc.
     """
-    import ctypes
+    from .fsio import c_library
 
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
+    mallopt = getattr(c_library(), "mallopt", None)
+    if mallopt is None:
         return
     mallopt(_M_MMAP_THRESHOLD, _KEEP_BUFFERS_UP_TO)
     mallopt(_M_TRIM_THRESHOLD, 2 * _KEEP_BUFFERS_UP_TO)

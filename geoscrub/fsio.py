@@ -312,11 +312,11 @@ def _syncfs_function() -> Callable[[int], int] | None:
     """libc's syncfs(2) (Linux), or None where the system has none."""
     if not sys.platform.startswith("linux"):
         return None
-    return getattr(_libc(), "syncfs", None)
+    return getattr(c_library(), "syncfs", None)
 
 
 @functools.cache
-def _libc() -> object | None:
+def c_library() -> object | None:
     """The C library this process already runs on, through ctypes; None when ctypes cannot load it.
 
     ``CDLL(None)`` reuses the loaded library; ``ctypes.util.find_library``
@@ -364,7 +364,7 @@ def _renameat2_noreplace(tmp: Path, target: Path) -> bool:
     """renameat2(..., RENAME_NOREPLACE) through libc; False when the system lacks it."""
     import ctypes
 
-    renameat2 = getattr(_libc(), "renameat2", None)
+    renameat2 = getattr(c_library(), "renameat2", None)
     if renameat2 is None:
         return False
     at_fdcwd, rename_noreplace = -100, 1
