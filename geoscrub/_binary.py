@@ -42,4 +42,6 @@ def u32(data: bytes | memoryview, offset: int, order: str = ">") -> int:
 def u64(data: bytes | memoryview, offset: int, order: str = ">") -> int:
     if offset < 0 or offset + 8 > len(data):
         raise TruncatedFile("file ends early", offset)
+    if not isinstance(data, (bytes, bytearray, memoryview)):  # a FileView: read just these bytes
+        data, offset = data[offset : offset + 8], 0
     return int(_U64[order].unpack_from(data, offset)[0])

@@ -100,6 +100,7 @@ def same_range(a: bytes | FileView, a_start: int, b: bytes | FileView, b_start: 
                for x, y in zip(pieces(a, a_start, a_start + length), pieces(b, b_start, b_start + length)))
 
 
-def is_zero_padding(data: bytes | FileView, start: int) -> bool:
-    """True when every byte from ``start`` to the end is zero."""
-    return all(not bytes(piece).strip(b"\x00") for piece in pieces(data, start, len(data)))
+def is_zero_padding(data: bytes | FileView, start: int, end: int | None = None) -> bool:
+    """True when every byte from ``start`` to ``end`` (the end of ``data`` by default) is zero."""
+    stop = len(data) if end is None else min(end, len(data))
+    return all(not bytes(piece).strip(b"\x00") for piece in pieces(data, start, stop))

@@ -14,6 +14,7 @@ from geoscrub.fileview import FileView, same_range
 from geoscrub.formats import gif, jpeg, png
 from tests.builders import core
 from tests.builders import gif as gif_builders
+from tests.builders import heif as heif_builders
 from tests.builders import tiff as tiff_builders
 
 SMALL_WINDOW = 4096
@@ -124,7 +125,9 @@ def _animated_webp() -> bytes:
 @pytest.mark.parametrize("photo", ["dirty", "progressive", "motion", "orientation", "clean",
                                    "png dirty", "png one idat", "png clean", "png orientation",
                                    "webp dirty", "webp animated", "tiff dirty", "tiff big-endian",
-                                   "tiff multipage", "dng", "gif animated", "gif dirty", "gif big frame"])
+                                   "tiff multipage", "dng", "gif animated", "gif dirty", "gif big frame",
+                                   "heic dirty", "heic thumbnail and depth", "heic grid", "heic motion",
+                                   "avif dirty"])
 def test_a_big_file_is_cleaned_to_exactly_what_memory_would_give(tmp_path, monkeypatch, photo):
     data = {
         "tiff dirty": lambda: tiff_builders.dirty_tiff(orientation=6, icc=core.icc_profile()),
@@ -150,6 +153,12 @@ def test_a_big_file_is_cleaned_to_exactly_what_memory_would_give(tmp_path, monke
                                     base=_noisy_photo()),
         "orientation": lambda: core.jpeg([core.app1_exif(core.exif_tiff(orientation=6))], base=_noisy_photo()),
         "clean": _noisy_photo,
+        "heic dirty": lambda: heif_builders.single(_noisy_heic(), exif=heif_builders.exif_item(),
+                                                   xmp=core.xmp_packet(), trailer=b"old bytes"),
+        "heic thumbnail and depth": lambda: heif_builders.with_thumbnail_and_depth(_noisy_heic()),
+        "heic grid": lambda: heif_builders.grid(rows=2, cols=2),
+        "heic motion": lambda: heif_builders.motion_photo(_noisy_heic()),
+        "avif dirty": lambda: heif_builders.single(_noisy_avif(), exif=heif_builders.exif_item()),
     }[photo]()
     src = tmp_path / "in.jpg"
     src.write_bytes(data)
@@ -184,13 +193,34 @@ def _big_gif() -> bytes:
     return out.getvalue()
 
 
+def _noisy_heic() -> bytes:
+    """A lossless HEIC of noise: one coded picture of about 300 KB."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.effect_noise((400, 300), 90).convert("RGB").save(out, "HEIF", quality=-1)
+    return out.getvalue()
+
+
+def _noisy_avif() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.effect_noise((400, 300), 90).convert("RGB").save(out, "AVIF", quality=95)
+    return out.getvalue()
+
+
 def _big_tiff() -> bytes:
     page = tiff_builders.rgb_page(300, 200, rows_per_strip=200)  # one strip of 180 KB
     page.tags += tiff_builders.owner_tags()
     return tiff_builders.tiff([page])
 
 
-@pytest.mark.parametrize("kind", ["jpeg", "png", "tiff", "gif"])
+@pytest.mark.parametrize("kind", ["jpeg", "png", "tiff", "gif", "heic", "avif"])
 def test_a_big_file_is_never_read_more_than_a_window_at_a_time(tmp_path, monkeypatch, small_windows, kind):
     reads = []
     real_read_at = fileview.read_at
@@ -206,6 +236,8 @@ def test_a_big_file_is_never_read_more_than_a_window_at_a_time(tmp_path, monkeyp
         "png": lambda: core.png([core.text("Author", "Alex")], base=_one_idat(_noisy_png())),
         "tiff": _big_tiff,
         "gif": _big_gif,
+        "heic": lambda: heif_builders.motion_photo(_noisy_heic()),
+        "avif": lambda: heif_builders.single(_noisy_avif(), exif=heif_builders.exif_item()),
     }[kind]())
     assert os.path.getsize(src) > 10 * SMALL_WINDOW
     report = api.clean(src, tmp_path / "out.jpg")

@@ -27,13 +27,14 @@ from typing import TypeVar
 from .. import limits
 from .._binary import take, u8, u16, u32
 from ..errors import GeoscrubError, LimitExceeded, MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
+from ..fileview import is_zero_padding, same_range
 from ..metadata import exif as exif_meta
 from ..metadata import icc
 from ..metadata.iptc import scan_iim
 from ..metadata.xmp import scan_xmp
 from ..model import Category, Finding, Location, Policy, ScanResult, better_location
 from . import trailers
-from .base import remember_last_parses
+from .base import Plan, join_plan, remember_last_parses
 from .isobmff import Box, Budget, box, cstring, full_box, full_header, read_boxes, read_header, sized_uint
 
 T = TypeVar("T")
@@ -473,6 +474,21 @@ def item_bytes(data: bytes, heif: Heif, item: Item) -> bytes:
     return b"".join(data[base + off : base + off + length] for off, length in item.extents)
 
 
+def item_stream(data: bytes, heif: Heif, item: Item) -> tuple[bytes, int, int]:
+    """(buffer, start, end) holding the item's payload.
+
+    An item in one extent (nearly every picture) is read where it lies, so
+    a big file read on demand is never copied whole; one in several extents
+    is joined first.
+    """
+    if len(item.extents) == 1:
+        base = heif.idat.payload if item.method == 1 and heif.idat else 0
+        off, length = item.extents[0]
+        return data, base + off, base + off + length
+    joined = item_bytes(data, heif, item)
+    return joined, 0, len(joined)
+
+
 # -------------------------------------------------------------------- roles --
 
 
@@ -786,6 +802,19 @@ _HEVC_NALS = _HEVC_VCL | {32, 33, 34, 35, 36, 37, 38, 39, 40}
 _SEI_SIZES = {137: 24, 144: 4, 147: 1}
 
 
+#: NAL types whose body is read and checked; the others are picture data and only their header matters.
+_NALS_WITH_CHECKED_BODY = {35, 36, 37, 38, 39, 40}
+
+
+def _check_nal_at(stream: bytes, pos: int, length: int) -> None:
+    """``_check_nal`` on ``stream[pos:pos+length]``, reading a coded slice's header only."""
+    header = stream[pos : pos + 2]
+    if len(header) == 2 and (header[0] >> 1) & 0x3F not in _NALS_WITH_CHECKED_BODY:
+        _check_nal(header)  # the body of a slice or parameter set is picture data
+    else:
+        _check_nal(stream[pos : pos + length])
+
+
 def _check_nal(nal: bytes) -> None:
     """One HEVC NAL unit: a known type of the base layer; notes and filler hold nothing else."""
     if len(nal) < 2 or nal[0] & 0x80:
@@ -834,7 +863,7 @@ def _check_av1c(data: bytes, prop: Box) -> None:
     p, end = prop.payload, prop.end
     if end - p < 4 or data[p] != 0x81:
         raise UnsafeToClean("AVIF picture settings ('av1C') are not understood")
-    for kind, _ in _obus(bytes(data[p + 4 : end]), "AVIF picture settings ('av1C')"):
+    for kind, _, _ in _obus(data, p + 4, end, "AVIF picture settings ('av1C')"):
         if kind != 1:
             raise UnsafeToClean("AVIF picture settings ('av1C') hold something other than a sequence header")
 
@@ -846,10 +875,11 @@ _AV1_OBUS = {1, 2, 3, 4, 6, 7}
 _AV1_METADATA_SIZES = {1: 4 + 1, 2: 24 + 1}
 
 
-def _obus(stream: bytes, what: str) -> list[tuple[int, bytes]]:
-    """(type, payload) of each AV1 OBU, which must carry its own size and fill ``stream`` exactly."""
-    out, pos = [], 0
-    while pos < len(stream):
+def _obus(stream: bytes, pos: int, end: int, what: str) -> list[tuple[int, int, int]]:
+    """(type, payload start, payload end) of each AV1 OBU, which must carry its own size
+    and fill ``stream[pos:end]`` exactly."""
+    out = []
+    while pos < end:
         head = stream[pos]
         if head & 0x81 or not head & 0x02:
             raise UnsafeToClean(f"{what} are not a plain AV1 stream")
@@ -857,7 +887,7 @@ def _obus(stream: bytes, what: str) -> list[tuple[int, bytes]]:
         pos += 2 if head & 0x04 else 1
         size, shift = 0, 0
         for _ in range(8):
-            if pos >= len(stream):
+            if pos >= end:
                 raise UnsafeToClean(f"{what} are cut off")
             byte, pos = stream[pos], pos + 1
             size |= (byte & 0x7F) << shift
@@ -866,9 +896,9 @@ def _obus(stream: bytes, what: str) -> list[tuple[int, bytes]]:
                 break
         else:
             raise UnsafeToClean(f"{what} are not a plain AV1 stream")
-        if pos + size > len(stream):
+        if pos + size > end:
             raise UnsafeToClean(f"{what} are cut off")
-        out.append((kind, stream[pos : pos + size]))
+        out.append((kind, pos, pos + size))
         pos += size
     return out
 
@@ -882,22 +912,23 @@ def _check_coded_data(data: bytes, heif: Heif, keep: set[int]) -> None:
             if config is None:
                 raise UnsafeToClean(f"HEIF picture {i} has no HEVC settings")
             width = _hvcc_length_size(data, config)
-            stream = item_bytes(data, heif, item)
-            pos = 0
-            while pos < len(stream):
-                if pos + width > len(stream):
+            stream, pos, end = item_stream(data, heif, item)
+            while pos < end:
+                if pos + width > end:
                     raise UnsafeToClean("HEIF picture data ends in the middle of a unit")
                 n = int.from_bytes(stream[pos : pos + width], "big")
                 pos += width
-                if n < 2 or pos + n > len(stream):
+                if n < 2 or pos + n > end:
                     raise UnsafeToClean("HEIF picture data is not a valid HEVC stream")
-                _check_nal(stream[pos : pos + n])
+                _check_nal_at(stream, pos, n)
                 pos += n
         elif item.type == b"av01":
-            for kind, payload in _obus(item_bytes(data, heif, item), "AVIF picture data"):
+            stream, start, end = item_stream(data, heif, item)
+            for kind, payload_start, payload_end in _obus(stream, start, end, "AVIF picture data"):
                 if kind == 5:
-                    meta_type = payload[0] if payload else -1
-                    if _AV1_METADATA_SIZES.get(meta_type) != len(payload) - 1 or payload[-1] != 0x80:
+                    size = payload_end - payload_start
+                    meta_type = stream[payload_start] if size else -1
+                    if _AV1_METADATA_SIZES.get(meta_type) != size - 1 or stream[payload_end - 1] != 0x80:
                         raise UnsafeToClean(f"AVIF picture carries a note (metadata type {meta_type}) "
                                             "that may hold text")
                 elif kind not in _AV1_OBUS:
@@ -926,7 +957,11 @@ def _ispe(data: bytes, heif: Heif, item_id: int) -> str:
 
 
 def _scan_metadata_item(data: bytes, heif: Heif, item: Item, source: str) -> ScanResult:
-    payload = item_bytes(data, heif, item)
+    size = sum(length for _, length in item.extents)
+    if item.type not in (b"Exif", b"mime", b"iptc") or size > limits.MAX_METADATA_BYTES:
+        payload = b""  # not parsed (it is dropped regardless): the report names it by its type and size
+    else:
+        payload = item_bytes(data, heif, item)
     if item.type == b"Exif":
         if len(payload) >= 4:
             start = 4 + int.from_bytes(payload[:4], "big")
@@ -934,18 +969,18 @@ def _scan_metadata_item(data: bytes, heif: Heif, item: Item, source: str) -> Sca
         else:
             result = ScanResult()
         return result if result.findings else ScanResult((Finding.make(
-            Category.OTHER, "EXIF", f"{len(payload)} bytes", "Carries an EXIF block", "EXIF" + source),))
+            Category.OTHER, "EXIF", f"{size} bytes", "Carries an EXIF block", "EXIF" + source),))
     if item.type == b"mime" and item.content_type.strip().lower() == "application/rdf+xml":
         if item.content_encoding:
             return ScanResult((Finding.make(Category.OTHER, "XMP", f"{item.content_encoding}-compressed",
                                             "Has a compressed XMP block; it may hide anything", "XMP" + source),))
         result = scan_xmp(payload, "XMP" + source)
         return result if result.findings else ScanResult((Finding.make(
-            Category.OTHER, "XMP", f"{len(payload)} bytes", "Carries an XMP block", "XMP" + source),))
+            Category.OTHER, "XMP", f"{size} bytes", "Carries an XMP block", "XMP" + source),))
     if item.type == b"iptc":
         found = scan_iim(payload, "IPTC" + source)
         return ScanResult(tuple(found) or (Finding.make(
-            Category.OTHER, "IPTC", f"{len(payload)} bytes", "Carries an IPTC block", "IPTC" + source),))
+            Category.OTHER, "IPTC", f"{size} bytes", "Carries an IPTC block", "IPTC" + source),))
     what = item.content_type or item.label
     return ScanResult((Finding.make(Category.OTHER, f"{item.label} item", what,
                                     "Carries extra data that geoscrub does not keep", "HEIF" + source),))
@@ -1025,7 +1060,7 @@ def _findings(data: bytes, heif: Heif) -> ScanResult:
     findings.extend(_top_findings(data, heif))
     findings.extend(_unreferenced(data, heif))
     if heif.tail_start < len(data):
-        tail = trailers.describe(data[heif.tail_start :], tail_start=heif.tail_start)
+        tail = trailers.describe(trailers.tail_of(data, heif.tail_start), tail_start=heif.tail_start)
         findings.extend(tail.findings)
     findings.sort(key=lambda f: f.category.severity)
     return ScanResult(tuple(findings), location)
@@ -1081,11 +1116,11 @@ def _top_findings(data: bytes, heif: Heif) -> list[Finding]:
         if b.type in _STRUCTURE:
             continue
         if b.type in _FILLER:
-            if any(data[b.payload : b.end]):
+            if not is_zero_padding(data, b.payload, b.end):
                 found.append(Finding.make(Category.OTHER, "FreeSpace", f"{b.end - b.payload} bytes",
                                           "Has leftover data in unused space", "HEIF"))
         elif b.type == b"mpvd":
-            seconds = trailers.video_seconds(data[b.payload : b.end])
+            seconds = trailers.video_seconds(trailers.tail_of(data, b.payload, b.end))
             value = f"{seconds:.0f}-second video" if seconds is not None else f"{b.size} bytes of video"
             found.append(Finding.make(Category.HIDDEN_IMAGE, "MotionPhotoVideo", value, _VIDEO, "HEIF"))
         elif b.type == b"sefd":
@@ -1107,10 +1142,10 @@ def _unreferenced(data: bytes, heif: Heif) -> list[Finding]:
                 break
             if stop <= pos:
                 continue
-            if start > pos and any(data[pos:start]):
+            if start > pos and not is_zero_padding(data, pos, start):
                 loose += start - pos
             pos = max(pos, stop)
-        if pos < m.end and any(data[pos : m.end]):
+        if pos < m.end and not is_zero_padding(data, pos, m.end):
             loose += m.end - pos
     if not loose:
         return []
@@ -1150,8 +1185,9 @@ class _Layout:
             raise MalformedFile("HEIF item data could not be placed")  # unreachable for checked extents
         return self.new_start[at] + offset - self.ranges[at][0]
 
-    def pieces(self, view: memoryview, base: int = 0) -> list[memoryview]:
-        return [view[base + start : base + stop] for start, stop in self.ranges]
+    def copies(self, base: int = 0) -> list[range]:
+        """The ranges of the file that fill the new data area, in order."""
+        return [range(base + start, base + stop) for start, stop in self.ranges]
 
 
 @dataclass
@@ -1182,9 +1218,9 @@ def _plan(data: bytes, heif: Heif, policy: Policy) -> _Plan:
     return _Plan(kept.keep, sorted(set().union(*links.values())), rewritten, links)
 
 
-def _rebuild(data: bytes, heif: Heif, policy: Policy) -> bytes:
+def _rebuild_plan(data: bytes, heif: Heif, policy: Policy) -> Plan:
+    """The cleaned file: new ``ftyp``, ``meta`` and ``mdat`` header, then the kept coded data copied as it is."""
     plan = _plan(data, heif, policy)
-    view = memoryview(data)
     order = [i for i in heif.items if i in plan.keep]  # iinf order
     wide = max(order) > 0xFFFF
     mdat_layout = _Layout((off, off + n) for i in order if heif.items[i].method == 0
@@ -1214,7 +1250,7 @@ def _rebuild(data: bytes, heif: Heif, policy: Policy) -> bytes:
                         *(_pack_id(t, wide) for t in targets)))
     iref = full_box(b"iref", 1 if wide else 0, 0, *refs) if refs else b""
     new_index = {old: new for new, old in enumerate(plan.props, start=1)}
-    ipco = box(b"ipco", *(plan.rewritten_props.get(i) or bytes(view[heif.props[i - 1].start : heif.props[i - 1].end])
+    ipco = box(b"ipco", *(plan.rewritten_props.get(i) or bytes(data[heif.props[i - 1].start : heif.props[i - 1].end])
                           for i in plan.props))
     big_index = len(plan.props) > 127
     entries = []
@@ -1229,7 +1265,8 @@ def _rebuild(data: bytes, heif: Heif, policy: Policy) -> bytes:
         entries.append(_pack_id(item_id, wide) + struct.pack(">B", len(links)) + packed)
     ipma = full_box(b"ipma", 1 if wide else 0, 1 if big_index else 0, struct.pack(">I", len(entries)), *entries)
     iprp = box(b"iprp", ipco, ipma)
-    idat = box(b"idat", *idat_layout.pieces(view, heif.idat.payload)) if idat_layout.ranges and heif.idat else b""
+    idat = box(b"idat", *(bytes(data[r.start : r.stop]) for r in idat_layout.copies(heif.idat.payload))) \
+        if idat_layout.ranges and heif.idat else b""
     grpl = b""
     groups = [(t, gid, tuple(i for i in ids if i in plan.keep)) for t, gid, ids in heif.groups]
     groups = [g for g in groups if len(g[2]) >= (2 if g[0] == b"altr" else 1)]
@@ -1259,14 +1296,14 @@ def _rebuild(data: bytes, heif: Heif, policy: Policy) -> bytes:
     def meta(mdat_payload: int) -> bytes:
         return full_box(b"meta", 0, 0, hdlr, dinf, pitm, iloc(mdat_payload), iinf, iref, iprp, idat, grpl)
 
-    ftyp = bytes(view[heif.ftyp.start : heif.ftyp.end])
+    ftyp = bytes(data[heif.ftyp.start : heif.ftyp.end])
     meta_len = len(meta(0))
     mdat_payload = len(ftyp) + meta_len + 8
     new_meta = meta(mdat_payload)
     if len(new_meta) != meta_len:
         raise MalformedFile("HEIF layout did not settle")  # cannot happen: fixed-size fields
     mdat_header = struct.pack(">I", 8 + mdat_layout.size) + b"mdat"
-    return b"".join([ftyp, new_meta, mdat_header, *mdat_layout.pieces(view)])
+    return [ftyp + new_meta + mdat_header, *mdat_layout.copies()]
 
 
 # ------------------------------------------------------------------- format --
@@ -1297,29 +1334,47 @@ class HeifFormat:
     def scan(self, data: bytes) -> ScanResult:
         return _typed(_findings, data, parse(data))
 
+    #: Big files are read on demand (see fileview): only boxes, unit headers and notes are read.
+    reads_views = True
+
     def strip(self, data: bytes, policy: Policy) -> bytes:
-        return _typed(_rebuild, data, parse(data), policy)
+        return join_plan(self.strip_plan(data, policy), data)
+
+    def strip_plan(self, data: bytes, policy: Policy) -> Plan:
+        return _typed(_rebuild_plan, data, parse(data), policy)
 
     def image_data(self, data: bytes) -> Sequence[bytes | memoryview]:
-        return _typed(self._image_data, data)
-
-    @staticmethod
-    def _image_data(data: bytes) -> list[bytes | memoryview]:
         """Coded bytes of every kept picture, and the properties that decide how it decodes."""
-        heif = parse(data)
-        kept = _kept(data, heif)
-        keep, props = kept.keep, kept.props
         view = memoryview(data)
         parts: list[bytes | memoryview] = []
-        for i in sorted(keep):
-            item = heif.items[i]
-            parts.append(item.type)
-            base = heif.idat.payload if item.method == 1 and heif.idat else 0
-            parts.extend(view[base + off : base + off + n] for off, n in item.extents)
-            for _, prop, _ in props[i]:
-                if prop.type in DECODING_PROPERTIES:
-                    parts.append(view[prop.start : prop.end])
+        for kind, spans in _typed(_picture_parts, data):
+            parts.append(kind)
+            parts.extend(view[start:stop] for start, stop in spans)
         return parts
+
+    def same_picture(self, original: bytes, cleaned: bytes) -> bool:
+        """The kept pictures decode the same: same items, types and settings, same coded bytes (in windows)."""
+        a, b = _typed(_picture_parts, original), _typed(_picture_parts, cleaned)
+        return len(a) == len(b) and all(
+            kind_a == kind_b and len(spans_a) == len(spans_b)
+            and all(a1 - a0 == b1 - b0 and same_range(original, a0, cleaned, b0, a1 - a0)
+                    for (a0, a1), (b0, b1) in zip(spans_a, spans_b))
+            for (kind_a, spans_a), (kind_b, spans_b) in zip(a, b))
+
+
+def _picture_parts(data: bytes) -> list[tuple[bytes, list[tuple[int, int]]]]:
+    """For each kept picture, in item order: its id and type, and the spans of its coded
+    bytes and of the properties that decide how it decodes."""
+    heif = parse(data)
+    kept = _kept(data, heif)
+    parts = []
+    for i in sorted(kept.keep):
+        item = heif.items[i]
+        base = heif.idat.payload if item.method == 1 and heif.idat else 0
+        spans = [(base + off, base + off + n) for off, n in item.extents]
+        spans += [(prop.start, prop.end) for _, prop, _ in kept.props[i] if prop.type in DECODING_PROPERTIES]
+        parts.append((struct.pack(">I", i) + item.type, spans))
+    return parts
 
 
 FORMAT = HeifFormat("HEIC/HEIF", ".heic", avif=False)

@@ -47,12 +47,14 @@ def _mp4_start(tail: bytes) -> int:
 SHOWN_FROM_VIEWS = 4 * 1024 * 1024
 
 
-def tail_of(data: bytes, start: int) -> bytes:
-    """The bytes after the picture: all of them in memory; from a FileView, enough to name them.
+def tail_of(data: bytes, start: int, end: int | None = None) -> bytes:
+    """Bytes that cleaning drops (a trailer, an embedded video), from ``start`` to ``end`` or the file's end:
+    all of them in memory; from a FileView, enough to name them.
 
-    Trailers are always dropped when cleaning, so reading one whole would only cost memory.
+    They are never kept, so reading them whole would only cost memory.
     """
-    return data[start:] if type(data) is bytes else data[start : start + SHOWN_FROM_VIEWS]
+    stop = len(data) if end is None else end
+    return data[start:stop] if type(data) is bytes else data[start : min(stop, start + SHOWN_FROM_VIEWS)]
 
 
 def describe(
