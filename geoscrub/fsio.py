@@ -11,7 +11,7 @@ import functools
 import os
 import stat
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,6 +159,43 @@ class PendingWrite:
             _unlink_quietly(self.tmp)
             raise
         return self.target
+
+    def commit_to_free_name(self, names: Iterable[Path],
+                            already_there: Callable[[Path], bool]) -> tuple[Path, bool]:
+        """fsync once, then rename into the first of ``names`` (all beside ``target``) not taken.
+
+        Returns (name, False).  A taken name for which ``already_there`` is
+        true ends the search instead: the temp file is removed and (name,
+        True) returned.  An existing file is never replaced.
+        """
+        flushed = False
+        try:
+            for name in names:
+                if os.path.lexists(name):
+                    if already_there(name):
+                        self.discard()
+                        return name, True
+                    continue
+                if not flushed:
+                    os.fsync(self.fd)
+                    flushed = True
+                try:
+                    _rename_no_replace(self.tmp, name)
+                except FileExistsError:
+                    continue  # taken since lexists: try the next name
+                os.close(self.fd)
+                self.fd = -1
+                self.target = name
+                fsync_dir(name.parent)
+                return name, False
+        except OSError as err:
+            self.discard()
+            raise WriteFailed(f"could not write {self.target.name}: {err.strerror or err}") from None
+        except BaseException:
+            self.discard()
+            raise
+        self.discard()
+        raise WriteFailed(f"no free name for {self.target.name}")
 
     def discard(self) -> None:
         try:

@@ -254,6 +254,41 @@ def test_name_clash_in_the_outbox_gets_a_suffix_and_never_overwrites(dirs: Dirs)
     assert (dirs.outbox / "a-1.jpg").read_bytes() == api.clean_bytes(data)[2]
 
 
+def test_a_big_upload_is_cleaned_from_disk_a_window_at_a_time(dirs: Dirs, monkeypatch: pytest.MonkeyPatch) -> None:
+    from geoscrub import fileview
+    from geoscrub.formats import jpeg
+
+    data = dirty_jpeg(21, (320, 240), noise=True)
+    expected = api.clean_bytes(data)[2]
+    drop(dirs.outbox / "again.jpg", expected)  # left by an earlier run: compared in windows too
+    reads: list[int] = []
+    real_read_at = fileview.read_at
+
+    def recording(fd: int, offset: int, length: int) -> bytes:
+        reads.append(length)
+        return real_read_at(fd, offset, length)
+
+    def never_whole(*_args: object) -> bytes:
+        msg = "a big upload was read whole"
+        raise AssertionError(msg)
+
+    monkeypatch.setattr(api, "IN_MEMORY_MAX", 0)  # every upload counts as big
+    monkeypatch.setattr(api, "read_all", never_whole)
+    monkeypatch.setattr(fileview, "WINDOW", 4096)
+    monkeypatch.setattr(jpeg, "_WINDOW", 4096)
+    monkeypatch.setattr(fileview, "read_at", recording)
+    assert len(data) > 10 * 4096
+    with running(dirs, poll=False) as (_service, log):
+        drop(dirs.inbox / "big.jpg", data)
+        drop(dirs.inbox / "again.jpg", data)
+        wait_for(inbox_is_empty(dirs), what="both uploads")
+    assert files_under(dirs.quarantine) == []
+    assert (dirs.outbox / "big.jpg").read_bytes() == expected
+    assert rel_names(dirs.outbox) == {"big.jpg", "again.jpg"}
+    assert "already in the outbox" in log.getvalue()
+    assert reads and max(reads) <= 4096 + 1
+
+
 def test_archive_keeps_the_original_byte_for_byte(dirs: Dirs) -> None:
     data = dirty_jpeg(11)
     with running(dirs, poll=False, archive=True):
@@ -310,15 +345,15 @@ def test_kill_9_in_the_middle_then_restart_loses_nothing_and_leaves_nothing_dirt
 def test_one_file_that_crashes_the_cleaner_does_not_stop_the_service(dirs: Dirs,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     poison = dirty_jpeg(12)
-    real_clean = api.clean_bytes
+    real_scan = api.scan_photo
 
-    def flaky_clean(data: bytes, policy: object = None) -> object:
+    def flaky_scan(fmt: object, data: bytes) -> object:
         if data == poison:
             msg = "bug in a format module"
             raise RuntimeError(msg)
-        return real_clean(data)
+        return real_scan(fmt, data)
 
-    monkeypatch.setattr(api, "clean_bytes", flaky_clean)
+    monkeypatch.setattr(api, "scan_photo", flaky_scan)
     with running(dirs, poll=False) as (service, _log):
         drop(dirs.inbox / "poison.jpg", poison)
         wait_for(lambda: (dirs.quarantine / "poison.jpg").exists(), what="the poison file in quarantine")
@@ -402,12 +437,12 @@ def test_full_outbox_keeps_the_original_and_tries_again(dirs: Dirs, monkeypatch:
     real_write = Places.write_clean
     calls = []
 
-    def disk_full_once(self: Places, rel: str, data: bytes) -> tuple[Path, bool]:
+    def disk_full_once(self: Places, rel: str, fmt: object, photo: bytes) -> tuple[Path, bool]:
         calls.append(rel)
         if len(calls) == 1:
             msg = "could not write a.jpg: No space left on device"
             raise WriteFailed(msg)
-        return real_write(self, rel, data)
+        return real_write(self, rel, fmt, photo)
 
     monkeypatch.setattr(Places, "write_clean", disk_full_once)
     data = dirty_jpeg(18)

@@ -42,11 +42,14 @@ class Source:
     def lstat(self) -> os.stat_result:
         return os.stat(self.name, dir_fd=self.dir_fd, follow_symlinks=False)
 
-    def read(self) -> tuple[bytes, os.stat_result]:
-        """The file's bytes and fstat, refusing symlinks, FIFOs, devices (fsio)."""
+    def open(self) -> tuple[int, os.stat_result]:
+        """An fd for reading the file and its fstat, refusing symlinks, FIFOs, devices (fsio).
+
+        The caller closes the fd.
+        """
         if os.path.isdir(_PROC_FD):
-            return fsio.read_regular_file(f"{_PROC_FD}/{self.dir_fd}/{self.name}", follow_symlinks=False)
-        return fsio.read_regular_file(self.path, follow_symlinks=False)  # pragma: no cover - not Linux
+            return fsio.open_regular_file(f"{_PROC_FD}/{self.dir_fd}/{self.name}", follow_symlinks=False)
+        return fsio.open_regular_file(self.path, follow_symlinks=False)  # pragma: no cover - not Linux
 
     def readlink(self) -> str:
         return os.readlink(self.name, dir_fd=self.dir_fd)

@@ -14,8 +14,11 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from .. import fsio
+from .. import api, fsio
+from ..api import Photo
 from ..errors import WriteFailed
+from ..fileview import FileView, same_range
+from ..formats.base import ContainerFormat
 from .beneath import Source
 
 #: Mode of cleaned copies: readable by whoever posts them.
@@ -68,16 +71,23 @@ def _split(name: str) -> tuple[str, str]:
     return name[:dot], name[dot:]
 
 
-def same_content(path: Path, data: bytes) -> bool:
-    """True when ``path`` is a regular file holding exactly ``data``."""
+def same_content(path: Path, fd: int) -> bool:
+    """True when ``path`` is a regular file holding exactly what the open file ``fd`` holds.
+
+    Compared a window at a time, so a big photo is never read whole.
+    """
     try:
+        size = os.fstat(fd).st_size
         st = os.lstat(path)
-        if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
+        if not stat.S_ISREG(st.st_mode) or st.st_size != size:
             return False
-        existing, _ = fsio.read_regular_file(path, follow_symlinks=False)
+        other, _ = fsio.open_regular_file(path, follow_symlinks=False)
+        try:
+            return same_range(FileView(other, size), 0, FileView(fd, size), 0, size)
+        finally:
+            os.close(other)
     except Exception:  # noqa: BLE001 - any doubt means "not the same"
         return False
-    return existing == data
 
 
 class Places:
@@ -115,26 +125,20 @@ class Places:
                         pass
         return removed
 
-    def write_clean(self, rel: str, data: bytes) -> tuple[Path, bool]:
-        """Put ``data`` at OUTBOX/rel (or a suffixed name): (path, already there).
+    def write_clean(self, rel: str, fmt: ContainerFormat, photo: Photo) -> tuple[Path, bool]:
+        """Put the verified clean copy of ``photo`` at OUTBOX/rel (or a suffixed name): (path, already there).
 
-        An identical copy left by an earlier run counts as done, so running
-        twice over the same upload never posts it twice.
+        The copy is verified in a temp file in the outbox folder (see
+        ``api.start_clean_copy``: a big photo is never held whole), then made
+        durable and renamed.  An identical copy left by an earlier run counts
+        as done, so running twice over the same upload never posts it twice.
+        Raises VerificationFailed (refuse the file) or WriteFailed (try again).
         """
         target = self.outbox / rel
         _make_parents(target)
-        for name in candidate_names(target):
-            if os.path.lexists(name):
-                if same_content(name, data):
-                    return name, True
-                continue
-            try:
-                fsio.atomic_write(name, data, mode=OUTPUT_MODE, overwrite=False)
-            except FileExistsError:
-                continue
-            return name, False
-        msg = f"no free name for {target.name} in the outbox"
-        raise WriteFailed(msg)
+        pending = api.start_clean_copy(fmt, photo, target, mode=OUTPUT_MODE, overwrite=False)
+        return pending.commit_to_free_name(candidate_names(target),
+                                           already_there=lambda name: same_content(name, pending.fd))
 
     def to_quarantine(self, src: Source, rel: str, reason: str) -> Path:
         """Move ``src`` to QUARANTINE/rel with NAME.reason.txt beside it."""
@@ -212,11 +216,20 @@ def _copy_across(src: Source, dest: Path) -> None:
     if not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:
         msg = "it cannot be moved to another disk"
         raise CannotMove(msg)
-    data, st2 = src.read()
-    if (st2.st_dev, st2.st_ino) != (st.st_dev, st.st_ino):
-        msg = "it changed while being moved"
-        raise CannotMove(msg)
-    fsio.atomic_write(dest, data, mode=OUTPUT_MODE, overwrite=False)
+    fd, st2 = src.open()
+    try:
+        if (st2.st_dev, st2.st_ino) != (st.st_dev, st.st_ino):
+            msg = "it changed while being moved"
+            raise CannotMove(msg)
+        pending = fsio.start_write_plan(dest, [range(st2.st_size)], fd, mode=OUTPUT_MODE, overwrite=False)
+        after = os.fstat(fd)
+        if (after.st_size, after.st_mtime_ns) != (st2.st_size, st2.st_mtime_ns):
+            pending.discard()
+            msg = "it changed while being moved"
+            raise CannotMove(msg)
+        pending.commit()
+    finally:
+        os.close(fd)
 
 
 def _unlink_quietly(path: Path) -> None:

@@ -7,12 +7,14 @@ is durable (or it has been moved to quarantine).
 from __future__ import annotations
 
 import errno
+import os
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import api
 from ..errors import GeoscrubError, LimitExceeded, NotARegularFile, TruncatedFile, WriteFailed
+from ..formats.base import forget_recent_parses
 from ..model import Finding
 from . import reasons
 from .beneath import OutsideInbox, Source, open_source
@@ -64,7 +66,7 @@ def process(job: Job, inbox: str, places: Places) -> Outcome:
 
 def _clean(job: Job, src: Source, places: Places) -> Outcome:
     try:
-        data, st = src.read()
+        fd, st = src.open()
     except FileNotFoundError:
         return Outcome(job.rel, Result.GONE)
     except NotARegularFile:
@@ -73,25 +75,40 @@ def _clean(job: Job, src: Source, places: Places) -> Outcome:
         return _refuse_or_wait(job, src, places, err)
     except PermissionError as err:
         return _refuse_or_wait(job, src, places, err)
+    try:
+        return _clean_open(job, src, places, fd, st)
+    finally:
+        os.close(fd)
+        forget_recent_parses()
+
+
+def _clean_open(job: Job, src: Source, places: Places, fd: int, st: os.stat_result) -> Outcome:
+    """Clean the open file ``fd``: read whole when small, a window at a time when big (see api)."""
     if Signature.of(st) != job.sig:
         return Outcome(job.rel, Result.CHANGED)
     if st.st_nlink > 1:
         return _refuse(job, src, places, reasons.HARDLINK)
     try:
-        _fmt, found, cleaned = api.clean_bytes(data)
+        fmt, photo = api.read_photo(fd, st.st_size)
+        found = api.scan_photo(fmt, photo)
     except GeoscrubError as err:
+        return _refuse_or_wait(job, src, places, err)
+    except PermissionError as err:
         return _refuse_or_wait(job, src, places, err)
     except Exception as err:  # noqa: BLE001 - a bug in a format module: fail closed
         return _refuse_or_wait(job, src, places, err)
-    del data
     if not found.picture_complete:
         # a stalled upload looks exactly like this: never post it, never delete it
         incomplete = TruncatedFile("the picture data is cut short: the photo is incomplete")
         return _refuse_or_wait(job, src, places, incomplete)
     try:
-        dest, already = places.write_clean(job.rel, cleaned)
+        dest, already = places.write_clean(job.rel, fmt, photo)
     except WriteFailed as err:
         return Outcome(job.rel, Result.RETRY, reason="could not write the cleaned copy", detail=str(err))
+    except GeoscrubError as err:  # the cleaned copy did not verify: nothing was written
+        return _refuse_or_wait(job, src, places, err)
+    except Exception as err:  # noqa: BLE001 - a bug in a format module: fail closed
+        return _refuse_or_wait(job, src, places, err)
     outcome = Outcome(job.rel, Result.CLEANED, dest=dest, findings=list(found.findings), already=already)
     _retire_original(job, src, places, outcome)
     return outcome
