@@ -16,7 +16,7 @@ from .metadata import budget as parse_budget
 from .model import Category, Finding, Policy, Report, ScanResult
 from .verify import plan_spells, verify_clean
 
-#: Bigger files are walked from disk a window at a time (by formats that can), not read whole.
+#: Bigger files are walked from disk a window at a time (every format can), not read whole.
 IN_MEMORY_MAX = 32 * 1024 * 1024
 
 Photo = bytes | FileView

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from .errors import LimitExceeded
 
-#: Largest input file read at all (motion photos append whole MP4s).  Cleaning
-#: holds about three copies at its peak (read, rebuilt, read back for
-#: verification), so 128 MiB keeps one file under the 500 MB memory ceiling.
+#: Largest input file read at all (motion photos append whole MP4s).  Files
+#: over ``api.IN_MEMORY_MAX`` are read a window at a time, so this bounds the
+#: work and the disk a hostile file costs, not memory.
 MAX_FILE_BYTES = 128 * 1024 * 1024
 #: Pixels one frame or item may declare (Pillow refuses to decode above this).
 MAX_PIXELS = 178_956_970
