@@ -303,10 +303,13 @@ _SEEDS = {
     "tiff": tiff_builders.dirty_tiff,
     "dng": tiff_builders.dng,
     "gif": lambda: _dirty_gif(),
+    "heic": lambda: heif_builders.with_thumbnail_and_depth(),
+    "heic motion": lambda: heif_builders.motion_photo(),
+    "avif": lambda: heif_builders.single(heif_builders.avif(), exif=heif_builders.exif_item()),
 }
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(st.sampled_from(sorted(_SEEDS)), st.lists(_MUTATION, min_size=1, max_size=3))
 def test_damaged_files_get_the_same_verdict_read_whole_or_in_windows(tmp_path_factory, seed, mutations):
     """Whatever the damage, the windowed walk refuses or cleans exactly as the in-memory one does."""
