@@ -7,7 +7,8 @@ and a full phone metadata set (EXIF with GPS, owner, serials, MakerNote and an
 IFD1 thumbnail, XMP, IPTC, COM), or takes any --folder.  Each round runs every
 tool once, in alternating order, and the report gives medians, ratios against
 cp and ExifTool, peak memory (max RSS of the process), and checks every
-geoscrub output (re-scanned clean).
+geoscrub output (re-scanned clean).  On generated photos it also times
+bench/floor.py: the least work any Python cleaner must do, as a reference.
 """
 from __future__ import annotations
 
@@ -125,13 +126,16 @@ def main() -> int:
         "geoscrub clean --output": [geoscrub, "clean", "--output", str(work / "out"), str(src)],
         "geoscrub check --json": [geoscrub, "check", "--json", str(src)],
     }
+    if not args.folder:  # the generated photos are plain baseline JPEGs, which is all floor.py handles
+        tools["python floor (floor.py)"] = [sys.executable, str(ROOT / "bench" / "floor.py"),
+                                                  str(work / "out"), str(src)]
     if exiftool:
         tools["exiftool -all="] = [exiftool, "-q", "-all=", "-o", str(work / "out") + "/", str(src)]
         tools["exiftool -json"] = [exiftool, "-q", "-json", str(src)]
     times: dict[str, list[float]] = {name: [] for name in tools}
     rss: dict[str, int] = {name: 0 for name in tools}
     codes: dict[str, set[int]] = {name: set() for name in tools}
-    subprocess.run(["cat", *map(str, files)], stdout=subprocess.DEVNULL)  # warm the page cache
+    subprocess.run(["cat", *map(str, files)], check=False, stdout=subprocess.DEVNULL)  # warm the page cache
     for r in range(args.rounds):
         order = list(tools) if r % 2 == 0 else list(reversed(tools))
         for name in order:
