@@ -456,6 +456,30 @@ def test_full_outbox_keeps_the_original_and_tries_again(dirs: Dirs, monkeypatch:
     assert (dirs.outbox / "a.jpg").read_bytes() == api.clean_bytes(data)[2]
 
 
+def test_a_read_error_is_tried_again_and_never_quarantines_the_photo(dirs: Dirs,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    real_read = api.read_photo
+    calls = []
+
+    def failing_once(fd: int, size: int) -> object:
+        calls.append(size)
+        if len(calls) == 1:
+            raise OSError(errno.EIO, "Input/output error")
+        return real_read(fd, size)
+
+    monkeypatch.setattr(api, "read_photo", failing_once)
+    data = dirty_jpeg(22)
+    with running(dirs, poll=False) as (_service, log):
+        drop(dirs.inbox / "a.jpg", data)
+        wait_for(lambda: " error " in log.getvalue(), what="the error line")
+        assert files_under(dirs.quarantine) == []
+        wait_for(inbox_is_empty(dirs), what="the retry")
+    assert files_under(dirs.quarantine) == []
+    assert (dirs.outbox / "a.jpg").read_bytes() == api.clean_bytes(data)[2]
+
+
 def test_a_folder_swapped_for_a_symlink_is_never_read_through(dirs: Dirs) -> None:
     from geoscrub.watch.beneath import OutsideInbox, open_source
 

@@ -1324,6 +1324,9 @@ def prefix_brands(prefix: bytes) -> set[bytes]:
 class HeifFormat:
     """One reader for both names: AVIF when an AV1 brand is listed, HEIC/HEIF otherwise."""
 
+    #: Big files are read on demand (see fileview): only boxes, unit headers and notes are read.
+    reads_views = True
+
     def __init__(self, name: str, extension: str, avif: bool) -> None:
         self.name, self.extension, self._avif = name, extension, avif
 
@@ -1333,9 +1336,6 @@ class HeifFormat:
 
     def scan(self, data: bytes) -> ScanResult:
         return _typed(_findings, data, parse(data))
-
-    #: Big files are read on demand (see fileview): only boxes, unit headers and notes are read.
-    reads_views = True
 
     def strip(self, data: bytes, policy: Policy) -> bytes:
         return join_plan(self.strip_plan(data, policy), data)

@@ -91,10 +91,10 @@ def _clean_open(job: Job, src: Source, places: Places, fd: int, st: os.stat_resu
     try:
         fmt, photo = api.read_photo(fd, st.st_size)
         found = api.scan_photo(fmt, photo)
-    except GeoscrubError as err:
+    except (GeoscrubError, PermissionError) as err:
         return _refuse_or_wait(job, src, places, err)
-    except PermissionError as err:
-        return _refuse_or_wait(job, src, places, err)
+    except OSError:
+        raise  # the disk failed, not the file: ``process`` tries again later
     except Exception as err:  # noqa: BLE001 - a bug in a format module: fail closed
         return _refuse_or_wait(job, src, places, err)
     if not found.picture_complete:
@@ -107,6 +107,8 @@ def _clean_open(job: Job, src: Source, places: Places, fd: int, st: os.stat_resu
         return Outcome(job.rel, Result.RETRY, reason="could not write the cleaned copy", detail=str(err))
     except GeoscrubError as err:  # the cleaned copy did not verify: nothing was written
         return _refuse_or_wait(job, src, places, err)
+    except OSError:
+        raise  # reading the photo again failed: tried again later
     except Exception as err:  # noqa: BLE001 - a bug in a format module: fail closed
         return _refuse_or_wait(job, src, places, err)
     outcome = Outcome(job.rel, Result.CLEANED, dest=dest, findings=list(found.findings), already=already)
