@@ -128,7 +128,7 @@ def main() -> int:
     }
     if not args.folder:  # the generated photos are plain baseline JPEGs, which is all floor.py handles
         tools["python floor (floor.py)"] = [sys.executable, str(ROOT / "bench" / "floor.py"),
-                                                  str(work / "out"), str(src)]
+                                            str(work / "out"), str(src)]
     if exiftool:
         tools["exiftool -all="] = [exiftool, "-q", "-all=", "-o", str(work / "out") + "/", str(src)]
         tools["exiftool -json"] = [exiftool, "-q", "-json", str(src)]

@@ -194,7 +194,7 @@ def _big_gif() -> bytes:
 
 
 def _noisy_heic() -> bytes:
-    """A lossless HEIC of noise: one coded picture of about 300 KB."""
+    """A lossless HEIC of noise: one coded picture of about 160 KB."""
     import io
 
     from PIL import Image
