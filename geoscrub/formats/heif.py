@@ -468,9 +468,14 @@ def _inside(mdats: list[Box], starts: list[int], off: int, length: int) -> bool:
     return at >= 0 and off + length <= mdats[at].end
 
 
+def _item_base(heif: Heif, item: Item) -> int:
+    """Where the item's extent offsets count from: the 'idat' payload, or the file's start."""
+    return heif.idat.payload if item.method == 1 and heif.idat else 0
+
+
 def item_bytes(data: bytes, heif: Heif, item: Item) -> bytes:
     """The item's payload (its extents joined)."""
-    base = heif.idat.payload if item.method == 1 and heif.idat else 0
+    base = _item_base(heif, item)
     return b"".join(data[base + off : base + off + length] for off, length in item.extents)
 
 
@@ -482,7 +487,7 @@ def item_stream(data: bytes, heif: Heif, item: Item) -> tuple[bytes, int, int]:
     is joined first.
     """
     if len(item.extents) == 1:
-        base = heif.idat.payload if item.method == 1 and heif.idat else 0
+        base = _item_base(heif, item)
         off, length = item.extents[0]
         return data, base + off, base + off + length
     joined = item_bytes(data, heif, item)
@@ -1370,7 +1375,7 @@ def _picture_parts(data: bytes) -> list[tuple[bytes, list[tuple[int, int]]]]:
     parts = []
     for i in sorted(kept.keep):
         item = heif.items[i]
-        base = heif.idat.payload if item.method == 1 and heif.idat else 0
+        base = _item_base(heif, item)
         spans = [(base + off, base + off + n) for off, n in item.extents]
         spans += [(prop.start, prop.end) for _, prop, _ in kept.props[i] if prop.type in DECODING_PROPERTIES]
         parts.append((struct.pack(">I", i) + item.type, spans))
