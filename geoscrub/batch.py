@@ -20,9 +20,16 @@ R = TypeVar("R")
 MIN_FILES_FOR_WORKERS = 16
 
 
+#: Set to a number to use that many worker processes for big batches (the benchmark compares 1 and 2).
+WORKERS_ENV = "GEOSCRUB_WORKERS"
+
+
 def default_workers(count: int) -> int:
     if count < MIN_FILES_FOR_WORKERS:
         return 1
+    asked = os.environ.get(WORKERS_ENV, "")
+    if asked.isdigit() and int(asked) > 0:
+        return min(int(asked), 8)
     return max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8))
 
 
