@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from geoscrub.errors import GeoscrubError  # noqa: E402
-from geoscrub.formats import jpeg, markerscan  # noqa: E402
+from geoscrub.errors import GeoscrubError
+from geoscrub.formats import jpeg, markerscan
 
 
 def find_marker_loop(data: bytes, pos: int) -> int | None:
