@@ -17,6 +17,8 @@ from .settle import DEFAULT_PATIENCE
 if TYPE_CHECKING:
     from .service import WatchService
 
+#: Exit status when the inbox is missing at start or a folder cannot be used (2 is a command-line mistake).
+EXIT_NOT_READY = 3
 #: After SIGTERM/SIGINT the current file is finished; past this, exit anyway.
 STOP_DEADLINE_S = 4.5
 
@@ -56,6 +58,12 @@ def watch(inbox: Path, outbox: Path, quarantine: Path, archive: Path | None, pol
     --archive).  Anything that cannot be cleaned safely goes to --quarantine
     with a note saying why, and never to --output.  Stop with Ctrl+C.
     """
+    if not inbox.is_dir():
+        # Not a mistake in the command line: a disk or share not mounted yet.  Exit 3, so a
+        # service manager tries again (the deploy unit never restarts exit 2).
+        click.echo(f"geoscrub watch: the inbox folder {inbox} is not there (yet): "
+                   "is its disk or network share mounted?", err=True)
+        sys.exit(EXIT_NOT_READY)
     problem = layout_problem(inbox, {"output": outbox, "quarantine": quarantine, "archive": archive})
     if problem:
         raise click.UsageError(problem)
@@ -70,7 +78,7 @@ def watch(inbox: Path, outbox: Path, quarantine: Path, archive: Path | None, pol
         code = service.run()
     except OSError as err:
         click.echo(f"geoscrub watch: {err.strerror or err}: {err.filename or ''}", err=True)
-        sys.exit(3)
+        sys.exit(EXIT_NOT_READY)
     sys.exit(code)
 
 
