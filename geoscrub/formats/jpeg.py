@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from .. import limits
 from .._binary import u16, u32
-from ..errors import GeoscrubError, MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
+from ..errors import GeoscrubError, MalformedFile, TruncatedFile, UnsupportedFormat
+from ..fileview import same_range
 from ..metadata import exif as exif_meta
 from ..metadata import icc
 from ..metadata.icc import is_valid_profile
@@ -22,7 +23,6 @@ from ..metadata.iptc import scan_photoshop
 from ..metadata.xmp import scan_xmp
 from ..model import Category, Finding, Location, Policy, ScanResult, better_location
 from . import trailers
-from ..fileview import same_range
 from .base import Plan, join_plan, recent, remember_last_parses
 
 SOI, EOI, SOS, COM = 0xD8, 0xD9, 0xDA, 0xFE
@@ -126,9 +126,6 @@ def _walk(data: bytes, *, headers_only: bool) -> Layout:
             metadata_bytes += length
             limits.enforce("MAX_METADATA_SEGMENTS", metadata_count, limits.MAX_METADATA_SEGMENTS)
             limits.enforce("MAX_METADATA_BYTES", metadata_bytes, limits.MAX_METADATA_BYTES)
-        if marker in SOF_MARKERS and length >= 8:
-            height, width = u16(data, pos + 3), u16(data, pos + 5)
-            limits.enforce("MAX_PIXELS", height * width, limits.MAX_PIXELS)
         if marker == SOS:
             if headers_only:
                 segments.append(Segment(SOS, start, end, pos + 2))

@@ -42,7 +42,7 @@ def spare_dqt_segment(*, progressive: bool = False) -> bytes:
 def spare_dqt_in_a_shared_segment() -> bytes:
     """The used tables' DQT segment also defines table 2, which no component uses."""
     base = core.encode(core.picture(), "JPEG", quality=90)
-    marker, start, end = next(s for s in _segments(base) if s[0] == 0xDB)
+    _, start, end = next(s for s in _segments(base) if s[0] == 0xDB)
     payload = base[start + 4 : end]
     grown = payload[:65] + _dqt(2) + payload[65:]
     return base[:start] + core.segment(0xDB, grown) + base[end:]
