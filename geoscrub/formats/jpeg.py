@@ -83,10 +83,22 @@ def _walk_whole(data: bytes) -> Layout:
     return _walk(data, headers_only=False)
 
 
-def _walk(data: bytes, *, headers_only: bool) -> Layout:
+def readable_segments(data: bytes) -> list[Segment]:
+    """The segments walked before the first problem (all of them when there is none)."""
+    segments: list[Segment] = []
+    try:
+        _walk(data, headers_only=False, segments=segments)
+    except GeoscrubError:
+        pass
+    return segments
+
+
+def _walk(data: bytes, *, headers_only: bool, segments: list[Segment] | None = None) -> Layout:
     if data[:2] != b"\xff\xd8":
         raise UnsupportedFormat("not a JPEG")
-    segments: list[Segment] = [Segment(SOI, 0, 2, 2)]
+    if segments is None:
+        segments = []
+    segments.append(Segment(SOI, 0, 2, 2))
     pos = 2
     metadata_count = metadata_bytes = 0
     size = len(data)
@@ -441,6 +453,16 @@ class JpegFormat:
             return None  # extra images or a video are announced: look at them properly
         if _MARKER_IN_SCAN.search(tail, 0, len(tail) - 2) is not None:
             return None  # a marker near the end: maybe another image; walk everything
+        findings.sort(key=lambda f: f.category.severity)
+        return ScanResult(tuple(findings), location)
+
+    def scan_readable(self, data: bytes) -> ScanResult:
+        """Findings in the segments before the first problem, for a file that cannot be walked whole.
+
+        ``check`` reports them with the problem, so a damaged photo still
+        tells what it gives away; cleaning refuses the file regardless.
+        """
+        findings, location = self._scan_headers(data, readable_segments(data), "")
         findings.sort(key=lambda f: f.category.severity)
         return ScanResult(tuple(findings), location)
 
