@@ -18,7 +18,7 @@ def ispe_sizes(data: bytes) -> list[tuple[int, int]]:
 
 
 def test_a_200_megapixel_samsung_heic_is_cleaned_with_every_tile():
-    dirty = bp.samsung_200mp_heic()
+    dirty = bp.samsung_200mp_heic(bp.flat_heic_tile())
     assert bp.SAMSUNG_200MP in ispe_sizes(dirty)
     assert bp.SAMSUNG_200MP[0] * bp.SAMSUNG_200MP[1] > limits.MAX_PIXELS
     _, found, cleaned = clean_bytes(dirty)
