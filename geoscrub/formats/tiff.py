@@ -271,22 +271,28 @@ def header(data: bytes) -> tuple[str, int, IfdShape]:
 @remember_last_parses
 def parse(data: bytes) -> Layout:
     """Read every directory and decide which ones are the picture.  Raises GeoscrubError."""
+    order, _, shape = header(data)
+    layout = Layout(order, [], shape)
+    read_directories(data, layout)
+    _decide(data, layout)
+    return layout
+
+
+def read_directories(data: bytes, layout: Layout) -> None:
+    """Fill ``layout.pages`` with every directory, in order (a problem leaves those read so far)."""
     order, first, shape = header(data)
     seen: set[int] = set()
     budget = [0]
-    pages: list[Node] = []
+    pages = layout.pages
     offset = first
     if not offset:
         raise MalformedFile("TIFF has no image directory")
     while offset:
         limits.enforce("MAX_FRAMES", len(pages) + 1, limits.MAX_FRAMES)
         page = Node(_read(data, order, offset, f"IFD{len(pages)}", seen, budget, shape), "page")
-        _children(data, order, page, 1, seen, budget, [0], shape)
         pages.append(page)
+        _children(data, order, page, 1, seen, budget, [0], shape)
         offset = page.directory.next_offset
-    layout = Layout(order, pages, shape)
-    _decide(data, layout)
-    return layout
 
 
 def _decide(data: bytes, layout: Layout) -> None:
@@ -524,6 +530,36 @@ def _deep_findings(data: bytes, e: Entry, source: str) -> ScanResult:
     return scan_photoshop(blob, source + " Photoshop")
 
 
+def _scan_layout(data: bytes, layout: Layout) -> ScanResult:
+    """Findings of every tag a cleaned copy would not keep, in every directory of ``layout``."""
+    policy = Policy()
+    findings: list[Finding] = []
+    location: Location | None = None
+    dropped_dirs: list[Directory] = []
+    for node in layout.nodes():
+        d = node.directory
+        if node.keep:
+            kept = {e.tag for e in _kept_entries(data, node, policy)} | LAYOUT_TAGS
+            extra = [e for e in d.entries if e.tag not in kept]
+            dropped_dirs.append(Directory(d.name, d.offset, extra))
+        else:
+            dropped_dirs.append(d)
+            if node.why_dropped:
+                findings.append(Finding.make(
+                    Category.HIDDEN_IMAGE, "PreviewImage", f"{d.name}: {node.why_dropped}",
+                    "Hides another copy of the picture, which may show what was cropped out", "TIFF"))
+        for e in dropped_dirs[-1].entries:
+            if e.tag in (XMP, IPTC, PHOTOSHOP):
+                result = _deep_findings(data, e, "TIFF")
+                findings.extend(result.findings)
+                location = location or result.location
+    result = exif_meta.classify(dropped_dirs, "TIFF")
+    findings.extend(result.findings)
+    location = result.location or location
+    findings.sort(key=lambda f: f.category.severity)
+    return ScanResult(tuple(findings), location)
+
+
 class TiffFormat:
     name = "TIFF"
     extension = ".tif"
@@ -534,33 +570,20 @@ class TiffFormat:
         return prefix[:4] in CLASSIC_HEADERS or prefix[:4] in BIGTIFF_HEADERS
 
     def scan(self, data: bytes) -> ScanResult:
-        layout = parse(data)
-        policy = Policy()
-        findings: list[Finding] = []
-        location: Location | None = None
-        dropped_dirs: list[Directory] = []
-        for node in layout.nodes():
-            d = node.directory
-            if node.keep:
-                kept = {e.tag for e in _kept_entries(data, node, policy)} | LAYOUT_TAGS
-                extra = [e for e in d.entries if e.tag not in kept]
-                dropped_dirs.append(Directory(d.name, d.offset, extra))
-            else:
-                dropped_dirs.append(d)
-                if node.why_dropped:
-                    findings.append(Finding.make(
-                        Category.HIDDEN_IMAGE, "PreviewImage", f"{d.name}: {node.why_dropped}",
-                        "Hides another copy of the picture, which may show what was cropped out", "TIFF"))
-            for e in dropped_dirs[-1].entries:
-                if e.tag in (XMP, IPTC, PHOTOSHOP):
-                    result = _deep_findings(data, e, "TIFF")
-                    findings.extend(result.findings)
-                    location = location or result.location
-        result = exif_meta.classify(dropped_dirs, "TIFF")
-        findings.extend(result.findings)
-        location = result.location or location
-        findings.sort(key=lambda f: f.category.severity)
-        return ScanResult(tuple(findings), location)
+        return _scan_layout(data, parse(data))
+
+    def scan_readable(self, data: bytes) -> ScanResult:
+        """Findings in the directories read before the first problem, for a file that cannot be
+        read whole (``check`` reports them with the problem; cleaning refuses the file)."""
+        order, _, shape = header(data)
+        layout = Layout(order, [], shape)
+        try:
+            read_directories(data, layout)
+        except GeoscrubError:
+            pass
+        for node in layout.nodes():  # which pictures would be kept is unknown: judge every tag
+            node.keep = node.kind != "meta"
+        return _scan_layout(data, layout)
 
     def strip(self, data: bytes, policy: Policy) -> bytes:
         return join_plan(self.strip_plan(data, policy), data)
