@@ -322,7 +322,7 @@ class GroupCommit:
         self._written = 0
         self._flushed: dict[int, int] = {}  # device -> how many written files the last flush covered
         self._renamed: dict[int, Path] = {}  # device -> a folder renamed into since its last flush
-        self._syncfs = oscaps.group_flush()
+        self._syncfs = _syncfs_function()
 
     def written(self, pending: PendingWrite) -> int:
         """Note that ``pending`` is fully written; returns its place in the batch."""
@@ -365,6 +365,11 @@ class GroupCommit:
 
             code = ctypes.get_errno()
             raise OSError(code, os.strerror(code))
+
+
+def _syncfs_function() -> Callable[[int], int] | None:
+    """libc's syncfs(2) where the system has it (see ``oscaps.group_flush``)."""
+    return oscaps.group_flush()
 
 
 def _write_all(fd: int, data: bytes | memoryview) -> None:

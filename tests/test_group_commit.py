@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from geoscrub import fsio, oscaps
+from geoscrub import fsio
 from geoscrub.errors import WriteFailed
 
 
@@ -31,7 +31,7 @@ class CountingSyncfs:
 @pytest.fixture
 def syncfs(monkeypatch):
     fake = CountingSyncfs()
-    monkeypatch.setattr(oscaps, "group_flush", lambda: fake)
+    monkeypatch.setattr(fsio, "_syncfs_function", lambda: fake)
     return fake
 
 
@@ -63,7 +63,7 @@ def test_nothing_is_visible_before_its_flush(tmp_path, monkeypatch):
         seen_at_flush.append(sorted(p.name for p in tmp_path.iterdir() if not fsio.is_temp_name(p.name)))
         return 0
 
-    monkeypatch.setattr(oscaps, "group_flush", lambda: syncfs)
+    monkeypatch.setattr(fsio, "_syncfs_function", lambda: syncfs)
     group = fsio.GroupCommit()
     pending = fsio.start_write(tmp_path / "a.jpg", b"a")
     group.commit(pending, group.written(pending))
@@ -81,7 +81,7 @@ def test_durable_now_flushes_the_rename_before_returning(tmp_path, syncfs):
 
 
 def test_a_failed_flush_removes_the_temp_file_and_shows_nothing(tmp_path, monkeypatch):
-    monkeypatch.setattr(oscaps, "group_flush", lambda: CountingSyncfs(fail=True))
+    monkeypatch.setattr(fsio, "_syncfs_function", lambda: CountingSyncfs(fail=True))
     group = fsio.GroupCommit()
     pending = fsio.start_write(tmp_path / "a.jpg", b"a")
     with pytest.raises(WriteFailed):
@@ -90,7 +90,7 @@ def test_a_failed_flush_removes_the_temp_file_and_shows_nothing(tmp_path, monkey
 
 
 def test_without_syncfs_each_file_is_fsynced(tmp_path, monkeypatch):
-    monkeypatch.setattr(oscaps, "group_flush", lambda: None)
+    monkeypatch.setattr(fsio, "_syncfs_function", lambda: None)
     synced = []
     real_fsync = os.fsync
     monkeypatch.setattr(fsio.os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
