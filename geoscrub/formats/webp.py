@@ -74,9 +74,6 @@ def parse(data: bytes) -> tuple[list[Chunk], int]:
         body = chunks[0].body(data)
         if len(body) < 10:
             raise MalformedFile("WebP VP8X chunk too short")
-        width = 1 + int.from_bytes(body[4:7], "little")
-        height = 1 + int.from_bytes(body[7:10], "little")
-        limits.enforce("MAX_PIXELS", width * height, limits.MAX_PIXELS)
     elif len(chunks) > 1:
         # simple format: exactly one image chunk
         raise MalformedFile("simple WebP has extra chunks without a VP8X header")

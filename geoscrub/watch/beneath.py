@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -89,6 +90,75 @@ class Source:
         else:
             os.unlink(self.name, dir_fd=self.dir_fd)
         self.fsync_folder()
+
+    def remove_entry(self, dev: int, ino: int) -> None:
+        """Remove this name (a link, pipe or second name; never what it points to) if it is still (dev, ino).
+
+        The name is first renamed aside, so an upload renamed over it at the
+        last moment is seen, put back and kept: FileExistsError then.  The
+        last name of a file is never removed (two names of one photo both in
+        the inbox: the second is then a file of its own, to be cleaned).
+        """
+        self.release()
+        aside = f".geoscrub-{secrets.token_hex(6)}.tmp"  # a dot-name: the inbox walk ignores it
+        self._rename_here(self.name, aside)
+        st = self._lstat_here(aside)
+        last_name = stat.S_ISREG(st.st_mode) and st.st_nlink < 2  # its other names went meanwhile
+        if (st.st_dev, st.st_ino) != (dev, ino) or last_name:
+            self._put_back(aside)
+            raise FileExistsError(errno.EEXIST, "it was replaced or is now the file's only name", self.path)
+        self._unlink_here(aside)
+        self.fsync_folder()
+
+    def _put_back(self, aside: str) -> None:
+        """Give the entry renamed aside its name back, or a free ``name-N`` next to it; never replace."""
+        stem, dot, ext = self.name.rpartition(".")
+        names = [self.name] + [f"{stem}-{n}.{ext}" if dot and stem else f"{self.name}-{n}" for n in range(1, 100)]
+        for name in names:
+            try:
+                self._link_here(aside, name)
+            except FileExistsError:
+                continue
+            except (OSError, NotImplementedError):  # a folder cannot be linked: rename it back if the name is free
+                if os.path.lexists(self._here(name)):
+                    continue
+                self._rename_here(aside, name)
+                return
+            self._unlink_here(aside)
+            return
+
+    # -- names in this entry's folder, through its descriptor where the system allows ----
+    def _here(self, name: str) -> str:
+        return os.path.join(os.path.dirname(self.path), name)
+
+    def _rename_here(self, old: str, new: str) -> None:
+        if self.dir_fd is None:
+            os.rename(self._here(old), self._here(new))
+        else:
+            os.rename(old, new, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd)
+
+    def _lstat_here(self, name: str) -> os.stat_result:
+        if self.dir_fd is None:
+            return os.lstat(self._here(name))
+        return os.stat(name, dir_fd=self.dir_fd, follow_symlinks=False)
+
+    def _unlink_here(self, name: str) -> None:
+        if self.dir_fd is None:
+            os.unlink(self._here(name))
+        else:
+            os.unlink(name, dir_fd=self.dir_fd)
+
+    def _link_here(self, old: str, new: str) -> None:
+        """A second name for the entry itself (a link is linked, never followed); OSError where impossible."""
+        if not oscaps.has_hard_links():
+            raise OSError(errno.ENOSYS, "no hard links here")
+        if self.dir_fd is None:
+            if os.link not in os.supports_follow_symlinks and stat.S_ISLNK(os.lstat(self._here(old)).st_mode):
+                raise OSError(errno.ENOSYS, "a link cannot be linked without following it here")
+            kwargs = {"follow_symlinks": False} if os.link in os.supports_follow_symlinks else {}
+            os.link(self._here(old), self._here(new), **kwargs)
+        else:
+            os.link(old, new, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd, follow_symlinks=False)
 
     def rename_to(self, dest: str | os.PathLike[str]) -> None:
         self.release()
