@@ -416,6 +416,6 @@ def clean(output: Path | None, in_place: bool, dry_run: bool, as_json: bool, ren
 
 # ---------------------------------------------------------------- subcommands defined elsewhere
 # One line each; their modules keep heavy imports inside the command function.
-from .watch.command import watch as watch_command  # noqa: E402  (watchdog is imported only when it runs)
+from .watch.command import watch as watch_command
 
 main.add_command(watch_command)

@@ -125,7 +125,7 @@ def no_multiprocessing(mp: pytest.MonkeyPatch) -> None:
 def multiprocessing_unusable(mp: pytest.MonkeyPatch) -> None:
     """Some sandboxes and Android: the module imports, but starting a pool fails."""
     class NoPools:
-        def Pool(self, *_args: object, **_kwargs: object) -> None:  # noqa: N802 - multiprocessing's name
+        def Pool(self, *_args: object, **_kwargs: object) -> None:
             raise ImportError("This platform lacks a functioning sem_open implementation")
 
     mp.setattr(multiprocessing, "get_context", lambda *_a, **_k: NoPools())
