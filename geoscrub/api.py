@@ -42,8 +42,9 @@ def read_photo(fd: int, size: int) -> tuple[ContainerFormat, Photo]:
     it is used.  Raises GeoscrubError or OSError.
     """
     fmt = registry.sniff(read_at(fd, 0, registry.PREFIX_BYTES))
+    name, maximum = limits.file_limit_of(fmt)
+    limits.enforce(name, size, maximum)
     if size > IN_MEMORY_MAX and getattr(fmt, "reads_views", False):
-        limits.enforce("MAX_FILE_BYTES", size, limits.MAX_FILE_BYTES)
         return fmt, FileView(fd, size)
     return fmt, read_all(fd)
 
@@ -101,6 +102,8 @@ def scan_file(path: str | os.PathLike[str], *, follow_symlinks: bool = True) -> 
                     result = quick(head, tail, st.st_size)
                 if result is not None:
                     return fmt, result
+        name, maximum = limits.file_limit_of(fmt)
+        limits.enforce(name, st.st_size, maximum)
         if st.st_size > IN_MEMORY_MAX and getattr(fmt, "reads_views", False):
             return fmt, scan_photo(fmt, FileView(fd, st.st_size))
         data = head + read_all(fd, len(head)) if len(head) == HEAD_BYTES else head

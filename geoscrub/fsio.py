@@ -42,7 +42,8 @@ def open_regular_file(path: str | os.PathLike[str], *, follow_symlinks: bool = T
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise NotARegularFile(f"is a {_kind(st.st_mode)}, not a photo file")
-        limits.enforce("MAX_FILE_BYTES", st.st_size, limits.MAX_FILE_BYTES)
+        name, maximum = limits.largest_file()  # the format's own limit is checked once it is known
+        limits.enforce(name, st.st_size, maximum)
     except BaseException:
         os.close(fd)
         raise

@@ -11,6 +11,15 @@ from .errors import LimitExceeded
 #: over ``api.IN_MEMORY_MAX`` are read a window at a time, so this bounds the
 #: work and the disk a hostile file costs, not memory.
 MAX_FILE_BYTES = 128 * 1024 * 1024
+#: Largest video read.  Videos are walked box by box and their film is copied
+#: by range, so their cost is bounded by MAX_MOVIE_BOX_BYTES and
+#: MAX_VIDEO_CHUNKS, not by their size: this only keeps out absurd files.
+MAX_VIDEO_FILE_BYTES = 1 << 40
+#: Bytes of a video's movie box ('moov': the tables), read whole into memory.
+#: An hour of 4K phone video needs about 5 MB.
+MAX_MOVIE_BOX_BYTES = 64 * 1024 * 1024
+#: Chunks (runs of film or sound samples) in one video, all tracks together.
+MAX_VIDEO_CHUNKS = 4_000_000
 #: Pixels one frame or item may declare (Pillow refuses to decode above this).
 MAX_PIXELS = 178_956_970
 #: JPEG/PNG/WebP/GIF segments, chunks or blocks in one file.
@@ -46,6 +55,22 @@ MAX_BOXES = 10_000
 MAX_BOX_DEPTH = 16
 #: Embedded images (MPF, trailers) looked into when reporting.
 MAX_EMBEDDED_DEPTH = 2
+
+
+def largest_file() -> tuple[str, int]:
+    """(name, value) of the size limit of the format that takes the biggest files.
+
+    Checked when a file is opened, before its format is known; each format's
+    own limit is checked once it is (``file_limit_of``).
+    """
+    return max((("MAX_FILE_BYTES", MAX_FILE_BYTES), ("MAX_VIDEO_FILE_BYTES", MAX_VIDEO_FILE_BYTES)),
+               key=lambda named: named[1])
+
+
+def file_limit_of(fmt: object) -> tuple[str, int]:
+    """(name, value) of the size limit for files of format ``fmt`` (its ``file_limit``, else MAX_FILE_BYTES)."""
+    name = getattr(fmt, "file_limit", "MAX_FILE_BYTES")
+    return name, globals()[name]
 
 
 def enforce(limit: str, value: int, maximum: int) -> None:
