@@ -442,3 +442,31 @@ def test_real_clips_are_cleaned_or_refused_with_a_reason(tmp_path, name):
     assert b"\xa9xyz" not in out and b"GPS5" not in out
     if shutil.which("ffmpeg"):
         assert _streams(tmp_path / name) == _streams(CORPUS / name)
+
+
+def test_a_video_keeps_its_own_extension_whatever_its_brand(tmp_path):
+    from click.testing import CliRunner
+
+    from geoscrub.cli import main
+
+    src = tmp_path / "IMG_0001.MOV"
+    src.write_bytes(phone_clip(brand=b"isom"))  # an MP4 brand in a .MOV file
+    result = CliRunner().invoke(main, ["clean", str(src)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "IMG_0001.clean.MOV").exists()
+
+
+def test_the_watch_service_cleans_big_videos_from_disk(tmp_path, monkeypatch):
+    from tests.test_watch import Dirs, drop, files_under, inbox_is_empty, running, wait_for
+
+    dirs = Dirs(tmp_path)
+    data = vb.movie([vb.video_track(vb.film(40, 2000)), vb.gps_track(), vb.sound_track()], faststart=True,
+                    moov_extra=(vb.mdta_keys(),))
+    expected = clean(data)
+    monkeypatch.setattr(api, "IN_MEMORY_MAX", 0)  # every upload counts as big
+    monkeypatch.setattr(fileview, "WINDOW", 4096)
+    with running(dirs, poll=False):
+        drop(dirs.inbox / "trip" / "GX010042.MP4", data)
+        wait_for(inbox_is_empty(dirs), what="the video to be handled")
+    assert files_under(dirs.quarantine) == []
+    assert (dirs.outbox / "trip" / "GX010042.MP4").read_bytes() == expected
