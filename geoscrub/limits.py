@@ -7,20 +7,19 @@ from __future__ import annotations
 
 from .errors import LimitExceeded
 
-#: Largest input file read at all (motion photos append whole MP4s).  Files
-#: over ``api.IN_MEMORY_MAX`` are read a window at a time, so this bounds the
-#: work and the disk a hostile file costs, not memory.
-MAX_FILE_BYTES = 128 * 1024 * 1024
-#: Largest video read.  Videos are walked box by box and their film is copied
-#: by range, so their cost is bounded by MAX_MOVIE_BOX_BYTES and
-#: MAX_VIDEO_CHUNKS, not by their size: this only keeps out absurd files.
-MAX_VIDEO_FILE_BYTES = 1 << 40
-#: Bytes of a video's movie box ('moov': the tables), read whole into memory.
-#: An hour of 4K phone video needs about 5 MB.
-MAX_MOVIE_BOX_BYTES = 64 * 1024 * 1024
-#: Chunks (runs of film or sound samples) in one video, all tracks together.
-MAX_VIDEO_CHUNKS = 4_000_000
-#: Pixels one frame or item may declare (Pillow refuses to decode above this).
+#: Largest input file read at all.  Every format is walked a window at a time
+#: (files over ``api.IN_MEMORY_MAX``), so memory stays flat whatever the size;
+#: the work is one pass over the bytes plus a kernel copy, and cleaning needs as
+#: much free disk as the file.  1 TiB lets through any real photo, panorama,
+#: TIFF scan or raw, and long camera videos; it only stops an endless file.
+MAX_FILE_BYTES = 1 << 40
+#: Most bytes of one file held in memory at once.  A file is read whole only
+#: when small (``api.IN_MEMORY_MAX``) or its format cannot be walked a window at
+#: a time; one that keeps growing while it is read stops here.
+MAX_IN_MEMORY_BYTES = 128 * 1024 * 1024
+#: Pixels one PNG or APNG frame may declare.  Only where geoscrub inflates the
+#: picture data to check it (PNG) is the pixel count work; JPEG, WebP, HEIF,
+#: TIFF and GIF pictures are copied without being decoded, whatever their size.
 MAX_PIXELS = 178_956_970
 #: JPEG/PNG/WebP/GIF segments, chunks or blocks in one file.
 MAX_SEGMENTS = 100_000
@@ -32,6 +31,12 @@ MAX_METADATA_BYTES = 16 * 1024 * 1024
 #: EXIF and XMP bytes parsed for the report in one file; further blocks are
 #: reported unread (they are removed regardless).  Keeps 4096 APP1 segments cheap.
 MAX_PARSED_METADATA_BYTES = 2 * 1024 * 1024
+#: Bytes of a video's movie box ('moov': its tables), read whole into memory.
+#: An hour of 4K phone video needs about 5 MB.
+MAX_MOVIE_BOX_BYTES = 64 * 1024 * 1024
+#: Chunks (runs of film or sound samples) in one video, all tracks together;
+#: a video's work is bounded by these two, not by its size.
+MAX_VIDEO_CHUNKS = 4_000_000
 #: Image file directories visited in one TIFF/EXIF structure.
 MAX_IFDS = 64
 #: Entries in a single IFD.
@@ -55,22 +60,6 @@ MAX_BOXES = 10_000
 MAX_BOX_DEPTH = 16
 #: Embedded images (MPF, trailers) looked into when reporting.
 MAX_EMBEDDED_DEPTH = 2
-
-
-def largest_file() -> tuple[str, int]:
-    """(name, value) of the size limit of the format that takes the biggest files.
-
-    Checked when a file is opened, before its format is known; each format's
-    own limit is checked once it is (``file_limit_of``).
-    """
-    return max((("MAX_FILE_BYTES", MAX_FILE_BYTES), ("MAX_VIDEO_FILE_BYTES", MAX_VIDEO_FILE_BYTES)),
-               key=lambda named: named[1])
-
-
-def file_limit_of(fmt: object) -> tuple[str, int]:
-    """(name, value) of the size limit for files of format ``fmt`` (its ``file_limit``, else MAX_FILE_BYTES)."""
-    name = getattr(fmt, "file_limit", "MAX_FILE_BYTES")
-    return name, globals()[name]
 
 
 def enforce(limit: str, value: int, maximum: int) -> None:

@@ -359,15 +359,22 @@ def test_big_videos_are_cleaned_a_window_at_a_time(tmp_path, monkeypatch):
     assert (tmp_path / "out.mp4").read_bytes() == expected
 
 
-def test_videos_are_not_refused_for_their_size(tmp_path, monkeypatch):
+def test_big_videos_are_never_held_in_memory(tmp_path, monkeypatch):
     src = tmp_path / "clip.mov"
     src.write_bytes(phone_clip(brand=b"qt  "))
-    monkeypatch.setattr(limits, "MAX_FILE_BYTES", 1000)  # photos this big would be refused
+    monkeypatch.setattr(limits, "MAX_IN_MEMORY_BYTES", 1000)  # a photo read whole this big would be refused
     monkeypatch.setattr(api, "IN_MEMORY_MAX", 0)
     assert geoscrub.clean(src, tmp_path / "out.mov").error is None
-    monkeypatch.setattr(limits, "MAX_VIDEO_FILE_BYTES", 2000)
-    err = geoscrub.clean(src, tmp_path / "out2.mov").error
-    assert isinstance(err, LimitExceeded) and err.limit == "MAX_VIDEO_FILE_BYTES"
+
+
+def test_a_huge_movie_box_hits_a_named_limit(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_MOVIE_BOX_BYTES", 1000)
+    assert refused(phone_clip(), LimitExceeded).limit == "MAX_MOVIE_BOX_BYTES"
+
+
+def test_too_many_chunks_hit_a_named_limit(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_VIDEO_CHUNKS", 5)
+    assert refused(phone_clip(), LimitExceeded).limit == "MAX_VIDEO_CHUNKS"
 
 
 def test_the_cli_cleans_videos_found_in_folders(tmp_path):

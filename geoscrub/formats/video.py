@@ -326,8 +326,6 @@ class VideoFormat:
 
     #: Big files are read on demand: only the boxes and the movie box are read; media data is copied by range.
     reads_views = True
-    #: The size limit that applies (videos are bounded by their tables, not their size).
-    file_limit = "MAX_VIDEO_FILE_BYTES"
 
     def __init__(self, name: str, extension: str) -> None:
         self.name, self.extension = name, extension
