@@ -477,3 +477,13 @@ def test_the_watch_service_cleans_big_videos_from_disk(tmp_path, monkeypatch):
         wait_for(inbox_is_empty(dirs), what="the video to be handled")
     assert files_under(dirs.quarantine) == []
     assert (dirs.outbox / "trip" / "GX010042.MP4").read_bytes() == expected
+
+
+def test_a_video_that_cannot_be_cleaned_still_says_what_it_gives_away(tmp_path):
+    data = phone_clip(faststart=True)
+    cut = data[: data.index(b"mdat") - 4] + struct.pack(">I", 8) + b"mdat"  # media data cut away
+    src = tmp_path / "cut.mov"
+    src.write_bytes(cut)
+    result = geoscrub.scan(src)
+    assert isinstance(result.error, TruncatedFile)
+    assert result.location is not None and {"Make", "Model"} <= {f.key for f in result.findings}

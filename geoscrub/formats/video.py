@@ -27,7 +27,6 @@ from .._binary import u32
 from ..errors import GeoscrubError, MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
 from ..fileview import is_zero_padding, same_range
 from ..model import Category, Finding, Location, Policy, ScanResult, better_location
-from ..report import VIDEO_WORDS
 from . import video_tags
 from .base import Plan, join_plan, remember_last_parses
 from .heif import BRANDS as HEIF_BRANDS
@@ -220,11 +219,29 @@ def _findings(data: bytes, video: Video) -> ScanResult:
         location = better_location(location, where)
     if video.tail_start < len(data) and not is_zero_padding(data, video.tail_start):
         findings.append(Finding.make(Category.OTHER, "TrailingData", f"{len(data) - video.tail_start} bytes",
-                                     VIDEO_WORDS["trailer"], video_tags.SOURCE))
+                                     video_tags.words("trailer"), video_tags.SOURCE))
     loose = _unused_bytes(data, video)
     if loose:
         findings.append(Finding.make(Category.OTHER, "UnusedMediaData", f"{loose} bytes",
-                                     VIDEO_WORDS["unused"], video_tags.SOURCE))
+                                     video_tags.words("unused"), video_tags.SOURCE))
+    return ScanResult(tuple(findings), location)
+
+
+def _readable_findings(data: bytes) -> ScanResult:
+    budget = Budget()
+    top, _ = _top_boxes(data, budget)
+    findings: list[Finding] = []
+    location: Location | None = None
+    for b in top:
+        if b.type in (b"ftyp", b"mdat"):
+            continue
+        if b.type == b"moov" and b.size <= limits.MAX_MOVIE_BOX_BYTES:
+            m = bytes(data[b.start : b.end])
+            found, where = video_tags.loose_movie_findings(m, budget)
+        else:
+            found, where = _top_box_findings(data, b)
+        findings += found
+        location = better_location(location, where)
     return ScanResult(tuple(findings), location)
 
 
@@ -236,7 +253,7 @@ def _top_box_findings(data: bytes, b: Box) -> tuple[list[Finding], Location | No
     if b.type in FILLER or b.end > limit:
         key = "FreeSpace" if b.type in FILLER else f"'{b.name}' box"
         word = "free" if b.type in FILLER else "box"
-        return [Finding.make(Category.OTHER, key, f"{b.size} bytes", VIDEO_WORDS[word], video_tags.SOURCE)], None
+        return [Finding.make(Category.OTHER, key, f"{b.size} bytes", video_tags.words(word), video_tags.SOURCE)], None
     piece = bytes(data[b.start : b.end])
     return video_tags.box_findings(piece, Box(b.type, 0, b.payload - b.start, b.size))
 
@@ -335,6 +352,14 @@ class VideoFormat:
 
     def scan(self, data: bytes) -> ScanResult:
         return _typed(_findings, data, parse(data))
+
+    def scan_readable(self, data: bytes) -> ScanResult:
+        """What the movie box says (user data, key lists, dates), for a video that cannot be cleaned.
+
+        ``check`` reports it with the problem (a clip whose media data is
+        missing still names its maker and place); cleaning refuses the file regardless.
+        """
+        return _typed(_readable_findings, data)
 
     def strip(self, data: bytes, policy: Policy) -> bytes:
         return join_plan(self.strip_plan(data, policy), data)

@@ -13,7 +13,6 @@ from .._binary import u16, u32, u64
 from ..errors import GeoscrubError
 from ..metadata.xmp import scan_xmp
 from ..model import Category, Finding, Location, better_location
-from ..report import VIDEO_WORDS
 from .isobmff import Box, Budget, full_header, read_boxes
 from .movie import Movie, Track
 
@@ -66,6 +65,14 @@ KEYS: dict[str, tuple[Category, str, str]] = {
 GPS_TRACKS = {b"gpmd", b"camm", b"djmd", b"dbgi", b"mebx"}
 TIMECODE = {b"tmcd"}
 TEXT_HANDLERS = {b"text", b"sbtl", b"subt", b"clcp", b"tx3g"}
+
+def words(name: str) -> str:
+    """The plain words for ``name`` from report.VIDEO_WORDS (imported when a video has findings,
+    so reading photos never pays for the report module)."""
+    from ..report import VIDEO_WORDS
+
+    return VIDEO_WORDS[name]
+
 
 _ISO6709 = re.compile(rb"([+-])(\d+(?:\.\d*)?)([+-])(\d+(?:\.\d*)?)")
 _EPOCH_1904 = datetime.datetime(1904, 1, 1, tzinfo=datetime.timezone.utc)
@@ -121,7 +128,7 @@ class _Collector:
         self.location: Location | None = None
 
     def add(self, category: Category, key: str, value: object, word: str) -> None:
-        self.findings.append(Finding.make(category, key, value, VIDEO_WORDS[word], SOURCE))
+        self.findings.append(Finding.make(category, key, value, words(word), SOURCE))
 
     def box(self, b: Box) -> None:
         preview = bytes(self.m[b.payload : min(b.end, b.payload + 64)])
@@ -147,6 +154,21 @@ def movie_findings(m: bytes, movie: Movie, budget: Budget) -> tuple[list[Finding
             _kept_track(found, track)
         else:
             _dropped_track(found, track)
+    return found.findings, found.location
+
+
+def loose_movie_findings(m: bytes, budget: Budget) -> tuple[list[Finding], Location | None]:
+    """Findings of the movie box ``m`` read without its tracks (for a video that cannot be cleaned)."""
+    found = _Collector(m, budget)
+    start = 16 if u32(m, 0) == 1 else 8
+    for b in read_boxes(m, start, len(m), budget, 1):
+        if b.type == b"mvhd":
+            for key, seconds in zip(("CreateDate", "ModifyDate"), header_dates(m, b)):
+                text = movie_date(seconds)
+                if text is not None:
+                    found.add(Category.TIME, key, text, "date")
+        elif b.type != b"trak":
+            _dropped_box(found, b, 0)
     return found.findings, found.location
 
 
