@@ -24,7 +24,10 @@ EXTENSION_ALIASES: dict[str, frozenset[str]] = {
     "HEIC/HEIF": frozenset({".heic", ".heif", ".hif"}),
     "AVIF": frozenset({".avif"}),
     "GIF": frozenset({".gif"}),
-    "TIFF": frozenset({".tif", ".tiff", ".dng"}),  # DNG is TIFF inside
+    "TIFF": frozenset({".tif", ".tiff", ".dng", ".btf", ".tf8"}),  # DNG is TIFF inside; .btf/.tf8 BigTIFF
+    # one container family: players read any of them whatever the brand, so none is renamed
+    **dict.fromkeys(("MP4", "MOV", "3GP", "M4V"),
+                    frozenset({".mp4", ".mov", ".qt", ".3gp", ".3g2", ".m4v", ".m4a", ".mp4v"})),
 }
 
 #: Marker inserted before the extension of a default cleaned copy.
