@@ -72,7 +72,6 @@ def site_files() -> dict[str, bytes]:
     for name in STATIC_FILES:
         files[name] = (static / name).read_bytes()
     version = _version(files)
-    files["sw.js"] = _fill(files["sw.js"], version, sorted(f for f in files if f != "sw.js"))
     files[MARKER] = json.dumps({
         "geoscrub_site": 1,
         "version": version,
@@ -80,6 +79,7 @@ def site_files() -> dict[str, bytes]:
         "archive": ARCHIVE,
         "lazy": {name: f"{LAZY_FOLDER}/{name}" for name in sorted(lazy)},
     }, indent=1).encode()
+    files["sw.js"] = _fill(files["sw.js"], version, sorted(f for f in files if f != "sw.js"))
     return files
 
 
@@ -165,7 +165,10 @@ def _fill(template: bytes, version: str, precache: list[str]) -> bytes:
 
 def _lock_without_packages(lock: bytes) -> bytes:
     """The runtime's lock file listing no packages: the site ships none, and never fetches any."""
-    info = json.loads(lock).get("info", {})
+    try:
+        info = json.loads(lock)["info"]
+    except (ValueError, KeyError, TypeError):
+        raise pyodide_dist.RuntimeUnavailable("the Pyodide package's pyodide-lock.json is not readable") from None
     return json.dumps({"info": info, "packages": {}}).encode()
 
 
