@@ -13,7 +13,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "samples"
-CORPUS = REPO.parent / "shared" / "corpus"
+#: The shared real-world photos: beside the repository (as in CI), or where GEOSCRUB_CORPUS says.
+CORPUS = Path(os.environ.get("GEOSCRUB_CORPUS") or REPO.parent / "shared" / "corpus")
 NODE_ENGINE = Path(__file__).with_name("node_engine.mjs")
 CHROMIUM = os.environ.get("GEOSCRUB_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("GEOSCRUB_CHROMEDRIVER", "/usr/bin/chromedriver")

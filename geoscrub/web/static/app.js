@@ -95,7 +95,7 @@ function showResult(message) {
   if (!item) return; // the list was cleared meanwhile
   item.removeAttribute("aria-busy");
   item.dataset.ms = String(Math.round(performance.now() - Number(item.dataset.started)));
-  item.querySelector(".verdict").replaceChildren(word(message.word), ": " + message.detail);
+  item.querySelector(".verdict").replaceChildren(word(message.word), detail(message.detail));
   if (message.status === "refused") {
     item.dataset.status = "refused";
     item.append(paragraph("Nothing was saved for this photo; it stays exactly as it was on your device."));
@@ -116,19 +116,6 @@ function showResult(message) {
   });
   preview.src = url;
   item.prepend(preview);
-
-  if (message.bullets.length) {
-    const heading = paragraph("Taken out of the copy:");
-    const list = document.createElement("ul");
-    list.className = "found";
-    for (const text of message.bullets) {
-      const line = document.createElement("li");
-      line.textContent = text;
-      list.append(line);
-    }
-    item.append(heading, list);
-  }
-  if (message.note) item.append(paragraph(`Note: ${message.note}.`));
 
   const actions = document.createElement("div");
   actions.className = "actions";
@@ -152,6 +139,19 @@ function showResult(message) {
     actions.append(share);
   }
   item.append(actions);
+  if (message.bullets.length) {
+    const heading = paragraph("Taken out of the copy:", "found-heading");
+    const list = document.createElement("ul");
+    list.className = "found";
+    for (const text of message.bullets) {
+      const line = document.createElement("li");
+      line.textContent = text;
+      list.append(line);
+    }
+    item.append(heading, list);
+  }
+  if (message.note) item.append(paragraph(`Note: ${message.note}.`));
+
   item.dataset.status = message.status;
   updateSummary();
 }
@@ -159,12 +159,19 @@ function showResult(message) {
 function showFailure(item, reason) {
   item.removeAttribute("aria-busy");
   item.dataset.status = "refused";
-  item.querySelector(".verdict").replaceChildren(word("refused"), ": " + reason);
+  item.querySelector(".verdict").replaceChildren(word("refused"), detail(reason));
 }
 
 function word(text) {
   const span = document.createElement("span");
   span.className = "word";
+  span.textContent = text.charAt(0).toUpperCase() + text.slice(1);
+  return span;
+}
+
+function detail(text) {
+  const span = document.createElement("span");
+  span.className = "detail";
   span.textContent = text;
   return span;
 }
@@ -188,7 +195,7 @@ function updateSummary() {
 $("#save-all").addEventListener("click", async () => {
   for (const link of results.querySelectorAll("a[download]")) {
     link.click();
-    await new Promise((resolve) => setTimeout(resolve, 400)); // browsers drop downloads started all at once
+    await new Promise((resolve) => setTimeout(resolve, 250)); // browsers drop downloads started all at once
   }
 });
 
