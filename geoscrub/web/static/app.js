@@ -20,6 +20,7 @@ worker.addEventListener("message", (event) => {
   const message = event.data;
   if (message.type === "ready") {
     document.body.dataset.engine = "ready";
+    document.body.dataset.readyMs = String(Math.round(performance.now())); // since the page was opened
     statusLine.textContent = "Ready. Choose photos to clean them.";
     pump();
   } else if (message.type === "failed") {
@@ -95,6 +96,7 @@ function showResult(message) {
   if (!item) return; // the list was cleared meanwhile
   item.removeAttribute("aria-busy");
   item.dataset.ms = String(Math.round(performance.now() - Number(item.dataset.started)));
+  item.dataset.engineMs = String(Math.round(message.ms || 0));
   item.querySelector(".verdict").replaceChildren(word(message.word), detail(message.detail));
   if (message.status === "refused") {
     item.dataset.status = "refused";
