@@ -242,3 +242,33 @@ def test_page_in_headless_chromium_cleans_like_the_cli_even_with_the_server_stop
         driver.quit()
         httpd.shutdown()
         httpd.server_close()
+
+
+# ---------------------------------------------------------------- geoscrub web serve
+
+def test_web_serve_builds_the_site_and_serves_it_with_the_csp(tmp_path: Path) -> None:
+    import re
+    import sys
+    import urllib.request
+
+    support.build_site(tmp_path / "prebuilt")  # skips or fails here when Pyodide cannot be had
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    from geoscrub.web import pyodide_dist
+
+    env[pyodide_dist.TARBALL_ENV] = str(tmp_path / "pyodide.tgz")
+    (tmp_path / "pyodide.tgz").write_bytes(pyodide_dist.tarball())
+    serving = subprocess.Popen([sys.executable, "-m", "geoscrub", "web", "serve", "--port", "0", "--no-open"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = serving.stdout.readline()
+        url = re.search(r"at (http://127\.0\.0\.1:\d+/)", line).group(1)
+        assert str(tmp_path / "cache" / "geoscrub" / "site") in line
+        with urllib.request.urlopen(url, timeout=10) as response:
+            page = response.read().decode()
+            assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+        assert page.count('type="file"') == 1
+        with urllib.request.urlopen(url + "pyodide/pyodide.asm.wasm", timeout=10) as response:
+            assert response.headers["Content-Type"] == "application/wasm"
+    finally:
+        serving.terminate()
+        serving.wait(timeout=10)

@@ -1,13 +1,18 @@
 """``geoscrub web build DIR`` and ``geoscrub web serve``: the page, built and served."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
 from ..errors import GeoscrubError
 
-DEFAULT_SITE = Path("geoscrub-site")
+
+def default_site() -> Path:
+    """Where ``serve`` keeps the site it builds, so nothing appears in the current folder."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "geoscrub" / "site"
+
 
 
 def _megabytes(size: int) -> str:
@@ -44,17 +49,17 @@ def build(folder: Path) -> None:
 
 
 @web.command()
-@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_SITE,
-              show_default=True, help="Where the site is built (only rebuilt when it changed).")
+@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the site is built (only rebuilt when it changed); default ~/.cache/geoscrub/site.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="0 picks a free port.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; keep 127.0.0.1 unless other devices must reach it.")
 @click.option("--no-open", is_flag=True, help="Do not open the page in a browser.")
-def serve(folder: Path, port: int, host: str, no_open: bool) -> None:
+def serve(folder: Path | None, port: int, host: str, no_open: bool) -> None:
     """Build the site if needed and serve it on this computer until Ctrl+C."""
     from . import server as server_mod
 
-    info = _build(folder)
+    info = _build(folder or default_site())
     try:
         httpd = server_mod.make_server(info.folder, host, port)
     except OSError as err:
