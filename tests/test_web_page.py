@@ -22,7 +22,8 @@ from geoscrub.model import Report
 from tests.web import support
 
 REPO = Path(__file__).resolve().parents[1]
-SCREENSHOT = REPO / "docs" / "web-phone.png"
+#: The README's screenshots are replaced only when asked, so a test run leaves the work tree as it was.
+UPDATE_SCREENSHOTS = os.environ.get("GEOSCRUB_UPDATE_SCREENSHOTS") == "1"
 
 
 @pytest.fixture(scope="module")
@@ -158,17 +159,27 @@ def document_headers(log: list[dict[str, object]], url: str) -> dict[str, str]:
     raise AssertionError(f"no response for {url} in the network log")
 
 
-def screenshots(driver) -> None:
-    """The README's pictures: the page with one phone photo cleaned, at phone size."""
+def screenshots(driver, folder: Path) -> None:
+    """The README's pictures: the page with one phone photo cleaned, at phone size.
+
+    Written to ``folder``, and into docs/ with GEOSCRUB_UPDATE_SCREENSHOTS=1.
+    """
     driver.find_element("id", "clear").click()
     pick(driver, [support.SAMPLES / "jpeg" / "phone_photo_gps_owner_video.jpg"])
     finished_items(driver, 1)
     wait_for(driver, 'const img = document.querySelector(".preview"); return img && img.complete', 10, "the preview")
-    driver.execute_script("window.scrollTo(0, 0)")
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    driver.save_screenshot(str(SCREENSHOT))
+    driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
+    driver.save_screenshot(str(folder / "web-phone.png"))
     driver.execute_script('document.querySelector("[data-file]").scrollIntoView()')
-    driver.save_screenshot(str(SCREENSHOT.with_name("web-phone-report.png")))
+    driver.save_screenshot(str(folder / "web-phone-report.png"))
+    from PIL import Image
+
+    for name in ("web-phone.png", "web-phone-report.png"):
+        with Image.open(folder / name) as shot:
+            assert shot.size[0] == PHONE["width"] * PHONE["pixelRatio"], "not phone size"
+        if UPDATE_SCREENSHOTS:
+            (REPO / "docs").mkdir(exist_ok=True)
+            (REPO / "docs" / name).write_bytes((folder / name).read_bytes())
 
 
 def test_page_in_headless_chromium_cleans_like_the_cli_even_with_the_server_stopped(
@@ -228,7 +239,7 @@ def test_page_in_headless_chromium_cleans_like_the_cli_even_with_the_server_stop
             status, cleaned, _ = native(photo)
             assert item["status"] == status and got[item["link"]] == cleaned, photo
 
-        screenshots(driver)
+        screenshots(driver, tmp_path)
         log += driver.get_log("performance")
         urls = requested_urls(log)
         assert urls, "the network log recorded nothing"
