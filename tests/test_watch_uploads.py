@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import subprocess
 import sys
 import time
@@ -153,3 +154,25 @@ def test_a_change_during_the_wait_starts_settling_again(tmp_path: Path) -> None:
     assert tracker.ready(0.35) == []  # changed: settle again
     [job] = tracker.ready(0.6)
     assert job.sig.size == path.stat().st_size and not job.may_refuse_unfinished
+
+
+def test_upload_given_its_full_size_up_front_is_not_posted_until_all_written(tmp_path: Path) -> None:
+    from tests.builders import heif as heif_builders
+
+    dirs = Dirs(tmp_path)
+    data = heif_builders.with_thumbnail_and_depth()  # its picture data sits near the end
+    half = len(data) // 2
+    with running(dirs, poll=False):
+        with open(dirs.inbox / "big.heic", "wb") as upload:
+            upload.truncate(len(data))  # the full size at once, as a copy to a Windows share does
+            upload.write(data[:half])
+            upload.flush()
+            if os.lseek(upload.fileno(), 0, getattr(os, "SEEK_HOLE", 0)) >= len(data):
+                pytest.skip("this file system does not report unwritten parts")
+            time.sleep(4 * SETTLE)  # a stall: the size and time stay the same
+            assert files_under(dirs.outbox) == [], "posted while half of it was never written"
+            upload.write(data[half:])
+        wait_for(inbox_is_empty(dirs), what="big.heic to be handled")
+    assert files_under(dirs.quarantine) == []
+    assert rel_names(dirs.outbox) == {"big.heic"}
+    assert (dirs.outbox / "big.heic").read_bytes() == api.clean_bytes(data)[2]
