@@ -11,7 +11,10 @@ import functools
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
+
+from . import interrupt
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -27,7 +30,13 @@ def default_workers(count: int) -> int:
 
 
 def map_files(fn: Callable[[T], R], items: Iterable[T], *, workers: int | None = None) -> Iterator[R]:
-    """``map(fn, items)``, in worker processes when that helps; ``fn`` must be picklable."""
+    """``map(fn, items)``, in worker processes when that helps; ``fn`` must be picklable.
+
+    Workers ignore Ctrl+C and SIGTERM and stop between files when the main
+    process asks (see ``interrupt``).  When the caller stops early, work not
+    yet started is cancelled and work in hand is finished, never cut off:
+    no signal is ever sent to a worker.
+    """
     jobs = list(items)
     if len(jobs) > 1:
         reuse_freed_buffers()
@@ -36,8 +45,14 @@ def map_files(fn: Callable[[T], R], items: Iterable[T], *, workers: int | None =
         yield from map(fn, jobs)
         return
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with multiprocessing.get_context(method).Pool(count) as pool:
-        yield from pool.imap(fn, jobs, chunksize=max(1, min(8, len(jobs) // (count * 8))))
+    context = multiprocessing.get_context(method)
+    stop = context.Event()
+    interrupt.share(stop)
+    pool = ProcessPoolExecutor(count, mp_context=context, initializer=interrupt.follow, initargs=(stop,))
+    try:
+        yield from pool.map(fn, jobs, chunksize=max(1, min(8, len(jobs) // (count * 8))))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 #: glibc's mallopt parameters (malloc.h), and what a batch sets them to.

@@ -25,6 +25,9 @@ EXTENSION_ALIASES: dict[str, frozenset[str]] = {
     "TIFF": frozenset({".tif", ".tiff", ".dng"}),  # DNG is TIFF inside
 }
 
+#: Every extension a photo geoscrub reads may have (for "did you mean" hints).
+PHOTO_EXTENSIONS: frozenset[str] = frozenset().union(*EXTENSION_ALIASES.values())
+
 #: Marker inserted before the extension of a default cleaned copy.
 CLEAN_MARK = ".clean"
 
