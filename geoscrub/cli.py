@@ -141,6 +141,7 @@ def check_one(inp: Input) -> Report:
             raise GeoscrubError(f"cannot be read: {err.strerror or err}") from None
     except GeoscrubError as err:
         report.error = err
+        report.fill_readable(err)
         return report
     except Exception as err:  # noqa: BLE001 - a bug must cost one file, never the batch
         report.error = InternalError.from_exception(err)
@@ -493,8 +494,9 @@ def check(as_json: bool, paths: tuple[str, ...]) -> None:
     """Say what each photo gives away: place, people, device, time.
 
     Exit code 0: nothing identifying; 1: something identifying found;
-    2: bad command line; 3: some file could not be read (wins over 1).
-    Your photos are never changed (place names are looked up offline).
+    2: bad command line; 3: some file could not be read and showed nothing
+    identifying before the problem (wins over 1).  Your photos are never
+    changed (place names are looked up offline).
     """
     selection = select_paths(paths)
     reports = [with_place(r) for r, _ in run_batch(check_one, selection.inputs, "Checking")]
@@ -502,7 +504,7 @@ def check(as_json: bool, paths: tuple[str, ...]) -> None:
         click.echo(render.dumps([render.report_json(r) for r in reports]))
     else:
         click.echo(render.render_check(reports, selection.skipped, colour=use_colour(sys.stdout)))
-    if any(r.error is not None for r in reports):
+    if any(r.status == "error" for r in reports):
         sys.exit(ExitCode.ERROR)
     sys.exit(ExitCode.FOUND if any(r.findings for r in reports) else ExitCode.OK)
 

@@ -65,17 +65,18 @@ def read_at(fd: int, offset: int, length: int) -> bytes:
 
 
 def read_all(fd: int, start: int = 0) -> bytes:
-    """The file's bytes from ``start`` to the end, refusing more than MAX_FILE_BYTES in all.
+    """The file's bytes from ``start`` to the end, refusing more than MAX_IN_MEMORY_BYTES in all.
 
     Asks for the size fstat gives plus one byte (a buffer of the right size
     costs a third of one sized for the limit); a file still growing is then
     read on to its end.
     """
     expected = max(os.fstat(fd).st_size - start, 0)
-    data = read_at(fd, start, min(expected, limits.MAX_FILE_BYTES) + 1)
+    most = limits.MAX_IN_MEMORY_BYTES
+    data = read_at(fd, start, min(expected, most) + 1)
     if len(data) > expected:
-        data += read_at(fd, start + len(data), limits.MAX_FILE_BYTES + 1 - start - len(data))
-    limits.enforce("MAX_FILE_BYTES", start + len(data), limits.MAX_FILE_BYTES)
+        data += read_at(fd, start + len(data), max(most + 1 - start - len(data), 0))
+    limits.enforce("MAX_IN_MEMORY_BYTES", start + len(data), most)
     return data
 
 

@@ -110,7 +110,11 @@ def error_text(report: Report) -> str:
 # ---------------------------------------------------------------- JSON
 
 def report_json(report: Report) -> dict[str, object]:
-    """The contract: path, format, status, findings, location (with GPS), error (on error)."""
+    """The contract: path, format, status, findings, location (with GPS), error (on error).
+
+    ``status`` is ``identifying_unreadable`` when findings were read before an
+    error: both ``findings`` and ``error`` are then filled.
+    """
     obj: dict[str, object] = {
         "path": _json_path(report.path),
         "format": report.format,
@@ -182,6 +186,10 @@ def _gps_details(report: Report) -> set[Finding]:
     }
 
 
+#: The last bullet of a file read only up to a problem.
+UNREAD_PART = "The rest of the file cannot be read, so it may give away more than this"
+
+
 def bullets(report: Report) -> list[str]:
     """One plain sentence per kind of thing found, worst first.
 
@@ -205,11 +213,12 @@ def bullets(report: Report) -> list[str]:
         rank = seen.get(category, 0)
         seen[category] = rank + 1
         ranked.append((rank, len(ranked), _bullet(category, explanation, values)))
+    unread = [UNREAD_PART] if report.error is not None and report.findings else []
     if len(ranked) <= MAX_BULLETS:
-        return [text for _, _, text in ranked]
+        return [text for _, _, text in ranked] + unread
     keep = sorted(sorted(ranked)[: MAX_BULLETS - 1], key=lambda item: item[1])
     more = len(ranked) - len(keep)
-    return [text for _, _, text in keep] + [f"...and {more} more kinds of detail (--json lists every one)"]
+    return [text for _, _, text in keep] + [f"...and {more} more kinds of detail (--json lists every one)"] + unread
 
 
 def _cut(value: str) -> str:
@@ -299,12 +308,15 @@ def _bullet(category: Category, explanation: str, values: list[str]) -> str:
 
 
 def verdict(report: Report) -> str:
-    if report.error is not None:
+    if report.error is not None and not report.findings:
         return f"could not be checked: {error_text(report)}"
     if not report.findings:
         return "nothing found that gives you away"
     found = sorted(report.categories(), key=lambda c: c.severity)
-    return "gives away " + _join([GIVES_AWAY[c] for c in found])
+    gives = "gives away " + _join([GIVES_AWAY[c] for c in found])
+    if report.error is not None:
+        return f"{gives}, and cannot be cleaned: {error_text(report)}"
+    return gives
 
 
 def _join(items: Sequence[str]) -> str:
@@ -348,7 +360,7 @@ def check_summary(reports: list[Report], skipped: list[Path]) -> str:
         return _skipped_line(skipped) or "No files found to check."
     n = len(reports)
     readable = [r for r in reports if r.error is None]
-    counts = {c: sum(1 for r in readable if c in r.categories()) for c in SUMMARY_PHRASES}
+    counts = {c: sum(1 for r in reports if c in r.categories()) for c in SUMMARY_PHRASES}
     parts = [
         f"{counts[c]} {SUMMARY_PHRASES[c][0 if counts[c] == 1 else 1]}" for c in SUMMARY_PHRASES if counts[c]
     ]
@@ -358,7 +370,10 @@ def check_summary(reports: list[Report], skipped: list[Path]) -> str:
     clean = sum(1 for r in readable if not r.findings)
     if clean:
         text += f" {clean} {'has' if clean == 1 else 'have'} nothing identifying."
-    errors = n - len(readable)
+    damaged = sum(1 for r in reports if r.error is not None and r.findings)
+    if damaged:
+        text += f" {damaged} cannot be cleaned, because part of {'it' if damaged == 1 else 'them'} cannot be read."
+    errors = n - len(readable) - damaged
     if errors:
         text += f" {errors} could not be checked."
     extra = _skipped_line(skipped)

@@ -311,7 +311,6 @@ def _decide(data: bytes, layout: Layout) -> None:
         w, h = values(data, order, width), values(data, order, height)
         if not w or not h:
             raise MalformedFile(f"{node.directory.name} has an empty picture size")
-        limits.enforce("MAX_PIXELS", w[0] * h[0], limits.MAX_PIXELS)
         parts = pieces(data, order, node)
         _check_piece_sizes(data, order, node, parts)
         _check_jpeg_parts(data, order, node, parts)

@@ -78,7 +78,7 @@ def png(author: str | None = None) -> bytes:
 
 
 def truncated_jpeg() -> bytes:
-    """A JPEG cut off in the middle of its image data."""
+    """A JPEG cut off in its coding tables, after a sound EXIF block (which ``check`` still reads)."""
     data = identifying_jpeg()
     return data[: len(data) // 2]
 
@@ -113,3 +113,9 @@ def big_jpeg(size: tuple[int, int] = (640, 480)) -> bytes:
     buf = io.BytesIO()
     img.save(buf, "JPEG", quality=95, exif=exif_bytes())
     return buf.getvalue()
+
+
+def unreadable_jpeg() -> bytes:
+    """A JPEG without metadata, cut off in its coding tables: nothing can be said about it."""
+    data = jpeg()
+    return data[:100]
