@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 import signal
@@ -27,6 +28,8 @@ from geoscrub.watch.log import EventLog
 from tests.builders.watch import cut_short, dirty_jpeg, random_junk, text_named_like_photo
 
 SETTLE = 0.3
+#: How long a file that looks unfinished waits in the tests (120 s by default).
+PATIENCE = 1.5
 MODES = [pytest.param(False, id="native"), pytest.param(True, id="polling")]
 
 
@@ -71,12 +74,13 @@ def dirs(tmp_path: Path) -> Dirs:
 
 @contextmanager
 def running(dirs: Dirs, *, poll: bool, json_log: bool = False, archive: bool = False,
-            rescan_every: float = 1.0) -> Iterator[tuple[WatchService, io.StringIO]]:
+            rescan_every: float = 1.0, patience: float = PATIENCE) -> Iterator[tuple[WatchService, io.StringIO]]:
     """The service on a thread; stopped (and checked to stop quickly) afterwards."""
     stream = io.StringIO()
     config = WatchConfig(inbox=dirs.inbox, outbox=dirs.outbox, quarantine=dirs.quarantine,
                          archive=dirs.archive if archive else None, poll=poll, settle=SETTLE,
-                         json_log=json_log, rescan_every=rescan_every, status_every=60.0, poll_interval=0.1)
+                         json_log=json_log, rescan_every=rescan_every, status_every=60.0, poll_interval=0.1,
+                         patience=patience)
     log = EventLog(json_lines=json_log, stream=stream, outbox=dirs.outbox, quarantine=dirs.quarantine)
     service = WatchService(config, log)
     thread = threading.Thread(target=service.run, daemon=True)
@@ -182,8 +186,16 @@ def test_junk_is_quarantined_with_a_reason_and_temp_names_wait_for_rename(dirs: 
     assert rel_names(dirs.inbox) == set(temp_names) - {"a.jpg.part"}
 
 
+def regular_single_files_only(folder: Path) -> None:
+    """What reaches the quarantine is a plain file with one name: never a link, pipe or second name."""
+    for path in files_under(folder):
+        st = os.lstat(path)
+        assert stat.S_ISREG(st.st_mode), f"{path.name} is not a regular file"
+        assert st.st_nlink == 1, f"{path.name} is another name of a file elsewhere"
+
+
 @pytest.mark.parametrize("poll", MODES)
-def test_links_to_files_outside_are_quarantined_and_their_targets_untouched(dirs: Dirs, poll: bool) -> None:
+def test_links_are_removed_from_the_inbox_never_moved_to_the_quarantine(dirs: Dirs, poll: bool) -> None:
     private = dirs.outside / "private.jpg"
     private.write_bytes(dirty_jpeg(6))
     other = dirs.outside / "other.jpg"
@@ -196,13 +208,46 @@ def test_links_to_files_outside_are_quarantined_and_their_targets_untouched(dirs
         os.link(other, dirs.inbox / "hard.jpg")
         wait_for(lambda: not files_under(dirs.inbox), what="links to be handled")
     assert files_under(dirs.outbox) == []
+    regular_single_files_only(dirs.quarantine)
+    assert rel_names(dirs.quarantine) == {f"{n}.reason.txt" for n in ("link.jpg", "zero.jpg", "album.jpg", "hard.jpg")}
     for name in ("link.jpg", "zero.jpg", "album.jpg"):
-        assert (dirs.quarantine / name).is_symlink()
-        assert "shortcut" in (dirs.quarantine / f"{name}.reason.txt").read_text()
+        reason = (dirs.quarantine / f"{name}.reason.txt").read_text()
+        assert reason.startswith(f'geoscrub did not post this file: "{name}"')
+        assert "shortcut" in reason and "removed from the upload folder" in reason
     assert "hard link" in (dirs.quarantine / "hard.jpg.reason.txt").read_text()
     for path, (data, mtime) in before.items():
         assert path.read_bytes() == data
         assert path.stat().st_mtime_ns == mtime
+    assert os.stat(other).st_nlink == 1  # only the inbox's name of it went
+
+
+def test_link_swapped_for_a_real_upload_at_the_last_moment_is_never_deleted(dirs: Dirs) -> None:
+    from geoscrub.watch.beneath import open_source
+
+    (dirs.inbox / "a.jpg").symlink_to(dirs.outside / "private.jpg")
+    link_id = os.lstat(dirs.inbox / "a.jpg")
+    upload = dirs.outside / "upload.jpg"
+    upload.write_bytes(dirty_jpeg(23))
+    os.replace(upload, dirs.inbox / "a.jpg")  # a sync client renames the real file over the link
+    with open_source(str(dirs.inbox), "a.jpg") as src, pytest.raises(FileExistsError):
+        src.remove_entry(link_id.st_dev, link_id.st_ino)
+    assert (dirs.inbox / "a.jpg").read_bytes() == dirty_jpeg(23)
+    assert rel_names(dirs.inbox) == {"a.jpg"}
+
+
+def test_two_names_of_one_photo_in_the_inbox_lose_nothing(dirs: Dirs) -> None:
+    data = dirty_jpeg(30)
+    with running(dirs, poll=False):
+        drop(dirs.outside / "a.jpg", data)
+        os.link(dirs.outside / "a.jpg", dirs.outside / "b.jpg")
+        os.rename(dirs.outside / "a.jpg", dirs.inbox / "a.jpg")
+        os.rename(dirs.outside / "b.jpg", dirs.inbox / "b.jpg")
+        wait_for(inbox_is_empty(dirs), what="both names")
+    regular_single_files_only(dirs.quarantine)
+    [cleaned] = files_under(dirs.outbox)  # the last name left is a photo of its own: cleaned, not deleted
+    assert cleaned.read_bytes() == api.clean_bytes(data)[2]
+    [note] = files_under(dirs.quarantine)
+    assert "hard link" in note.read_text()
 
 
 @pytest.mark.parametrize("poll", MODES)
@@ -213,9 +258,11 @@ def test_fifo_named_like_a_photo_is_not_read_and_blocks_nothing(dirs: Dirs, poll
         drop(dirs.inbox / "folder.jpg" / "after.jpg", dirty_jpeg(8))
         wait_for(lambda: (dirs.outbox / "folder.jpg" / "after.jpg").exists(), timeout=5,
                  what="the photo dropped after the FIFO")
-        wait_for(lambda: (dirs.quarantine / "pipe.jpg").exists(), what="the FIFO in quarantine")
+        wait_for(lambda: (dirs.quarantine / "pipe.jpg.reason.txt").exists(), what="the FIFO's note in quarantine")
         assert service.observer_alive()
-    assert stat.S_ISFIFO(os.lstat(dirs.quarantine / "pipe.jpg").st_mode)
+    assert not os.path.lexists(dirs.inbox / "pipe.jpg")
+    assert not os.path.lexists(dirs.quarantine / "pipe.jpg"), "a pipe in the quarantine hangs whoever opens it"
+    regular_single_files_only(dirs.quarantine)
     assert rel_names(dirs.outbox) == {"folder.jpg/after.jpg"}
 
 
@@ -498,3 +545,131 @@ def test_upload_that_stalls_inside_the_picture_is_never_posted_nor_lost(dirs: Di
     assert files_under(dirs.outbox) == []
     assert (dirs.quarantine / "stalled.jpg").read_bytes() == partial
     assert "incomplete" in (dirs.quarantine / "stalled.jpg.reason.txt").read_text()
+
+
+# -- uploads that pause --------------------------------------------------------------
+WRITER = """
+import sys, time
+path, pause, pieces = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+data = sys.stdin.buffer.read()
+step = -(-len(data) // pieces)
+mode = sys.argv[4]
+if mode == "hold-open":  # create the file, keep it open and empty, send everything later
+    with open(path, "wb") as f:
+        f.flush()
+        time.sleep(pause)
+        f.write(data)
+else:  # "reopen": each piece appended by a new open, as Samba and resumable uploads do
+    for i in range(pieces):
+        with open(path, "ab") as f:
+            f.write(data[i * step:(i + 1) * step])
+        if i < pieces - 1:
+            time.sleep(pause)
+"""
+
+
+def slow_upload(path: Path, data: bytes, *, pause: float, pieces: int, mode: str) -> subprocess.Popen[bytes]:
+    """Another process uploading ``data`` to ``path``."""
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(pause), str(pieces), mode],
+                            stdin=subprocess.PIPE)
+    assert proc.stdin is not None
+    proc.stdin.write(data)
+    proc.stdin.close()
+    return proc
+
+
+def test_upload_held_open_and_empty_then_sent_is_cleaned_not_quarantined(dirs: Dirs) -> None:
+    data = dirty_jpeg(24, (64, 48), noise=True)
+    with running(dirs, poll=False) as (_service, log):
+        writer = slow_upload(dirs.inbox / "held.jpg", data, pause=4 * SETTLE, pieces=1, mode="hold-open")
+        assert writer.wait(10) == 0
+        wait_for(inbox_is_empty(dirs), what="held.jpg to be handled")
+    assert files_under(dirs.quarantine) == [], "an upload still being written was judged"
+    assert rel_names(dirs.outbox) == {"held.jpg"}
+    assert (dirs.outbox / "held.jpg").read_bytes() == api.clean_bytes(data)[2]
+    assert len(file_lines(log, "held.jpg")) == 1
+
+
+@pytest.mark.parametrize("poll", MODES)
+def test_upload_that_pauses_longer_than_settle_is_cleaned_once_never_split(dirs: Dirs, poll: bool) -> None:
+    data = dirty_jpeg(25, (256, 192), noise=True)
+    with running(dirs, poll=poll) as (_service, log):
+        writer = slow_upload(dirs.inbox / "stall.jpg", data, pause=2.5 * SETTLE, pieces=4, mode="reopen")
+        assert writer.wait(10) == 0
+        wait_for(inbox_is_empty(dirs), what="stall.jpg to be handled")
+    assert files_under(dirs.quarantine) == [], "a paused upload was quarantined"
+    assert rel_names(dirs.outbox) == {"stall.jpg"}
+    assert (dirs.outbox / "stall.jpg").read_bytes() == api.clean_bytes(data)[2]
+    assert len(file_lines(log, "stall.jpg")) == 1
+
+
+def test_empty_and_cut_short_files_reach_the_quarantine_only_after_the_patience(dirs: Dirs) -> None:
+    started = time.monotonic()
+    with running(dirs, poll=False):
+        drop(dirs.inbox / "empty.jpg", b"")
+        drop(dirs.inbox / "cut.jpg", cut_short(dirty_jpeg(26)))
+        drop(dirs.inbox / "zeros.jpg", bytes(4096))  # space set aside by an uploader, not written yet
+        drop(dirs.inbox / "noise.jpg", random_junk(29))  # plainly not a photo: no need to wait
+        wait_for(lambda: (dirs.quarantine / "noise.jpg").exists(), what="noise.jpg in quarantine")
+        assert rel_names(dirs.inbox) == {"empty.jpg", "cut.jpg", "zeros.jpg"}
+        wait_for(inbox_is_empty(dirs), what="the unfinished-looking files")
+    assert time.monotonic() - started >= PATIENCE
+    assert rel_names(dirs.quarantine) == {f"{n}{s}" for n in ("empty.jpg", "cut.jpg", "zeros.jpg", "noise.jpg")
+                                          for s in ("", ".reason.txt")}
+    assert "cut short" in (dirs.quarantine / "cut.jpg.reason.txt").read_text()
+
+
+def _looks_until(tracker: object, rel: str, end: float) -> list[tuple[float, bool]]:
+    """Drive ``tracker`` on a fake clock, answering every look with "looks unfinished"."""
+    from geoscrub.watch.settle import SettleTracker
+
+    assert isinstance(tracker, SettleTracker)
+    looks = []
+    now = 0.0
+    tracker.note(rel, now)
+    while now <= end:
+        for job in tracker.ready(now):
+            looks.append((now, job.may_refuse_unfinished))
+            tracker.start(job.rel)
+            if job.may_refuse_unfinished:
+                return looks
+            tracker.unfinished(job.rel, now)
+        now = round(now + 0.05, 2)
+    return looks
+
+
+def test_a_stall_of_a_minute_with_the_default_settings_is_never_judged(tmp_path: Path) -> None:
+    from geoscrub.watch.service import WatchConfig as Config
+    from geoscrub.watch.settle import SettleTracker
+
+    defaults = Config(inbox=tmp_path, outbox=tmp_path, quarantine=tmp_path)
+    (tmp_path / "stall.jpg").write_bytes(cut_short(dirty_jpeg(27)))
+    tracker = SettleTracker(str(tmp_path), defaults.settle, defaults.patience)
+    looks = _looks_until(tracker, "stall.jpg", end=defaults.patience + 60)
+    times = [t for t, _ in looks]
+    assert not any(final for t, final in looks if t < 60), "judged final within a minute"
+    assert looks[-1][1] and defaults.patience <= looks[-1][0] <= defaults.patience + 1
+    waits = [b - a for a, b in itertools.pairwise(times)]
+    assert waits[0] <= defaults.settle + 0.1, "the first look again comes soon"
+    # each wait is at least the one before (the last one only reaches up to the patience)
+    assert all(b >= a - 0.1 for a, b in itertools.pairwise(waits[:-1])), f"waits do not grow: {waits}"
+    assert len(looks) <= 12, f"looked {len(looks)} times: no backoff"
+
+
+def test_a_change_during_the_wait_starts_settling_again(tmp_path: Path) -> None:
+    from geoscrub.watch.settle import SettleTracker
+
+    path = tmp_path / "a.jpg"
+    path.write_bytes(b"")
+    tracker = SettleTracker(str(tmp_path), 0.2, 5.0)
+    tracker.note("a.jpg", 0.0)
+    assert tracker.ready(0.0) == []  # first seen: settling
+    [job] = tracker.ready(0.25)
+    tracker.start(job.rel)
+    tracker.unfinished(job.rel, 0.25)
+    assert tracker.ready(0.3) == []
+    path.write_bytes(dirty_jpeg(28))
+    tracker.note("a.jpg", 0.35)
+    assert tracker.ready(0.35) == []  # changed: settle again
+    [job] = tracker.ready(0.6)
+    assert job.sig.size == path.stat().st_size and not job.may_refuse_unfinished

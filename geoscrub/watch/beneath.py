@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -57,6 +59,41 @@ class Source:
     def unlink(self) -> None:
         os.unlink(self.name, dir_fd=self.dir_fd)
         self.fsync_folder()
+
+    def remove_entry(self, dev: int, ino: int) -> None:
+        """Remove this name (a link, pipe or second name; never what it points to) if it is still (dev, ino).
+
+        The name is first renamed aside, so an upload renamed over it at the
+        last moment is seen, put back and kept: FileExistsError then.  The
+        last name of a file is never removed (two names of one photo both in
+        the inbox: the second is then a file of its own, to be cleaned).
+        """
+        aside = f".geoscrub-{secrets.token_hex(6)}.tmp"  # a dot-name: the inbox walk ignores it
+        os.rename(self.name, aside, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd)
+        st = os.stat(aside, dir_fd=self.dir_fd, follow_symlinks=False)
+        last_name = stat.S_ISREG(st.st_mode) and st.st_nlink < 2  # its other names went meanwhile
+        if (st.st_dev, st.st_ino) != (dev, ino) or last_name:
+            self._put_back(aside)
+            raise FileExistsError(errno.EEXIST, "it was replaced or is now the file's only name", self.path)
+        os.unlink(aside, dir_fd=self.dir_fd)
+        self.fsync_folder()
+
+    def _put_back(self, aside: str) -> None:
+        """Give the entry renamed aside its name back, or a free ``name-N`` next to it; never replace."""
+        stem, dot, ext = self.name.rpartition(".")
+        names = [self.name] + [f"{stem}-{n}.{ext}" if dot and stem else f"{self.name}-{n}" for n in range(1, 100)]
+        for name in names:
+            try:
+                os.link(aside, name, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd, follow_symlinks=False)
+            except FileExistsError:
+                continue
+            except OSError:  # a folder cannot be linked: rename it back if the name is still free
+                if os.path.lexists(os.path.join(self.root, os.path.dirname(self.rel), name)):
+                    continue
+                os.rename(aside, name, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd)
+                return
+            os.unlink(aside, dir_fd=self.dir_fd)
+            return
 
     def rename_to(self, dest: str | os.PathLike[str]) -> None:
         os.rename(self.name, dest, src_dir_fd=self.dir_fd)
