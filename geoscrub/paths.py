@@ -22,7 +22,7 @@ EXTENSION_ALIASES: dict[str, frozenset[str]] = {
     "HEIC/HEIF": frozenset({".heic", ".heif", ".hif"}),
     "AVIF": frozenset({".avif"}),
     "GIF": frozenset({".gif"}),
-    "TIFF": frozenset({".tif", ".tiff", ".dng"}),  # DNG is TIFF inside
+    "TIFF": frozenset({".tif", ".tiff", ".dng", ".btf", ".tf8"}),  # DNG is TIFF inside; .btf/.tf8 BigTIFF
 }
 
 #: Every extension a photo geoscrub reads may have (for "did you mean" hints).

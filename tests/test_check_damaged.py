@@ -72,3 +72,20 @@ def test_a_batch_with_a_file_that_could_not_be_checked_at_all_still_exits_3(brok
     other = tmp_path / "plain.jpg"
     other.write_bytes(damaged.jpeg_broken_before_anything_identifying())
     assert run("check", str(broken), str(other)).exit_code == 3
+
+
+def test_a_tiff_whose_picture_runs_past_the_end_still_reports_its_tags(tmp_path):
+    from tests.builders import tiff as tb
+
+    page = tb.rgb_page(16, 8, rows_per_strip=8)
+    page.tags += tb.owner_tags()
+    page.gps = tb.gps_ifd()
+    page.refs = [(8, 1 << 24)]  # the strip runs 16 MB past the end, as in a cut-short download
+    cut = tb.tiff([page])
+    path = tmp_path / "scan.tif"
+    path.write_bytes(cut)
+    with pytest.raises(GeoscrubError):
+        geoscrub.clean_bytes(cut)
+    report = geoscrub.scan(path)
+    assert report.status == "identifying_unreadable", report.error
+    assert {"Artist", "GPSPosition"} <= {f.key for f in report.findings}

@@ -17,7 +17,7 @@ from .._binary import u16, u32
 from ..errors import GeoscrubError, MalformedFile, TruncatedFile, UnsupportedFormat
 from ..fileview import same_range
 from ..metadata import exif as exif_meta
-from ..metadata import icc
+from ..metadata import icc, vendor
 from ..metadata.icc import is_valid_profile
 from ..metadata.iptc import scan_photoshop
 from ..metadata.xmp import scan_xmp
@@ -479,6 +479,7 @@ class JpegFormat:
         findings: list[Finding] = []
         location: Location | None = None
         extended: dict[bytes, dict[int, bytes]] = {}
+        flir_chunks: list[bytes] = []
         for seg in segments:
             m = seg.marker
             if m in IMAGE_MARKERS or m in STANDALONE or m in (SOI, EOI):
@@ -527,6 +528,12 @@ class JpegFormat:
                 continue
             app_id = _app_id(payload)
             label = f"APP{m - 0xE0}" if 0xE0 <= m <= 0xEF else f"marker 0x{m:02X}"
+            if m == 0xE1 and payload.startswith(b"FLIR\x00"):
+                flir_chunks.append(payload)
+            elif m == 0xE6 and payload.startswith(b"GoPro\x00"):
+                result = vendor.scan_gopro(payload, where + label)
+                findings.extend(result.findings)
+                location = better_location(location, result.location)
             what = next((v for k, v in _VENDOR_APPS.items() if app_id.startswith(k)), None)
             findings.append(Finding.make(
                 Category.DEVICE if what else Category.OTHER, label,
@@ -534,6 +541,10 @@ class JpegFormat:
                 (what + ", which may identify the device") if what
                 else "Carries extra data from an app or camera maker that geoscrub does not keep",
                 where + label))
+        if flir_chunks:
+            result = vendor.scan_flir(flir_chunks, where + "APP1")
+            findings.extend(result.findings)
+            location = better_location(location, result.location)
         profile = icc_profile(data, segments)
         if profile is None and any(s.marker == 0xE2 and s.payload(data).startswith(ICC_ID) for s in segments):
             findings.append(Finding.make(Category.OTHER, "ICC_PROFILE", "not a sound profile",
