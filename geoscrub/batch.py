@@ -8,13 +8,10 @@ in input order so reports stay deterministic.
 from __future__ import annotations
 
 import functools
-import multiprocessing
-import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from . import interrupt
+from . import interrupt, oscaps
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -26,12 +23,14 @@ MIN_FILES_FOR_WORKERS = 16
 def default_workers(count: int) -> int:
     if count < MIN_FILES_FOR_WORKERS:
         return 1
-    return max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8))
+    return max(1, min(oscaps.usable_cpus(), 8))
 
 
 def map_files(fn: Callable[[T], R], items: Iterable[T], *, workers: int | None = None) -> Iterator[R]:
     """``map(fn, items)``, in worker processes when that helps; ``fn`` must be picklable.
 
+    Where processes cannot be started (no ``multiprocessing``, no working
+    semaphores, as in Pyodide or some sandboxes) the batch runs in this one.
     Workers ignore Ctrl+C and SIGTERM and stop between files when the main
     process asks (see ``interrupt``).  When the caller stops early, work not
     yet started is cancelled and work in hand is finished, never cut off:
@@ -41,18 +40,33 @@ def map_files(fn: Callable[[T], R], items: Iterable[T], *, workers: int | None =
     if len(jobs) > 1:
         reuse_freed_buffers()
     count = default_workers(len(jobs)) if workers is None else workers
-    if count <= 1 or len(jobs) <= 1:
+    started = _start_pool(count) if count > 1 and len(jobs) > 1 else None
+    if started is None:
         yield from map(fn, jobs)
         return
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    stop = context.Event()
+    pool, stop = started
     interrupt.share(stop)
-    pool = ProcessPoolExecutor(count, mp_context=context, initializer=interrupt.follow, initargs=(stop,))
     try:
         yield from pool.map(fn, jobs, chunksize=max(1, min(8, len(jobs) // (count * 8))))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_pool(count: int) -> tuple[Any, Any] | None:
+    """(a pool of ``count`` worker processes started the way this system allows, its stop event), or None."""
+    method = oscaps.process_start_method()
+    if method is None:
+        return None
+    try:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context(method)
+        stop = context.Event()
+        pool = ProcessPoolExecutor(count, mp_context=context, initializer=interrupt.follow, initargs=(stop,))
+    except (ImportError, OSError, NotImplementedError, ValueError):
+        return None
+    return pool, stop
 
 
 #: glibc's mallopt parameters (malloc.h), and what a batch sets them to.
@@ -69,11 +83,12 @@ def reuse_freed_buffers() -> None:
     zeroes every page again for every photo; with these settings a batch of
     200 12 MP photos takes 16,000 page faults instead of 99,000.  Peak memory
     is unchanged.  Set once per process, before workers are forked (they
-    inherit it); does nothing where the C library is not glibc.
+    inherit it); does nothing where the C library is not glibc (musl, macOS,
+    Windows, Emscripten: their allocators read these numbers differently or not at all).
     """
-    from .fsio import c_library
-
-    mallopt = getattr(c_library(), "mallopt", None)
+    if not oscaps.runs_on_glibc():
+        return
+    mallopt = oscaps.c_function("mallopt")
     if mallopt is None:
         return
     mallopt(_M_MMAP_THRESHOLD, _KEEP_BUFFERS_UP_TO)

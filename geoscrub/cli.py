@@ -22,7 +22,7 @@ from typing import IO, TypeVar
 
 import click
 
-from . import __version__, batch, interrupt, places
+from . import __version__, batch, interrupt, oscaps, places
 from . import paths as paths_mod
 from . import report as render
 from .api import (Photo, holds_clean_copy, read_photo, scan_file, scan_photo, start_clean_copy,
@@ -170,6 +170,15 @@ class Target:
         """The default: NAME.clean.EXT next to each photo."""
         return self.out_dir is None and not self.in_place and not self.rename
 
+    def claim_key(self, dest: Path) -> str:
+        """What makes two destinations the same file.
+
+        Copies under ``--output`` keep the original's name, so ``IMG_1.JPG``
+        and ``img_1.jpg`` must not both go to one folder that may be on a
+        case-insensitive disk (Windows, macOS, a FAT card anywhere).
+        """
+        return oscaps.name_key(dest) if self.out_dir is not None else os.path.abspath(dest)
+
     def claim_fixed_destinations(self, inputs: Sequence[Input]) -> list[Input]:
         """Claim, before any work starts, the destinations that do not depend on the format.
 
@@ -184,7 +193,7 @@ class Target:
             if inp.problem is None:
                 dest = (Path(os.path.realpath(inp.path)) if self.in_place
                         else paths_mod.mirrored_output(self.out_dir, inp.relative))  # type: ignore[arg-type]
-                key = os.path.abspath(dest)
+                key = self.claim_key(dest)
                 if key in self.claimed:
                     inp = replace(inp, problem=f"another file in this batch is also written to {render.shown(dest)}")
                 self.claimed.add(key)
@@ -213,7 +222,7 @@ class Target:
             if extension != inp.path.suffix:
                 note = f"it is really a {fmt.name} file, so the copy ends in {extension}"
         if not self.fixed:
-            key = os.path.abspath(dest)
+            key = self.claim_key(dest)
             if key in self.claimed:
                 raise GeoscrubError(f"another file in this batch is also written to {render.shown(dest)}")
             self.claimed.add(key)
@@ -485,6 +494,8 @@ def main() -> None:
     Folders are searched inside.  Place names are looked up offline: geoscrub
     never uses the network.  Put -- before file names that start with a dash.
     """
+    oscaps.make_encodable(sys.stdout)  # a name the console cannot show is escaped, never a crash
+    oscaps.make_encodable(sys.stderr)
 
 
 @main.command()
@@ -614,6 +625,6 @@ def clean(output: Path | None, in_place: bool, dry_run: bool, as_json: bool, ren
 
 # ---------------------------------------------------------------- subcommands defined elsewhere
 # One line each; their modules keep heavy imports inside the command function.
-from .watch.command import watch as watch_command  # noqa: E402  (watchdog is imported only when it runs)
+from .watch.command import watch as watch_command
 
 main.add_command(watch_command)

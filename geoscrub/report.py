@@ -34,6 +34,41 @@ GIVES_AWAY = {
     Category.OTHER: "other notes stored in the file",
 }
 
+#: The same, for a video (a film is "filmed", not "taken").
+GIVES_AWAY_VIDEO = {
+    **GIVES_AWAY,
+    Category.PLACE: "where it was filmed",
+    Category.DEVICE: "which camera or phone filmed it",
+    Category.TIME: "when it was filmed",
+}
+
+#: Formats that are films (see formats/video.py).
+VIDEO_FORMATS = frozenset({"MP4", "MOV", "3GP", "M4V"})
+
+#: Plain words for what a video gives away, used by formats/video_tags.py.
+VIDEO_WORDS = {
+    "place": "Shows where it was filmed",
+    "place_name": "Names the place where it was filmed",
+    "timed_gps": "Records where the camera was every second while filming",
+    "timed_data": "Has data recorded while filming (such as motion sensors or detected faces)",
+    "timecode": "Has a timecode track that tells when it was filmed",
+    "text_track": "Has a text track (subtitles or chapter names)",
+    "other_track": "Has an extra track that geoscrub does not keep",
+    "date": "Tells when the video was filmed or edited:",
+    "person": "Names a person",
+    "make": "Names the camera or phone maker",
+    "model": "Names the camera or phone model",
+    "software": "Names the app or software that made it",
+    "encoder": "Names the camera or app that encoded the film",
+    "serial": "Identifies the camera: serial number",
+    "text": "Has a title, comment or description someone typed",
+    "cover": "Hides a cover picture",
+    "box": "Carries extra data that geoscrub does not keep",
+    "free": "Has leftover data in unused space",
+    "unused": "Has hidden data that no film or sound track plays",
+    "trailer": "Has extra data after the end of the video",
+}
+
 #: Summary wording: (one file, several files).
 SUMMARY_PHRASES = {
     Category.PLACE: ("shows where it was taken", "show where they were taken"),
@@ -207,7 +242,8 @@ def bullets(report: Report) -> list[str]:
     ranked: list[tuple[int, int, str]] = []  # (rank within its category, position, text)
     where = location_text(report)
     if where is not None:
-        ranked.append((0, 0, f"Shows where it was taken: {where}"))
+        said_where = VIDEO_WORDS["place"] if report.format in VIDEO_FORMATS else "Shows where it was taken"
+        ranked.append((0, 0, f"{said_where}: {where}"))
     seen: dict[Category, int] = {Category.PLACE: len(ranked)}
     for (category, explanation), values in groups.items():
         rank = seen.get(category, 0)
@@ -313,7 +349,8 @@ def verdict(report: Report) -> str:
     if not report.findings:
         return "nothing found that gives you away"
     found = sorted(report.categories(), key=lambda c: c.severity)
-    gives = "gives away " + _join([GIVES_AWAY[c] for c in found])
+    words = GIVES_AWAY_VIDEO if report.format in VIDEO_FORMATS else GIVES_AWAY
+    gives = "gives away " + _join([words[c] for c in found])
     if report.error is not None:
         return f"{gives}, and cannot be cleaned: {error_text(report)}"
     return gives

@@ -86,7 +86,7 @@ def _clean(job: Job, src: Source, places: Places) -> Outcome:
     try:
         return _clean_open(job, src, places, fd, st)
     finally:
-        os.close(fd)
+        src.release(fd)  # if moving or removing the original has not closed it already
         forget_recent_parses()
 
 
