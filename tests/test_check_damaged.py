@@ -89,3 +89,15 @@ def test_a_tiff_whose_picture_runs_past_the_end_still_reports_its_tags(tmp_path)
     report = geoscrub.scan(path)
     assert report.status == "identifying_unreadable", report.error
     assert {"Artist", "GPSPosition"} <= {f.key for f in report.findings}
+
+
+def test_a_png_whose_picture_data_is_broken_still_reports_its_exif_and_text(tmp_path):
+    data = damaged.png_gps_then_broken_picture()
+    with pytest.raises(GeoscrubError):
+        geoscrub.clean_bytes(data)
+    path = tmp_path / "shot.png"
+    path.write_bytes(data)
+    report = geoscrub.scan(path)
+    assert report.status == "identifying_unreadable", report.error
+    assert {"GPSPosition", "Author"} <= {f.key for f in report.findings}
+    assert report.location is not None
