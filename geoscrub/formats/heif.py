@@ -26,7 +26,7 @@ from typing import TypeVar
 
 from .. import limits
 from .._binary import take, u8, u16, u32
-from ..errors import GeoscrubError, LimitExceeded, MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
+from ..errors import GeoscrubError, MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
 from ..fileview import is_zero_padding, same_range
 from ..metadata import exif as exif_meta
 from ..metadata import icc
@@ -1230,8 +1230,8 @@ def _rebuild_plan(data: bytes, heif: Heif, policy: Policy) -> Plan:
                           for off, n in heif.items[i].extents)
     idat_layout = _Layout((off, off + n) for i in order if heif.items[i].method == 1
                           for off, n in heif.items[i].extents)
-    if mdat_layout.size + len(data) > 0xFFFFFFFF:
-        raise LimitExceeded("MAX_FILE_BYTES", len(data), limits.MAX_FILE_BYTES)
+    if mdat_layout.size + len(data) > 0xFFFFFFFF:  # item offsets are written with 32 bits
+        raise UnsafeToClean("this HEIF is over 4 GB, more than its rebuilt item offsets can address")
 
     # -- parts of meta that do not depend on where mdat lands
     hdlr = full_box(b"hdlr", 0, 0, bytes(4), b"pict", bytes(12), b"\x00")
