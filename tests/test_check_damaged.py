@@ -101,3 +101,15 @@ def test_a_png_whose_picture_data_is_broken_still_reports_its_exif_and_text(tmp_
     assert report.status == "identifying_unreadable", report.error
     assert {"GPSPosition", "Author"} <= {f.key for f in report.findings}
     assert report.location is not None
+
+
+def test_a_webp_cut_short_in_its_xmp_still_reports_the_exif_before_it(tmp_path):
+    whole = core.dirty_webp()
+    cut = whole[: whole.find(b"XMP ") + 40]
+    with pytest.raises(GeoscrubError):
+        geoscrub.clean_bytes(cut)
+    path = tmp_path / "shot.webp"
+    path.write_bytes(cut)
+    report = geoscrub.scan(path)
+    assert report.status == "identifying_unreadable", report.error
+    assert "GPSPosition" in {f.key for f in report.findings}
