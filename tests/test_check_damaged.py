@@ -113,3 +113,15 @@ def test_a_webp_cut_short_in_its_xmp_still_reports_the_exif_before_it(tmp_path):
     report = geoscrub.scan(path)
     assert report.status == "identifying_unreadable", report.error
     assert "GPSPosition" in {f.key for f in report.findings}
+
+
+def test_a_heic_cut_short_in_its_picture_data_still_reports_its_exif(tmp_path):
+    cut = damaged.heic_exif_then_cut_picture()
+    with pytest.raises(GeoscrubError):
+        geoscrub.clean_bytes(cut)
+    path = tmp_path / "IMG_0042.heic"
+    path.write_bytes(cut)
+    report = geoscrub.scan(path)
+    assert report.status == "identifying_unreadable", report.error
+    assert "GPSPosition" in {f.key for f in report.findings}
+    assert report.location is not None

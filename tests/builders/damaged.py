@@ -33,3 +33,14 @@ def png_gps_then_broken_picture() -> bytes:
         out.append(core.png_chunk(ctype, body))
         pos += 12 + length
     return b"".join(out)
+
+
+def heic_exif_then_cut_picture() -> bytes:
+    """A HEIC laid out as phones write it (EXIF first in the media data, then the picture),
+    cut short inside the picture as a stopped download leaves it."""
+    from tests.builders import heif as hb
+
+    p = hb.parts(hb.heic())
+    items = [hb.Item(2, b"Exif", hb.exif_item(), hidden=True), hb.Item(1, p.item_type, p.data, props=list(p.links))]
+    whole = hb.assemble(items, list(p.props), [(b"cdsc", 2, [1])])
+    return whole[: len(whole) - 500]
