@@ -31,6 +31,12 @@ MAX_METADATA_BYTES = 16 * 1024 * 1024
 #: EXIF and XMP bytes parsed for the report in one file; further blocks are
 #: reported unread (they are removed regardless).  Keeps 4096 APP1 segments cheap.
 MAX_PARSED_METADATA_BYTES = 2 * 1024 * 1024
+#: Bytes of a video's movie box ('moov': its tables), read whole into memory.
+#: An hour of 4K phone video needs about 5 MB.
+MAX_MOVIE_BOX_BYTES = 64 * 1024 * 1024
+#: Chunks (runs of film or sound samples) in one video, all tracks together;
+#: a video's work is bounded by these two, not by its size.
+MAX_VIDEO_CHUNKS = 4_000_000
 #: Image file directories visited in one TIFF/EXIF structure.
 MAX_IFDS = 64
 #: Entries in a single IFD.
