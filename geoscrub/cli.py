@@ -344,6 +344,10 @@ def _finished(outcome: render.CleanOutcome, prepared: Prepared | None, commit: F
     return render.CleanOutcome(outcome.report, "refused")
 
 
+#: Files made durable by one flush in a batch (see ``GroupCommit``): half a chunk, so flushing overlaps cleaning.
+COMMIT_GROUP = 4
+
+
 class Committer:
     """Runs commits in order on one thread, so one photo's disk flush overlaps the next one's work.
 
@@ -352,7 +356,8 @@ class Committer:
     A job handed over is either run or cancelled, never lost.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, on_inline: Callable[[], None] | None = None) -> None:
+        self._on_inline = on_inline  # called once if commits must run inline
         self._jobs: queue.SimpleQueue[tuple[Future[None], Callable[[], None]] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._inline = False
@@ -365,6 +370,8 @@ class Committer:
                 thread.start()
             except RuntimeError:  # "can't start new thread"
                 self._inline = True
+                if self._on_inline is not None:
+                    self._on_inline()
             else:
                 self._thread = thread
         if self._inline:
@@ -412,8 +419,8 @@ def clean_files(inputs: Sequence[Input], target: Target, policy: Policy, *, dry_
     yet committed are removed.
     """
     started: list[tuple[render.CleanOutcome, Prepared | None, Future[None] | None]] = []
-    group = GroupCommit()
-    committer = Committer()
+    group = GroupCommit(group_size=COMMIT_GROUP)
+    committer = Committer(on_inline=group.close)  # inline, no commit may wait for files not yet written
     try:
         try:
             for inp in inputs:
@@ -430,7 +437,9 @@ def clean_files(inputs: Sequence[Input], target: Target, policy: Policy, *, dry_
                         prepared.discard()
                         raise
                 started.append((outcome, prepared, commit))
+            group.close()
         except BaseException:
+            group.close()
             for _, prepared, commit in started:
                 if prepared is not None and commit is not None and commit.cancel():
                     prepared.discard()
