@@ -185,7 +185,7 @@ class Target:
             extension = paths_mod.extension_for(inp.path, fmt.name, fmt.extension)
             dest = paths_mod.default_output(inp.path, extension)
             if extension != inp.path.suffix:
-                note = f"it is really a {fmt.name} file, so the copy ends in {extension}"
+                note = render.extension_note(fmt.name, extension)
         if not self.fixed:
             key = self.claim_key(dest)
             if key in self.claimed:
@@ -419,3 +419,7 @@ def clean(output: Path | None, in_place: bool, dry_run: bool, as_json: bool, ren
 from .watch.command import watch as watch_command
 
 main.add_command(watch_command)
+
+from .web.commands import web as web_command  # noqa: E402  (the web page: geoscrub web build/serve)
+
+main.add_command(web_command)
