@@ -487,3 +487,14 @@ def test_a_video_that_cannot_be_cleaned_still_says_what_it_gives_away(tmp_path):
     result = geoscrub.scan(src)
     assert isinstance(result.error, TruncatedFile)
     assert result.location is not None and {"Make", "Model"} <= {f.key for f in result.findings}
+
+
+def test_unknown_codec_settings_are_refused_and_notes_in_them_dropped():
+    unknown = vb.Track(b"vide", vb.visual_entry(children=(vb.box(b"zzzz", b"setting"),)), vb.film())
+    assert "zzzz" in str(refused(vb.movie([unknown]), UnsafeToClean))
+    noted = vb.Track(b"vide", vb.visual_entry(children=(vb.box(b"avcC", b"\x01config"),
+                                                        vb.box(b"uuid", bytes(16), b"Alex's camera"))), vb.film())
+    data = vb.movie([noted])
+    assert "'uuid' box" in keys(data)
+    cleaned = clean(data)
+    assert b"Alex's camera" not in cleaned and b"\x01config" in cleaned
