@@ -85,7 +85,7 @@ def test_sixty_four_bit_chunk_offsets_are_rewritten():
 
 def test_timed_gps_samples_between_film_chunks_are_gone_from_the_media_data():
     data = vb.movie([vb.video_track(), vb.gps_track(), vb.sound_track()])
-    gps = [s for h, s in vb.samples(data) if h == b"meta"][0]
+    gps = next(s for h, s in vb.samples(data) if h == b"meta")
     assert all(sample in data for sample in gps)
     found = findings(data)
     timed = [f for f in found.findings if f.key == "TimedGPS"]
@@ -198,7 +198,8 @@ def test_report_says_filmed_for_videos():
     assert "where it was filmed" in report.verdict(rep)
     gps = vb.movie([vb.video_track(), vb.gps_track()])
     rep = Report(Path("gopro.mp4"))
-    rep.fill(*[(f.name, r) for f, r in [api.scan_bytes(gps)]][0])
+    fmt, found = api.scan_bytes(gps)
+    rep.fill(fmt.name, found)
     assert any(b.startswith("Records where the camera was every second while filming") for b in report.bullets(rep))
 
 

@@ -284,7 +284,7 @@ def _entry_children(m: bytes, start: int, end: int, budget: Budget) -> tuple[lis
     kept = [b for b in children if b.type in KEPT_IN_ENTRY]
     for b in kept:
         if b.type == b"wave":  # QuickTime sound: its own list of codec boxes
-            inner_kept, inner_dropped = _entry_children(m, b.payload, b.end, budget)
+            _, inner_dropped = _entry_children(m, b.payload, b.end, budget)
             if inner_dropped:
                 raise UnsafeToClean("a QuickTime sound description holds boxes geoscrub does not know")
     return kept, [b for b in children if b.type not in KEPT_IN_ENTRY]
