@@ -20,7 +20,7 @@ from typing import IO, TypeVar
 
 import click
 
-from . import __version__, batch, places
+from . import __version__, batch, oscaps, places
 from . import paths as paths_mod
 from . import report as render
 from .api import Photo, read_photo, scan_file, scan_photo, start_clean_copy, verify_clean_copy
@@ -135,6 +135,15 @@ class Target:
         """Copies under --output replace earlier copies; every other mode never overwrites."""
         return (self.out_dir is not None or self.in_place) and not self.rename
 
+    def claim_key(self, dest: Path) -> str:
+        """What makes two destinations the same file.
+
+        Copies under ``--output`` replace what is there, so ``IMG_1.JPG`` and
+        ``img_1.jpg`` must not both go to one folder that may be on a
+        case-insensitive disk (Windows, macOS, a FAT card anywhere).
+        """
+        return oscaps.name_key(dest) if self.out_dir is not None else os.path.abspath(dest)
+
     def claim_fixed_destinations(self, inputs: Sequence[Input]) -> list[Input]:
         """Claim, before any work starts, the destinations that do not depend on the format.
 
@@ -149,7 +158,7 @@ class Target:
             if inp.problem is None:
                 dest = (Path(os.path.realpath(inp.path)) if self.in_place
                         else paths_mod.mirrored_output(self.out_dir, inp.relative))  # type: ignore[arg-type]
-                key = os.path.abspath(dest)
+                key = self.claim_key(dest)
                 if key in self.claimed:
                     inp = replace(inp, problem=f"another file in this batch is also written to {render.shown(dest)}")
                 self.claimed.add(key)
@@ -176,9 +185,9 @@ class Target:
             extension = paths_mod.extension_for(inp.path, fmt.name, fmt.extension)
             dest = paths_mod.default_output(inp.path, extension)
             if extension != inp.path.suffix:
-                note = f"it is really a {fmt.name} file, so the copy ends in {extension}"
+                note = render.extension_note(fmt.name, extension)
         if not self.fixed:
-            key = os.path.abspath(dest)
+            key = self.claim_key(dest)
             if key in self.claimed:
                 raise GeoscrubError(f"another file in this batch is also written to {render.shown(dest)}")
             self.claimed.add(key)
@@ -340,6 +349,8 @@ def main() -> None:
     Folders are searched inside.  Place names are looked up offline: geoscrub
     never uses the network.  Put -- before file names that start with a dash.
     """
+    oscaps.make_encodable(sys.stdout)  # a name the console cannot show is escaped, never a crash
+    oscaps.make_encodable(sys.stderr)
 
 
 @main.command()
@@ -405,6 +416,10 @@ def clean(output: Path | None, in_place: bool, dry_run: bool, as_json: bool, ren
 
 # ---------------------------------------------------------------- subcommands defined elsewhere
 # One line each; their modules keep heavy imports inside the command function.
-from .watch.command import watch as watch_command  # noqa: E402  (watchdog is imported only when it runs)
+from .watch.command import watch as watch_command
 
 main.add_command(watch_command)
+
+from .web.commands import web as web_command  # noqa: E402  (the web page: geoscrub web build/serve)
+
+main.add_command(web_command)

@@ -12,8 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import click
-
 from .errors import GeoscrubError
 from .metadata.exif import format_metres
 from .model import Category, Finding, Report
@@ -295,7 +293,11 @@ def _join(items: Sequence[str]) -> str:
 
 
 def _paint(text: str, colour: bool, **style: object) -> str:
-    return click.style(text, **style) if colour else text  # type: ignore[arg-type]
+    if not colour:
+        return text
+    import click  # only a terminal paints: the web page's engine has no Click
+
+    return click.style(text, **style)  # type: ignore[arg-type]
 
 
 def _verdict_style(report: Report) -> dict[str, object]:
@@ -389,7 +391,7 @@ def render_clean(outcomes: list[CleanOutcome], skipped: list[Path], *, dry_run: 
         if o.output is not None and o.output != o.report.path:
             head += f" -> {shown(o.output)}"
         if o.report.findings and not dry_run:
-            head += f" (removed {_count(len(o.report.findings), 'item')}: {verdict(o.report)[len('gives away '):]})"
+            head += f" ({removed_text(o.report)})"
         if o.note:
             head += f" [{o.note}]"
         lines.append(head)
@@ -399,6 +401,39 @@ def render_clean(outcomes: list[CleanOutcome], skipped: list[Path], *, dry_run: 
         lines.append("")
     lines.append(clean_summary(outcomes, skipped, dry_run=dry_run))
     return "\n".join(lines)
+
+
+def removed_text(report: Report) -> str:
+    """"removed 7 items: where it was taken and when it was taken" for a cleaned file."""
+    return f"removed {_count(len(report.findings), 'item')}: {verdict(report)[len('gives away '):]}"
+
+
+def extension_note(format_name: str, extension: str) -> str:
+    """Why a copy's name ends differently from the original's."""
+    return f"it is really a {format_name} file, so the copy ends in {extension}"
+
+
+def outcome_words(outcome: CleanOutcome) -> dict[str, object]:
+    """One file's result in the command line's words, for the web page (and any other host).
+
+    ``word`` is the action as ``clean`` prints it, ``detail`` the rest of its
+    line (the reason, for a refusal) and ``bullets`` what the original gave
+    away, worst first.  Nothing here is HTML: the page shows it as text.
+    """
+    report = outcome.report
+    if outcome.action == "refused":
+        detail, found = error_text(report), []
+    elif report.findings:
+        detail, found = removed_text(report), bullets(report)
+    else:
+        detail, found = verdict(report), []
+    return {
+        "action": outcome.action,
+        "word": _ACTION_WORDS[outcome.action][0],
+        "detail": detail,
+        "bullets": found,
+        "note": outcome.note,
+    }
 
 
 def clean_summary(outcomes: list[CleanOutcome], skipped: list[Path], *, dry_run: bool) -> str:

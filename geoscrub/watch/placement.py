@@ -247,7 +247,7 @@ def _copy_across(src: Source, dest: Path) -> None:
             raise CannotMove(msg)
         pending.commit()
     finally:
-        os.close(fd)
+        src.release(fd)
 
 
 def _unlink_quietly(path: Path) -> None:

@@ -3,8 +3,8 @@
 Every exception is turned into an ``Outcome`` here, so one bad file never
 stops the service.  The original leaves the inbox only after its clean copy
 is durable (or it has been moved to quarantine).  A file that looks
-unfinished (empty, cut short, not begun) is refused only once the tracker
-says it has been unchanged for the patience.  Links and special files never
+unfinished (empty, cut short, not begun, or with parts never written) is
+judged only once the tracker says it has been unchanged for the patience.  Links and special files never
 enter the quarantine: their inbox entry is removed and a note left there.
 """
 from __future__ import annotations
@@ -86,7 +86,7 @@ def _clean(job: Job, src: Source, places: Places) -> Outcome:
     try:
         return _clean_open(job, src, places, fd, st)
     finally:
-        os.close(fd)
+        src.release(fd)  # if moving or removing the original has not closed it already
         forget_recent_parses()
 
 
@@ -96,6 +96,10 @@ def _clean_open(job: Job, src: Source, places: Places, fd: int, st: os.stat_resu
         return Outcome(job.rel, Result.CHANGED)
     if st.st_nlink > 1:
         return _remove_entry(job, src, places, Kind.HARDLINK)
+    if not job.may_refuse_unfinished and has_unwritten_parts(fd, st.st_size):
+        # given its full size up front (copies to a Windows share do) and not all written yet:
+        # its zeros could pass for picture data, so it is not judged at all before the patience
+        return Outcome(job.rel, Result.UNFINISHED, detail="parts of the file were never written yet")
     try:
         fmt, photo = api.read_photo(fd, st.st_size)
         found = api.scan_photo(fmt, photo)
@@ -167,6 +171,25 @@ def looks_unfinished(err: BaseException, fd: int, size: int) -> bool:
     except OSError:
         return True
     return not head.strip(b"\x00")
+
+
+def has_unwritten_parts(fd: int, size: int) -> bool:
+    """True when the file system says part of the file was never written (a hole, or space set aside).
+
+    A finished photo has none; where the system cannot tell, this is False.
+    """
+    seek_hole = getattr(os, "SEEK_HOLE", None)
+    if seek_hole is None or size == 0:
+        return False
+    try:
+        return os.lseek(fd, 0, seek_hole) < size
+    except OSError:
+        return False
+    finally:
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+        except OSError:
+            pass
 
 
 def _refuse_or_wait(job: Job, src: Source, places: Places, err: BaseException, *,
