@@ -499,3 +499,13 @@ def test_unknown_codec_settings_are_refused_and_notes_in_them_dropped():
     assert "'uuid' box" in keys(data)
     cleaned = clean(data)
     assert b"Alex's camera" not in cleaned and b"\x01config" in cleaned
+
+
+def test_the_web_page_engine_cleans_videos():
+    from geoscrub.web import engine
+
+    result = engine.clean_for_page(phone_clip(brand=b"qt  "), "IMG_0042.MOV")
+    assert result["status"] == "cleaned" and result["format"] == "MOV"
+    assert result["download_name"] == "IMG_0042.clean.MOV" and result["mime"] == "video/quicktime"
+    assert result["bullets"][0].startswith("Shows where it was filmed")
+    assert vb.ISO6709 not in bytes(result["cleaned"])
