@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 from .. import limits
 from .._binary import u32
-from ..errors import UnsafeToClean
+from ..errors import GeoscrubError, UnsafeToClean
 from ..fileview import is_zero_padding, same_range
 from ..metadata import exif as exif_meta
 from ..metadata import icc
@@ -46,6 +46,7 @@ from .heif_items import (
     METADATA_TYPES,
     Heif,
     Item,
+    _parse,
     item_base,
     item_bytes,
     parse,
@@ -305,6 +306,27 @@ class HeifFormat:
 
     def scan(self, data: bytes) -> ScanResult:
         return typed(_findings, data, parse(data))
+
+    def scan_readable(self, data: bytes) -> ScanResult:
+        """EXIF, XMP and IPTC items whose bytes are all there, for a file that cannot be read whole
+        (cut short, or holding something cleaning refuses); ``check`` reports them with the problem."""
+        heif = typed(_parse, data, False)
+        findings: list[Finding] = []
+        location: Location | None = None
+        for item in heif.items.values():
+            if item.type not in METADATA_TYPES or item.method not in (0, 1):
+                continue
+            base = item_base(heif, item)
+            if any(base + off + length > len(data) for off, length in item.extents):
+                continue  # cut off with the rest
+            try:
+                result = typed(_scan_metadata_item, data, heif, item, _describes(heif, item.id))
+            except GeoscrubError:
+                continue
+            findings.extend(result.findings)
+            location = better_location(location, result.location)
+        findings.sort(key=lambda f: f.category.severity)
+        return ScanResult(tuple(findings), location)
 
     def strip(self, data: bytes, policy: Policy) -> bytes:
         return join_plan(self.strip_plan(data, policy), data)

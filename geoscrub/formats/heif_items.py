@@ -128,7 +128,9 @@ def typed(func: Callable[..., T], *args: object) -> T:
         raise MalformedFile(f"HEIF structure could not be read ({type(err).__name__})") from None
 
 
-def _parse(data: bytes) -> Heif:
+def _parse(data: bytes, whole: bool = True) -> Heif:
+    """See ``parse``.  With ``whole`` False (reading what a damaged file still shows), a box cut
+    short ends the walk instead of refusing, and item locations are not checked."""
     if len(data) < 16 or data[4:8] != b"ftyp":
         raise UnsupportedFormat("not a HEIF/AVIF file")
     budget = Budget()
@@ -142,7 +144,7 @@ def _parse(data: bytes) -> Heif:
         try:
             b = read_header(data, pos, end)
         except TruncatedFile:
-            if data[pos + 4 : pos + 8] in _NEEDED_TOP:
+            if data[pos + 4 : pos + 8] in _NEEDED_TOP and whole:
                 raise
             tail_start = pos  # a vendor trailer that merely looks like a box header
             break
@@ -167,7 +169,8 @@ def _parse(data: bytes) -> Heif:
     heif = Heif(ftyp, brands, top, tail_start, 0, {}, [], [], {}, [], None,
                 [b for b in top if b.type == b"mdat"], False, [], [])
     _read_meta(data, metas[0], heif, budget)
-    _check_extents(heif)
+    if whole:
+        _check_extents(heif)
     return heif
 
 

@@ -6,8 +6,7 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .. import limits
-from ..errors import LimitExceeded, MalformedFile
+from ..errors import MalformedFile, UnsafeToClean
 from ..metadata import icc
 from ..model import Policy
 from .base import Plan
@@ -89,8 +88,8 @@ def rebuild_plan(data: bytes, heif: Heif, policy: Policy) -> Plan:
                           for off, n in heif.items[i].extents)
     idat_layout = Layout((off, off + n) for i in order if heif.items[i].method == 1
                           for off, n in heif.items[i].extents)
-    if mdat_layout.size + len(data) > 0xFFFFFFFF:
-        raise LimitExceeded("MAX_FILE_BYTES", len(data), limits.MAX_FILE_BYTES)
+    if mdat_layout.size + len(data) > 0xFFFFFFFF:  # item offsets are written with 32 bits
+        raise UnsafeToClean("this HEIF is over 4 GB, more than its rebuilt item offsets can address")
 
     # -- parts of meta that do not depend on where mdat lands
     hdlr = full_box(b"hdlr", 0, 0, bytes(4), b"pict", bytes(12), b"\x00")
