@@ -51,7 +51,7 @@ def test_pyodide_engine_in_node_cleans_byte_identical_to_native(built_site: Path
     out = tmp_path / "out"
     out.mkdir()
     done = subprocess.run([node, str(support.NODE_ENGINE), str(built_site), str(inputs), str(out)],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     results = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert len(results) == len(photos)
@@ -271,7 +271,7 @@ def test_page_in_headless_chromium_cleans_like_the_cli_even_with_the_server_stop
         assert urls, "the network log recorded nothing"
         csp = document_headers(log, url).get("content-security-policy", "")
         assert csp.startswith("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'")
-        foreign = [u for u in urls if not (u.startswith(url) or u.startswith(("blob:", "data:")))]
+        foreign = [u for u in urls if not u.startswith((url, "blob:", "data:"))]
         assert foreign == [], f"requests to other origins: {foreign}"
         assert driver.execute_script("return window.__violations") == []
         assert not [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and "favicon" not in e["message"]]
