@@ -30,6 +30,9 @@ EXTENSION_ALIASES: dict[str, frozenset[str]] = {
                     frozenset({".mp4", ".mov", ".qt", ".3gp", ".3g2", ".m4v", ".m4a", ".mp4v"})),
 }
 
+#: Every extension a photo geoscrub reads may have (for "did you mean" hints).
+PHOTO_EXTENSIONS: frozenset[str] = frozenset().union(*EXTENSION_ALIASES.values())
+
 #: Marker inserted before the extension of a default cleaned copy.
 CLEAN_MARK = ".clean"
 
