@@ -97,7 +97,7 @@ def test_timed_gps_samples_between_film_chunks_are_gone_from_the_media_data():
     assert kept_samples(cleaned) == kept_samples(data)
 
 
-@pytest.mark.parametrize("codec", [b"camm", b"djmd"])
+@pytest.mark.parametrize("codec", [b"camm", b"djmd", b"rtmd"])
 def test_other_cameras_timed_gps_tracks_are_reported_and_removed(codec):
     data = vb.movie([vb.video_track(), vb.gps_track(codec)], faststart=True)
     assert "TimedGPS" in keys(data)
