@@ -48,7 +48,7 @@ def open_regular_file(path: str | os.PathLike[str], *, follow_symlinks: bool = T
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise NotARegularFile(f"is a {_kind(st.st_mode)}, not a photo file")
-        if seen is not None and (seen.st_dev, seen.st_ino) != (st.st_dev, st.st_ino):
+        if seen is not None and seen.st_ino and st.st_ino and (seen.st_dev, seen.st_ino) != (st.st_dev, st.st_ino):
             raise NotARegularFile("was swapped for another file while it was being opened")
         limits.enforce("MAX_FILE_BYTES", st.st_size, limits.MAX_FILE_BYTES)
     except BaseException:
