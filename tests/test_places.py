@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from geoscrub import places
+from tests.builders.systems import POSIX_ONLY
 
 pytestmark = pytest.mark.skipif(places.data_folder() is None, reason="GeoNames data not installed")
 
@@ -39,6 +40,7 @@ def test_the_date_line_wraps(fresh_cache):
     assert town is not None and town[3] < 200
 
 
+@POSIX_ONLY
 def test_an_unwritable_cache_still_gives_names(fresh_cache, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", "/proc/geoscrub-cannot-write-here")
     assert places.place_name(48.8584, 2.2945).startswith("near ")

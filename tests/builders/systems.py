@@ -22,6 +22,10 @@ from geoscrub import batch, oscaps
 
 Removal = Callable[[pytest.MonkeyPatch], None]
 
+#: For tests of what only POSIX systems have: FIFOs, /dev/zero, SIGKILL, permission bits, resource limits.
+POSIX_ONLY = pytest.mark.skipif(os.name != "posix", reason="needs a POSIX system (FIFOs, /dev/zero, SIGKILL, "
+                                                           "permission bits); Windows has none of them")
+
 #: Windows' O_BINARY (0x8000).  On Linux x86-64 that bit is O_LARGEFILE, which changes nothing here.
 O_BINARY = 0x8000
 
@@ -127,6 +131,8 @@ def multiprocessing_unusable(mp: pytest.MonkeyPatch) -> None:
     class NoPools:
         def Pool(self, *_args: object, **_kwargs: object) -> None:
             raise ImportError("This platform lacks a functioning sem_open implementation")
+
+        Event = Pool  # every synchronisation object needs sem_open
 
     mp.setattr(multiprocessing, "get_context", lambda *_a, **_k: NoPools())
 
