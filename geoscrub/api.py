@@ -5,6 +5,7 @@ import dataclasses
 import os
 import stat
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from . import limits, registry
@@ -297,15 +298,35 @@ def holds_clean_copy(fmt: ContainerFormat, data: Photo, path: str | os.PathLike[
     unreadable file is never a match.  Raises GeoscrubError when cleaning
     ``data`` would be refused, so a refused photo is never reported done.
     """
+    return find_clean_copy(fmt, data, lambda _size: [Path(path)], policy) is not None
+
+
+def find_clean_copy(fmt: ContainerFormat, data: Photo, candidates: Callable[[int], Iterable[Path]],
+                    policy: Policy | None = None) -> Path | None:
+    """The first file holding exactly the verified clean copy of ``data``, or None.
+
+    ``candidates(size)`` names the files worth comparing with a copy of
+    ``size`` bytes.  See ``holds_clean_copy``; the copy is verified once
+    however many candidates there are (``--rename`` looks through earlier
+    neutral names).
+    """
     policy = policy or Policy()
     verify_clean_copy(fmt, data, policy)
     plan = plan_of(fmt, data, policy)
+    size = sum(len(piece) for piece in plan)
+    for path in candidates(size):
+        if _holds_plan(path, plan, size, data):
+            return path
+    return None
+
+
+def _holds_plan(path: Path, plan: list[bytes | range], size: int, data: Photo) -> bool:
     try:
         fd, st = open_regular_file(path, follow_symlinks=False)
     except (OSError, GeoscrubError):
         return False
     try:
-        if st.st_size != sum(len(piece) for piece in plan):
+        if st.st_size != size:
             return False
         existing = FileView(fd, st.st_size)
         pos = 0

@@ -25,8 +25,8 @@ import click
 from . import __version__, batch, interrupt, oscaps, places
 from . import paths as paths_mod
 from . import report as render
-from .api import (Photo, holds_clean_copy, read_photo, scan_file, scan_photo, start_clean_copy,
-                  verify_clean_copy)
+from .api import (Photo, find_clean_copy, holds_clean_copy, read_photo, scan_file, scan_photo,
+                  start_clean_copy, verify_clean_copy)
 from .errors import GeoscrubError, InternalError, WriteFailed
 from .formats.base import ContainerFormat, forget_recent_parses
 from .fsio import GroupCommit, PendingWrite, keep_owner, open_regular_file, sweep_stale_temp_files
@@ -159,6 +159,7 @@ class Target:
     rename: bool = False
     claimed: set[str] = field(default_factory=set)
     fixed: bool = False  # destinations were claimed up front by claim_fixed_destinations
+    neutral: dict[str, dict[int, list[Path]]] = field(default_factory=dict)  # folder -> size -> --rename copies
 
     @property
     def overwrites(self) -> bool:
@@ -178,6 +179,28 @@ class Target:
         case-insensitive disk (Windows, macOS, a FAT card anywhere).
         """
         return oscaps.name_key(dest) if self.out_dir is not None else os.path.abspath(dest)
+
+    def neutral_copies(self, folder: Path, extension: str) -> Callable[[int], list[Path]]:
+        """Files in ``folder`` with names ``--rename`` gives, by size: where an earlier run's copy may be.
+
+        A rerun of ``--rename`` finds its earlier copy among them (see
+        ``find_clean_copy``) instead of adding a second one.  Listed once per
+        folder; copies written by this run are not listed, and never needed.
+        """
+        key = os.path.abspath(folder)
+        if key not in self.neutral:
+            by_size: dict[int, list[Path]] = {}
+            try:
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        if paths_mod.is_neutral_name(Path(entry.name)) and entry.is_file(follow_symlinks=False):
+                            by_size.setdefault(entry.stat(follow_symlinks=False).st_size, []).append(
+                                Path(folder, entry.name))
+            except OSError:
+                pass
+            self.neutral[key] = by_size
+        by_size = self.neutral[key]
+        return lambda size: sorted(p for p in by_size.get(size, ()) if p.suffix == extension)
 
     def claim_fixed_destinations(self, inputs: Sequence[Input]) -> list[Input]:
         """Claim, before any work starts, the destinations that do not depend on the format.
@@ -302,6 +325,12 @@ def clean_one(inp: Input, target: Target, policy: Policy, *, dry_run: bool
             if target.in_place and st.st_nlink > 1:
                 raise GeoscrubError("this file has other names (hard links): replacing it would leave "
                                     "the original, metadata and all, under those names")
+            if target.rename and target.in_place and paths_mod.is_neutral_name(inp.path) and not report.findings:
+                return render.CleanOutcome(report, "already_clean", None, render.already_renamed_note()), None
+            if target.rename and not target.in_place:
+                earlier = find_clean_copy(fmt, data, target.neutral_copies(dest.parent, dest.suffix), policy)
+                if earlier is not None:
+                    return render.CleanOutcome(report, "already_cleaned", earlier, note), None
             if not target.overwrites and os.path.lexists(dest):
                 if holds_clean_copy(fmt, data, dest, policy):
                     return render.CleanOutcome(report, "already_cleaned", dest, note), None

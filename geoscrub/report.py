@@ -563,6 +563,10 @@ def swept_text(count: int) -> str:
     return f"Removed {_count(count, 'unfinished temp file')} left behind by an earlier run that was stopped."
 
 
+def already_renamed_note() -> str:
+    return "it already has a neutral name and nothing is left to remove, so it was left as it is"
+
+
 def already_a_copy_note() -> str:
     return "its name says it is a cleaned copy and nothing is left to remove, so no new copy was made"
 

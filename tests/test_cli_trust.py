@@ -292,3 +292,28 @@ def test_the_progress_bar_reaches_the_total(tmp_path, monkeypatch):
     results = [r for r, _ in cli.run_batch(cli.check_one, inputs, "Checking")]
     assert len(results) == 3
     assert "3/3" in terminal.getvalue()
+
+
+def test_running_the_same_rename_batch_again_adds_no_second_copy(photos, tmp_path):
+    out = tmp_path / "to-post"
+    assert run("clean", "--rename", "--output", str(out), str(photos)).exit_code == 0
+    first = listing(out)
+    again = run("clean", "--json", "--rename", "--output", str(out), str(photos))
+    assert again.exit_code == 0
+    assert listing(out) == first
+    objects = json.loads(again.stdout)
+    assert [o["action"] for o in objects] == ["already_cleaned"] * 3
+    assert sorted(str(Path(o["output"]).relative_to(out)) for o in objects) == sorted(first)
+    beside = run("clean", "--rename", str(photos / "cat.png"))
+    assert beside.exit_code == 0
+    assert run("clean", "--rename", str(photos / "cat.png")).stdout.startswith("already cleaned")
+    assert len(list(photos.glob("photo-*.png"))) == 1
+
+
+def test_in_place_rename_leaves_a_clean_neutral_name_as_it_is(tmp_path):
+    photo = write(tmp_path / "IMG_20250614_160311.jpg", build.identifying_jpeg())
+    assert run("clean", "--in-place", "--rename", str(photo)).exit_code == 0
+    [renamed] = list(tmp_path.iterdir())
+    again = run("clean", "--in-place", "--rename", str(tmp_path))
+    assert again.exit_code == 0 and again.stdout.startswith("already clean ")
+    assert list(tmp_path.iterdir()) == [renamed]
