@@ -80,7 +80,7 @@ def wait(driver, script: str, timeout: float = 300):
 
 def clean_photos(driver, photos: list[Path]) -> list[tuple[int, int]]:
     """(page ms, engine ms) for each photo, chosen through the page's one file input."""
-    driver.find_element("id", "clear").click()
+    driver.execute_script('document.getElementById("clear").click()')  # hidden while the list is empty
     driver.find_element("css selector", 'input[type="file"]').send_keys("\n".join(map(str, photos)))
     return wait(driver, f"""
         const items = Array.from(document.querySelectorAll("[data-file]"));
@@ -105,6 +105,7 @@ def main() -> None:
     try:
         info = site.build(args.site or work / "site", force=True)
         photo = args.photo or phone_photo(work)
+        mb = photo.stat().st_size / 1_000_000
         copies = work / "copies"
         copies.mkdir()
         many = []
@@ -118,11 +119,13 @@ def main() -> None:
         try:
             driver.get(url)
             cold = int(wait(driver, "return document.body.dataset.readyMs"))
+            print("cold stages (ms in the worker):", driver.execute_script("return document.body.dataset.readyStages"))
             wait(driver, 'return document.body.dataset.offline === "ready"')
             warm = []
             for _ in range(3):
                 driver.refresh()
                 warm.append(int(wait(driver, "return document.body.dataset.readyMs")))
+                print("warm stages:", driver.execute_script("return document.body.dataset.readyStages"))
             timings = clean_photos(driver, [photo] * 1 + many[:5])
             if timings == "refused":
                 raise SystemExit(f"{photo} was refused; pick a photo geoscrub cleans")
@@ -140,7 +143,7 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    mb = photo.stat().st_size / 1_000_000
+    print(f"machine load (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     print(f"site: {info.size / 1_000_000:.1f} MB, {info.gzip_size / 1_000_000:.1f} MB gzipped ({info.files} files)"
           f"   target < 15 MB")
     print(f"engine ready: cold {cold / 1000:.2f} s   target < 3 s")
