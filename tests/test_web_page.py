@@ -26,9 +26,21 @@ REPO = Path(__file__).resolve().parents[1]
 UPDATE_SCREENSHOTS = os.environ.get("GEOSCRUB_UPDATE_SCREENSHOTS") == "1"
 
 
+#: A module the engine imports, served as a lazily read file so the tests take that path too
+#: (the place-name index is read that way in the browser; in Node it is written in advance).
+LAZY_MODULE = "geoscrub/places.py"
+
+
 @pytest.fixture(scope="module")
 def built_site(tmp_path_factory) -> Path:
-    return support.build_site(tmp_path_factory.mktemp("web") / "site")
+    from geoscrub.web import site
+
+    with pytest.MonkeyPatch.context() as patch:
+        original = site.read_lazily
+        patch.setattr(site, "read_lazily", lambda name, size: name == LAZY_MODULE or original(name, size))
+        folder = support.build_site(tmp_path_factory.mktemp("web") / "site")
+    assert LAZY_MODULE in json.loads((folder / site.MARKER).read_text())["lazy"]
+    return folder
 
 
 def native(path: Path) -> tuple[str, bytes | None, str]:
