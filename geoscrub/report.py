@@ -511,6 +511,11 @@ def outcome_words(outcome: CleanOutcome) -> dict[str, object]:
     }
 
 
+def counts_text(cleaned: int | str, already: int | str, refused: int | str) -> str:
+    """How ``clean`` counts its files; the web page fills the same sentence as photos finish."""
+    return f"Cleaned {cleaned}, already clean {already}, refused {refused}."
+
+
 def clean_summary(outcomes: list[CleanOutcome], skipped: list[Path], *, dry_run: bool,
                   not_started: int = 0, stopped_by: str | None = None) -> str:
     """The closing lines: counts, every refused file again, and what an interruption left undone."""
@@ -525,7 +530,7 @@ def clean_summary(outcomes: list[CleanOutcome], skipped: list[Path], *, dry_run:
         text = f"Dry run, nothing was written: {cleaned} would be cleaned, {already} already clean"
         text += f", {len(refused)} would be refused."
     else:
-        text = f"Cleaned {cleaned}, already clean {already}, refused {len(refused)}."
+        text = counts_text(cleaned, already, len(refused))
     if earlier:
         text += f" {_count(earlier, 'photo')} had been cleaned by an earlier run: nothing to do."
     if refused:
