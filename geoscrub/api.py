@@ -81,13 +81,33 @@ HEAD_BYTES = 256 * 1024
 TAIL_BYTES = 64 * 1024
 
 
+def scan_readable(fmt: ContainerFormat, data: Photo, err: GeoscrubError) -> GeoscrubError:
+    """``err``, carrying what the parts of ``data`` before the problem give away (see GeoscrubError.readable).
+
+    Only formats that can say it (``scan_readable``) do; nothing is ever
+    cleaned from such a file.  A second problem while looking leaves ``err`` as it was.
+    """
+    look = getattr(fmt, "scan_readable", None)
+    if look is None:
+        return err
+    try:
+        with parse_budget.per_file():
+            found = look(data)
+    except GeoscrubError:
+        return err
+    if found.findings:
+        err.readable = (fmt.name, found)
+    return err
+
+
 def scan_file(path: str | os.PathLike[str], *, follow_symlinks: bool = True) -> tuple[ContainerFormat, ScanResult]:
     """Scan a file reading as little as possible: headers and the end when that is enough.
 
     Formats that can answer from the first and last bytes (JPEG, when the
     headers already show identifying data) do; everything else, and every
     file that might be clean, is read and walked whole.  Raises GeoscrubError
-    or OSError.
+    (with ``readable`` set when the parts before the problem give something
+    away) or OSError.
     """
     fd, st = open_regular_file(path, follow_symlinks=follow_symlinks)
     try:
@@ -102,9 +122,13 @@ def scan_file(path: str | os.PathLike[str], *, follow_symlinks: bool = True) -> 
                 if result is not None:
                     return fmt, result
         if st.st_size > IN_MEMORY_MAX and getattr(fmt, "reads_views", False):
-            return fmt, scan_photo(fmt, FileView(fd, st.st_size))
-        data = head + read_all(fd, len(head)) if len(head) == HEAD_BYTES else head
-        return fmt, scan_photo(fmt, data)
+            data: Photo = FileView(fd, st.st_size)
+        else:
+            data = head + read_all(fd, len(head)) if len(head) == HEAD_BYTES else head
+        try:
+            return fmt, scan_photo(fmt, data)
+        except GeoscrubError as err:
+            raise scan_readable(fmt, data, err) from None
     finally:
         os.close(fd)
         forget_recent_parses()
@@ -117,6 +141,7 @@ def scan(path: str | os.PathLike[str]) -> Report:
         fmt, found = scan_file(path)
     except GeoscrubError as err:
         report.error = err
+        report.fill_readable(err)
         return report
     except OSError as err:
         report.error = GeoscrubError(f"cannot be read: {err.strerror or err}")

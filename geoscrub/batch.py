@@ -8,10 +8,10 @@ in input order so reports stay deterministic.
 from __future__ import annotations
 
 import functools
-import multiprocessing
-import os
 from collections.abc import Callable, Iterable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from . import oscaps
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -23,21 +23,38 @@ MIN_FILES_FOR_WORKERS = 16
 def default_workers(count: int) -> int:
     if count < MIN_FILES_FOR_WORKERS:
         return 1
-    return max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8))
+    return max(1, min(oscaps.usable_cpus(), 8))
 
 
 def map_files(fn: Callable[[T], R], items: Iterable[T], *, workers: int | None = None) -> Iterator[R]:
-    """``map(fn, items)``, in worker processes when that helps; ``fn`` must be picklable."""
+    """``map(fn, items)``, in worker processes when that helps; ``fn`` must be picklable.
+
+    Where processes cannot be started (no ``multiprocessing``, no working
+    semaphores, as in Pyodide or some sandboxes) the batch runs in this one.
+    """
     jobs = list(items)
     if len(jobs) > 1:
         reuse_freed_buffers()
     count = default_workers(len(jobs)) if workers is None else workers
-    if count <= 1 or len(jobs) <= 1:
+    pool = _start_pool(count) if count > 1 and len(jobs) > 1 else None
+    if pool is None:
         yield from map(fn, jobs)
         return
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with multiprocessing.get_context(method).Pool(count) as pool:
+    with pool:
         yield from pool.imap(fn, jobs, chunksize=max(1, min(8, len(jobs) // (count * 8))))
+
+
+def _start_pool(count: int) -> Any | None:
+    """A pool of ``count`` worker processes started the way this system allows, or None."""
+    method = oscaps.process_start_method()
+    if method is None:
+        return None
+    try:
+        import multiprocessing
+
+        return multiprocessing.get_context(method).Pool(count)
+    except (ImportError, OSError, NotImplementedError, ValueError):
+        return None
 
 
 #: glibc's mallopt parameters (malloc.h), and what a batch sets them to.
@@ -54,11 +71,12 @@ def reuse_freed_buffers() -> None:
     zeroes every page again for every photo; with these settings a batch of
     200 12 MP photos takes 16,000 page faults instead of 99,000.  Peak memory
     is unchanged.  Set once per process, before workers are forked (they
-    inherit it); does nothing where the C library is not glibc.
+    inherit it); does nothing where the C library is not glibc (musl, macOS,
+    Windows, Emscripten: their allocators read these numbers differently or not at all).
     """
-    from .fsio import c_library
-
-    mallopt = getattr(c_library(), "mallopt", None)
+    if not oscaps.runs_on_glibc():
+        return
+    mallopt = oscaps.c_function("mallopt")
     if mallopt is None:
         return
     mallopt(_M_MMAP_THRESHOLD, _KEEP_BUFFERS_UP_TO)

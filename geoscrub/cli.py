@@ -20,7 +20,7 @@ from typing import IO, TypeVar
 
 import click
 
-from . import __version__, batch, places
+from . import __version__, batch, oscaps, places
 from . import paths as paths_mod
 from . import report as render
 from .api import Photo, read_photo, scan_file, scan_photo, start_clean_copy, verify_clean_copy
@@ -111,6 +111,7 @@ def check_one(inp: Input) -> Report:
             raise GeoscrubError(f"cannot be read: {err.strerror or err}") from None
     except GeoscrubError as err:
         report.error = err
+        report.fill_readable(err)
         return report
     except Exception as err:  # noqa: BLE001 - a bug must cost one file, never the batch
         report.error = InternalError.from_exception(err)
@@ -134,6 +135,15 @@ class Target:
         """Copies under --output replace earlier copies; every other mode never overwrites."""
         return (self.out_dir is not None or self.in_place) and not self.rename
 
+    def claim_key(self, dest: Path) -> str:
+        """What makes two destinations the same file.
+
+        Copies under ``--output`` replace what is there, so ``IMG_1.JPG`` and
+        ``img_1.jpg`` must not both go to one folder that may be on a
+        case-insensitive disk (Windows, macOS, a FAT card anywhere).
+        """
+        return oscaps.name_key(dest) if self.out_dir is not None else os.path.abspath(dest)
+
     def claim_fixed_destinations(self, inputs: Sequence[Input]) -> list[Input]:
         """Claim, before any work starts, the destinations that do not depend on the format.
 
@@ -148,7 +158,7 @@ class Target:
             if inp.problem is None:
                 dest = (Path(os.path.realpath(inp.path)) if self.in_place
                         else paths_mod.mirrored_output(self.out_dir, inp.relative))  # type: ignore[arg-type]
-                key = os.path.abspath(dest)
+                key = self.claim_key(dest)
                 if key in self.claimed:
                     inp = replace(inp, problem=f"another file in this batch is also written to {render.shown(dest)}")
                 self.claimed.add(key)
@@ -175,9 +185,9 @@ class Target:
             extension = paths_mod.extension_for(inp.path, fmt.name, fmt.extension)
             dest = paths_mod.default_output(inp.path, extension)
             if extension != inp.path.suffix:
-                note = f"it is really a {fmt.name} file, so the copy ends in {extension}"
+                note = render.extension_note(fmt.name, extension)
         if not self.fixed:
-            key = os.path.abspath(dest)
+            key = self.claim_key(dest)
             if key in self.claimed:
                 raise GeoscrubError(f"another file in this batch is also written to {render.shown(dest)}")
             self.claimed.add(key)
@@ -339,6 +349,8 @@ def main() -> None:
     Folders are searched inside.  Place names are looked up offline: geoscrub
     never uses the network.  Put -- before file names that start with a dash.
     """
+    oscaps.make_encodable(sys.stdout)  # a name the console cannot show is escaped, never a crash
+    oscaps.make_encodable(sys.stderr)
 
 
 @main.command()
@@ -348,8 +360,9 @@ def check(as_json: bool, paths: tuple[str, ...]) -> None:
     """Say what each photo gives away: place, people, device, time.
 
     Exit code 0: nothing identifying; 1: something identifying found;
-    2: bad command line; 3: some file could not be read (wins over 1).
-    Your photos are never changed (place names are looked up offline).
+    2: bad command line; 3: some file could not be read and showed nothing
+    identifying before the problem (wins over 1).  Your photos are never
+    changed (place names are looked up offline).
     """
     selection = paths_mod.select(paths)
     reports = [with_place(r) for r in run_batch(check_one, selection.inputs, "Checking")]
@@ -357,7 +370,7 @@ def check(as_json: bool, paths: tuple[str, ...]) -> None:
         click.echo(render.dumps([render.report_json(r) for r in reports]))
     else:
         click.echo(render.render_check(reports, selection.skipped, colour=use_colour(sys.stdout)))
-    if any(r.error is not None for r in reports):
+    if any(r.status == "error" for r in reports):
         sys.exit(ExitCode.ERROR)
     sys.exit(ExitCode.FOUND if any(r.findings for r in reports) else ExitCode.OK)
 
@@ -403,6 +416,10 @@ def clean(output: Path | None, in_place: bool, dry_run: bool, as_json: bool, ren
 
 # ---------------------------------------------------------------- subcommands defined elsewhere
 # One line each; their modules keep heavy imports inside the command function.
-from .watch.command import watch as watch_command  # noqa: E402  (watchdog is imported only when it runs)
+from .watch.command import watch as watch_command
 
 main.add_command(watch_command)
+
+from .web.commands import web as web_command  # noqa: E402  (the web page: geoscrub web build/serve)
+
+main.add_command(web_command)

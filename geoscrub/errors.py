@@ -10,6 +10,9 @@ class GeoscrubError(Exception):
     """Base class: the file was not scanned or cleaned, the original is untouched."""
 
     reason = "could not be processed"
+    #: (format name, ScanResult) of what could be read before the problem, when
+    #: ``api.scan_file`` found something there; ``check`` reports it with the error.
+    readable: tuple[str, object] | None = None
 
 
 class UnsupportedFormat(GeoscrubError):

@@ -2,20 +2,19 @@
 
 Reads refuse anything but a regular file (a FIFO would block, a device never
 ends).  Writes go to a hidden temp file in the target folder, are fsynced and
-then renamed, so a partial file never appears at the target path.
+then renamed, so a partial file never appears at the target path.  What the
+operating system offers for each step is asked of ``oscaps``.
 """
 from __future__ import annotations
 
 import errno
-import functools
 import os
 import stat
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import limits
+from . import limits, oscaps
 from .errors import NotARegularFile, WriteFailed
 
 #: Every temp file geoscrub writes has this shape, so leftovers can be swept.
@@ -23,17 +22,21 @@ TEMP_PREFIX = ".geoscrub-"
 TEMP_SUFFIX = ".tmp"
 
 
-def open_regular_file(path: str | os.PathLike[str], *, follow_symlinks: bool = True) -> tuple[int, os.stat_result]:
+def open_regular_file(path: str | os.PathLike[str], *, follow_symlinks: bool = True,
+                      dir_fd: int | None = None) -> tuple[int, os.stat_result]:
     """An fd opened for reading a regular file, and its stat; the caller closes it.
 
     Opened non-blocking (a FIFO would otherwise hang) and checked with fstat
-    on the open fd, so a swap between check and open cannot fool it.
+    on the open fd, so a swap between check and open cannot fool it.  Where
+    the system cannot open without blocking or without following a link,
+    the path is looked at first and the open file must be the one seen.
+    ``dir_fd``: ``path`` is a name in that open folder.
     """
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-    if not follow_symlinks:
-        flags |= getattr(os, "O_NOFOLLOW", 0)
+    seen = None
+    if not oscaps.opens_without_blocking() or (not follow_symlinks and not oscaps.refuses_links_when_opening()):
+        seen = _look_before_opening(path, follow_symlinks, dir_fd)
     try:
-        fd = os.open(path, flags)
+        fd = oscaps.open_at(path, oscaps.read_flags(follow_symlinks=follow_symlinks), dir_fd=dir_fd)
     except OSError as err:
         if err.errno == errno.ELOOP:
             raise NotARegularFile("is a symbolic link") from None
@@ -42,6 +45,8 @@ def open_regular_file(path: str | os.PathLike[str], *, follow_symlinks: bool = T
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise NotARegularFile(f"is a {_kind(st.st_mode)}, not a photo file")
+        if seen is not None and (seen.st_dev, seen.st_ino) != (st.st_dev, st.st_ino):
+            raise NotARegularFile("was swapped for another file while it was being opened")
         limits.enforce("MAX_FILE_BYTES", st.st_size, limits.MAX_FILE_BYTES)
     except BaseException:
         os.close(fd)
@@ -49,11 +54,22 @@ def open_regular_file(path: str | os.PathLike[str], *, follow_symlinks: bool = T
     return fd, st
 
 
+def _look_before_opening(path: str | os.PathLike[str], follow_symlinks: bool, dir_fd: int | None) -> os.stat_result:
+    """The stat of what ``path`` names now, refusing links (when asked) and anything but a regular file."""
+    st = os.stat(path, dir_fd=dir_fd, follow_symlinks=follow_symlinks) if dir_fd is not None else (
+        os.stat(path) if follow_symlinks else os.lstat(path))
+    if not follow_symlinks and oscaps.is_link_like(st):
+        raise NotARegularFile("is a symbolic link")
+    if not stat.S_ISREG(st.st_mode):
+        raise NotARegularFile(f"is a {_kind(st.st_mode)}, not a photo file")
+    return st
+
+
 def read_at(fd: int, offset: int, length: int) -> bytes:
     """Up to ``length`` bytes at ``offset`` (fewer only at the end of the file)."""
     chunks = []
     while length > 0:
-        chunk = os.pread(fd, min(length, 1 << 24), offset)
+        chunk = oscaps.pread(fd, min(length, 1 << 24), offset)
         if not chunk:
             break
         chunks.append(chunk)
@@ -63,17 +79,18 @@ def read_at(fd: int, offset: int, length: int) -> bytes:
 
 
 def read_all(fd: int, start: int = 0) -> bytes:
-    """The file's bytes from ``start`` to the end, refusing more than MAX_FILE_BYTES in all.
+    """The file's bytes from ``start`` to the end, refusing more than MAX_IN_MEMORY_BYTES in all.
 
     Asks for the size fstat gives plus one byte (a buffer of the right size
     costs a third of one sized for the limit); a file still growing is then
     read on to its end.
     """
     expected = max(os.fstat(fd).st_size - start, 0)
-    data = read_at(fd, start, min(expected, limits.MAX_FILE_BYTES) + 1)
+    most = limits.MAX_IN_MEMORY_BYTES
+    data = read_at(fd, start, min(expected, most) + 1)
     if len(data) > expected:
-        data += read_at(fd, start + len(data), limits.MAX_FILE_BYTES + 1 - start - len(data))
-    limits.enforce("MAX_FILE_BYTES", start + len(data), limits.MAX_FILE_BYTES)
+        data += read_at(fd, start + len(data), max(most + 1 - start - len(data), 0))
+    limits.enforce("MAX_IN_MEMORY_BYTES", start + len(data), most)
     return data
 
 
@@ -133,7 +150,7 @@ class PendingWrite:
 
     def commit(self) -> Path:
         """fsync, rename into place (FileExistsError when that is not allowed), fsync the folder."""
-        return self._commit(flush=os.fsync, sync_folder=True)
+        return self._commit(flush=oscaps.flush_to_disk, sync_folder=True)
 
     def _commit(self, *, flush: Callable[[int], None] | None, sync_folder: bool) -> Path:
         """Flush (unless a group flush already covered this file), close, rename, maybe fsync the folder."""
@@ -144,7 +161,7 @@ class PendingWrite:
             finally:
                 os.close(self.fd)
             if self.overwrite:
-                os.replace(self.tmp, self.target)
+                oscaps.replace(self.tmp, self.target)
             else:
                 _rename_no_replace(self.tmp, self.target)
             if sync_folder:
@@ -177,14 +194,13 @@ class PendingWrite:
                         return name, True
                     continue
                 if not flushed:
-                    os.fsync(self.fd)
+                    oscaps.flush_to_disk(self.fd)
                     flushed = True
                 try:
-                    _rename_no_replace(self.tmp, name)
+                    _rename_no_replace(self.tmp, name, release=self._close)
                 except FileExistsError:
                     continue  # taken since lexists: try the next name
-                os.close(self.fd)
-                self.fd = -1
+                self._close()
                 self.target = name
                 fsync_dir(name.parent)
                 return name, False
@@ -199,10 +215,16 @@ class PendingWrite:
 
     def discard(self) -> None:
         try:
-            os.close(self.fd)
+            self._close()
         except OSError:
             pass
         _unlink_quietly(self.tmp)
+
+    def _close(self) -> None:
+        """Close the temp file (once): Windows can neither rename nor remove a file still open."""
+        fd, self.fd = self.fd, -1
+        if fd >= 0:
+            os.close(fd)
 
 
 def start_write(target: str | os.PathLike[str], data: bytes, *, mode: int = 0o644,
@@ -226,12 +248,12 @@ def start_write_plan(target: str | os.PathLike[str], plan: Sequence[bytes | rang
     target = Path(target)
     tmp = temp_path_for(target)
     try:
-        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+        fd = os.open(tmp, oscaps.create_flags(), 0o600)
     except OSError as err:
         raise WriteFailed(f"cannot write in {target.parent}: {err.strerror}") from None
     try:
         write_plan(fd, plan, src_fd)
-        os.fchmod(fd, mode & 0o7777)
+        oscaps.set_mode(fd, tmp, mode & 0o7777)
         device = os.fstat(fd).st_dev
     except OSError as err:
         os.close(fd)
@@ -263,10 +285,11 @@ _COPY_BUFFER = 4 * 1024 * 1024
 def _copy_range(src_fd: int, fd: int, span: range) -> None:
     """Append ``span`` of ``src_fd`` to ``fd``; a source cut short raises (the copy is refused)."""
     offset, end = span.start, span.stop
-    if hasattr(os, "copy_file_range"):
+    copy_file_range = oscaps.kernel_copy()
+    if copy_file_range is not None:
         try:
             while offset < end:
-                copied = os.copy_file_range(src_fd, fd, end - offset, offset)
+                copied = copy_file_range(src_fd, fd, end - offset, offset)
                 if copied <= 0:
                     break
                 offset += copied
@@ -274,7 +297,7 @@ def _copy_range(src_fd: int, fd: int, span: range) -> None:
             if err.errno not in _NO_KERNEL_COPY:
                 raise
     while offset < end:
-        chunk = os.pread(src_fd, min(_COPY_BUFFER, end - offset), offset)
+        chunk = oscaps.pread(src_fd, min(_COPY_BUFFER, end - offset), offset)
         if not chunk:
             raise OSError(errno.EIO, "the photo got shorter while it was being copied")
         _write_all(fd, chunk)
@@ -346,25 +369,8 @@ class GroupCommit:
 
 
 def _syncfs_function() -> Callable[[int], int] | None:
-    """libc's syncfs(2) (Linux), or None where the system has none."""
-    if not sys.platform.startswith("linux"):
-        return None
-    return getattr(c_library(), "syncfs", None)
-
-
-@functools.cache
-def c_library() -> object | None:
-    """The C library this process already runs on, through ctypes; None when ctypes cannot load it.
-
-    ``CDLL(None)`` reuses the loaded library; ``ctypes.util.find_library``
-    would start ``ldconfig`` on every call, which costs more than a photo.
-    """
-    import ctypes
-
-    try:
-        return ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
+    """libc's syncfs(2) where the system has it (see ``oscaps.group_flush``)."""
+    return oscaps.group_flush()
 
 
 def _write_all(fd: int, data: bytes | memoryview) -> None:
@@ -373,35 +379,46 @@ def _write_all(fd: int, data: bytes | memoryview) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _rename_no_replace(tmp: Path, target: Path) -> None:
+def _rename_no_replace(tmp: Path, target: Path, *, release: Callable[[], None] | None = None) -> None:
     """Move ``tmp`` to ``target`` unless ``target`` exists (then FileExistsError).
 
     A hard link does this atomically; file systems without hard links (FAT and
-    exFAT on SD cards and USB sticks) get renameat2(RENAME_NOREPLACE), and
-    failing that an exclusive placeholder that the rename then replaces.
+    exFAT on SD cards and USB sticks, Pyodide) get renameat2(RENAME_NOREPLACE),
+    and failing that an exclusive placeholder that the rename then replaces.
+    ``release`` closes the temp file once ``target`` is won, before ``tmp`` is
+    removed or renamed (Windows refuses both while it is open).
     """
-    try:
-        os.link(tmp, target)
-    except FileExistsError:
-        raise
-    except OSError as err:
-        if err.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK):
+    if oscaps.has_hard_links():
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
             raise
-    else:
-        os.unlink(tmp)
+        except OSError as err:
+            if err.errno not in oscaps.LINK_UNSUPPORTED:
+                raise
+        else:
+            if release is not None:
+                release()
+            os.unlink(tmp)
+            return
+    if oscaps.removes_open_files() and _renameat2_noreplace(tmp, target):
         return
-    if _renameat2_noreplace(tmp, target):
-        return
-    placeholder = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # FileExistsError if taken
+    placeholder = os.open(target, (oscaps.create_flags() & ~os.O_RDWR) | os.O_WRONLY, 0o600)  # FileExistsError if taken
     os.close(placeholder)
-    os.replace(tmp, target)
+    try:
+        if release is not None:
+            release()
+        oscaps.replace(tmp, target)
+    except BaseException:
+        _unlink_quietly(target)  # our own empty placeholder: never leave it at the final name
+        raise
 
 
 def _renameat2_noreplace(tmp: Path, target: Path) -> bool:
     """renameat2(..., RENAME_NOREPLACE) through libc; False when the system lacks it."""
     import ctypes
 
-    renameat2 = getattr(c_library(), "renameat2", None)
+    renameat2 = oscaps.c_function("renameat2")
     if renameat2 is None:
         return False
     at_fdcwd, rename_noreplace = -100, 1
@@ -425,11 +442,11 @@ def _unlink_quietly(path: Path) -> None:
 def fsync_dir(folder: Path, *, flush: Callable[[int], None] | None = None) -> None:
     """Make a rename in ``folder`` durable (best effort: not every file system allows it)."""
     try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        fd = os.open(folder, oscaps.folder_flags())
     except OSError:
-        return
+        return  # Windows cannot open a folder: its renames are journalled by NTFS
     try:
-        (flush or os.fsync)(fd)
+        (flush or oscaps.flush_to_disk)(fd)
     except OSError:
         pass
     finally:

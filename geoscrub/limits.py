@@ -7,11 +7,19 @@ from __future__ import annotations
 
 from .errors import LimitExceeded
 
-#: Largest input file read at all (motion photos append whole MP4s).  Files
-#: over ``api.IN_MEMORY_MAX`` are read a window at a time, so this bounds the
-#: work and the disk a hostile file costs, not memory.
-MAX_FILE_BYTES = 128 * 1024 * 1024
-#: Pixels one frame or item may declare (Pillow refuses to decode above this).
+#: Largest input file read at all.  Every format is walked a window at a time
+#: (files over ``api.IN_MEMORY_MAX``), so memory stays flat whatever the size;
+#: the work is one pass over the bytes plus a kernel copy, and cleaning needs as
+#: much free disk as the file.  1 TiB lets through any real photo, panorama,
+#: TIFF scan or raw, and long camera videos; it only stops an endless file.
+MAX_FILE_BYTES = 1 << 40
+#: Most bytes of one file held in memory at once.  A file is read whole only
+#: when small (``api.IN_MEMORY_MAX``) or its format cannot be walked a window at
+#: a time; one that keeps growing while it is read stops here.
+MAX_IN_MEMORY_BYTES = 128 * 1024 * 1024
+#: Pixels one PNG or APNG frame may declare.  Only where geoscrub inflates the
+#: picture data to check it (PNG) is the pixel count work; JPEG, WebP, HEIF,
+#: TIFF and GIF pictures are copied without being decoded, whatever their size.
 MAX_PIXELS = 178_956_970
 #: JPEG/PNG/WebP/GIF segments, chunks or blocks in one file.
 MAX_SEGMENTS = 100_000
@@ -23,6 +31,12 @@ MAX_METADATA_BYTES = 16 * 1024 * 1024
 #: EXIF and XMP bytes parsed for the report in one file; further blocks are
 #: reported unread (they are removed regardless).  Keeps 4096 APP1 segments cheap.
 MAX_PARSED_METADATA_BYTES = 2 * 1024 * 1024
+#: Bytes of a video's movie box ('moov': its tables), read whole into memory.
+#: An hour of 4K phone video needs about 5 MB.
+MAX_MOVIE_BOX_BYTES = 64 * 1024 * 1024
+#: Chunks (runs of film or sound samples) in one video, all tracks together;
+#: a video's work is bounded by these two, not by its size.
+MAX_VIDEO_CHUNKS = 4_000_000
 #: Image file directories visited in one TIFF/EXIF structure.
 MAX_IFDS = 64
 #: Entries in a single IFD.

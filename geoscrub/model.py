@@ -135,11 +135,19 @@ class Report:
         self.findings = list(found.findings)
         self.location = found.location
 
+    def fill_readable(self, err: GeoscrubError) -> None:
+        """Record what the parts read before ``err`` give away, when a scan found something there."""
+        if err.readable is not None:
+            format_name, found = err.readable
+            assert isinstance(found, ScanResult)
+            self.fill(format_name, found)
+
     @property
     def status(self) -> str:
-        """``clean``, ``identifying`` or ``error``."""
+        """``clean``, ``identifying``, ``error``, or ``identifying_unreadable``: something
+        identifying was read before a problem that stops the file being read whole (or cleaned)."""
         if self.error is not None:
-            return "error"
+            return "identifying_unreadable" if self.findings else "error"
         return "identifying" if self.findings else "clean"
 
     @property

@@ -1,11 +1,13 @@
 """Which files a command works on, and where their cleaned copies go.
 
-Folders are walked recursively in a stable order.  Hidden files and folders
-are skipped.  Inside a folder that was given, symbolic links are never
-followed (a link to ``~/.ssh`` or a private photo elsewhere must not end up in
-a folder of copies meant for sharing) and FIFOs, devices and sockets are never
-opened: both are listed as skipped.  A path named on the command line is
-always tried, so a problem with it is reported rather than hidden.
+Folders are walked recursively in a stable order.  Hidden files and folders,
+and the clutter Windows and macOS leave beside photos (``Thumbs.db``,
+``desktop.ini``, ``.DS_Store``, the icon file ``Icon`` + CR), are skipped.
+Inside a folder that was given, symbolic links are never followed (a link to
+``~/.ssh`` or a private photo elsewhere must not end up in a folder of copies
+meant for sharing) and FIFOs, devices and sockets are never opened: both are
+listed as skipped.  A path named on the command line is always tried, so a
+problem with it is reported rather than hidden.
 """
 from __future__ import annotations
 
@@ -22,11 +24,27 @@ EXTENSION_ALIASES: dict[str, frozenset[str]] = {
     "HEIC/HEIF": frozenset({".heic", ".heif", ".hif"}),
     "AVIF": frozenset({".avif"}),
     "GIF": frozenset({".gif"}),
-    "TIFF": frozenset({".tif", ".tiff", ".dng"}),  # DNG is TIFF inside
+    "TIFF": frozenset({".tif", ".tiff", ".dng", ".btf", ".tf8"}),  # DNG is TIFF inside; .btf/.tf8 BigTIFF
+    # one container family: players read any of them whatever the brand, so none is renamed
+    **dict.fromkeys(("MP4", "MOV", "3GP", "M4V"),
+                    frozenset({".mp4", ".mov", ".qt", ".3gp", ".3g2", ".m4v", ".m4a", ".mp4v"})),
 }
 
 #: Marker inserted before the extension of a default cleaned copy.
 CLEAN_MARK = ".clean"
+
+#: Files Windows and macOS leave in folders of photos (thumbnail caches, folder settings,
+#: the custom-icon file ``Icon`` + CR); ``.DS_Store`` and ``._*`` are hidden names anyway.
+OS_CLUTTER_NAMES = frozenset({"thumbs.db", "ehthumbs.db", "ehthumbs_vista.db", "desktop.ini", "icon\r",
+                              ".ds_store"})
+#: Folders Windows keeps at the top of a disk or card: never photos, often unreadable.
+OS_CLUTTER_FOLDERS = frozenset({"system volume information", "$recycle.bin"})
+
+
+def is_os_clutter(name: str) -> bool:
+    """True for a file the operating system made, never a photo (any case: Windows writes both)."""
+    lowered = name.casefold()
+    return lowered in OS_CLUTTER_NAMES or lowered.startswith("._")
 
 
 @dataclass(frozen=True)
@@ -79,14 +97,15 @@ def _walk(root: Path, selection: Selection, skip_clean_copies: bool, skip_dir: s
     for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=False):
         here = Path(dirpath)
         dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and os.path.realpath(here / d) != skip_dir
+            d for d in dirnames if not d.startswith(".") and d.casefold() not in OS_CLUTTER_FOLDERS
+            and os.path.realpath(here / d) != skip_dir
         )
         for name in list(dirnames):
             if os.path.islink(here / name):  # os.walk would not descend; say so
                 selection.skipped.append(here / name)
                 dirnames.remove(name)
         for name in sorted(filenames):
-            if name.startswith("."):
+            if name.startswith(".") or is_os_clutter(name):
                 continue
             path = here / name
             if skip_clean_copies and is_clean_copy(path):

@@ -17,9 +17,10 @@ PREFIX_BYTES = 64
 @functools.cache
 def formats() -> tuple[ContainerFormat, ...]:
     """The cleanable formats, in the order they are tried."""
-    from .formats import gif, heif, jpeg, png, tiff, webp
+    from .formats import gif, heif, jpeg, png, tiff, video, webp
 
-    return (jpeg.FORMAT, png.FORMAT, webp.FORMAT, tiff.FORMAT, gif.FORMAT, heif.FORMAT, heif.AVIF_FORMAT)
+    return (jpeg.FORMAT, png.FORMAT, webp.FORMAT, tiff.FORMAT, gif.FORMAT, heif.FORMAT, heif.AVIF_FORMAT,
+            *video.FORMATS)
 
 
 def __getattr__(name: str) -> object:
@@ -31,7 +32,7 @@ def __getattr__(name: str) -> object:
 def _not_yet(prefix: bytes) -> str | None:
     """Name formats that are recognised but not handled yet, for a clear refusal."""
     if prefix[4:8] == b"ftyp":
-        return "this ISO media file (an MP4/MOV video, or an unusual HEIF brand)"
+        return "this ISO media file (an unusual brand that is neither a video nor a HEIF picture)"
     return None
 
 
@@ -43,7 +44,8 @@ def sniff(prefix: bytes) -> ContainerFormat:
     known = _not_yet(prefix)
     if known:
         raise UnsupportedFormat(f"{known} is not supported yet")
-    raise UnsupportedFormat("not a photo format geoscrub knows (JPEG, PNG, WebP, HEIC/HEIF, AVIF, TIFF/DNG, GIF)")
+    raise UnsupportedFormat("not a photo or video format geoscrub knows "
+                            "(JPEG, PNG, WebP, HEIC/HEIF, AVIF, TIFF/DNG, GIF, MP4/MOV/3GP/M4V)")
 
 
 def supported() -> list[str]:

@@ -12,8 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import click
-
 from .errors import GeoscrubError
 from .metadata.exif import format_metres
 from .model import Category, Finding, Report
@@ -31,6 +29,41 @@ GIVES_AWAY = {
     Category.DEVICE: "which camera or phone took it",
     Category.TIME: "when it was taken",
     Category.OTHER: "other notes stored in the file",
+}
+
+#: The same, for a video (a film is "filmed", not "taken").
+GIVES_AWAY_VIDEO = {
+    **GIVES_AWAY,
+    Category.PLACE: "where it was filmed",
+    Category.DEVICE: "which camera or phone filmed it",
+    Category.TIME: "when it was filmed",
+}
+
+#: Formats that are films (see formats/video.py).
+VIDEO_FORMATS = frozenset({"MP4", "MOV", "3GP", "M4V"})
+
+#: Plain words for what a video gives away, used by formats/video_tags.py.
+VIDEO_WORDS = {
+    "place": "Shows where it was filmed",
+    "place_name": "Names the place where it was filmed",
+    "timed_gps": "Records where the camera was every second while filming",
+    "timed_data": "Has data recorded while filming (such as motion sensors or detected faces)",
+    "timecode": "Has a timecode track that tells when it was filmed",
+    "text_track": "Has a text track (subtitles or chapter names)",
+    "other_track": "Has an extra track that geoscrub does not keep",
+    "date": "Tells when the video was filmed or edited:",
+    "person": "Names a person",
+    "make": "Names the camera or phone maker",
+    "model": "Names the camera or phone model",
+    "software": "Names the app or software that made it",
+    "encoder": "Names the camera or app that encoded the film",
+    "serial": "Identifies the camera: serial number",
+    "text": "Has a title, comment or description someone typed",
+    "cover": "Hides a cover picture",
+    "box": "Carries extra data that geoscrub does not keep",
+    "free": "Has leftover data in unused space",
+    "unused": "Has hidden data that no film or sound track plays",
+    "trailer": "Has extra data after the end of the video",
 }
 
 #: Summary wording: (one file, several files).
@@ -109,7 +142,11 @@ def error_text(report: Report) -> str:
 # ---------------------------------------------------------------- JSON
 
 def report_json(report: Report) -> dict[str, object]:
-    """The contract: path, format, status, findings, location (with GPS), error (on error)."""
+    """The contract: path, format, status, findings, location (with GPS), error (on error).
+
+    ``status`` is ``identifying_unreadable`` when findings were read before an
+    error: both ``findings`` and ``error`` are then filled.
+    """
     obj: dict[str, object] = {
         "path": _json_path(report.path),
         "format": report.format,
@@ -181,6 +218,10 @@ def _gps_details(report: Report) -> set[Finding]:
     }
 
 
+#: The last bullet of a file read only up to a problem.
+UNREAD_PART = "The rest of the file cannot be read, so it may give away more than this"
+
+
 def bullets(report: Report) -> list[str]:
     """One plain sentence per kind of thing found, worst first.
 
@@ -198,17 +239,19 @@ def bullets(report: Report) -> list[str]:
     ranked: list[tuple[int, int, str]] = []  # (rank within its category, position, text)
     where = location_text(report)
     if where is not None:
-        ranked.append((0, 0, f"Shows where it was taken: {where}"))
+        said_where = VIDEO_WORDS["place"] if report.format in VIDEO_FORMATS else "Shows where it was taken"
+        ranked.append((0, 0, f"{said_where}: {where}"))
     seen: dict[Category, int] = {Category.PLACE: len(ranked)}
     for (category, explanation), values in groups.items():
         rank = seen.get(category, 0)
         seen[category] = rank + 1
         ranked.append((rank, len(ranked), _bullet(category, explanation, values)))
+    unread = [UNREAD_PART] if report.error is not None and report.findings else []
     if len(ranked) <= MAX_BULLETS:
-        return [text for _, _, text in ranked]
+        return [text for _, _, text in ranked] + unread
     keep = sorted(sorted(ranked)[: MAX_BULLETS - 1], key=lambda item: item[1])
     more = len(ranked) - len(keep)
-    return [text for _, _, text in keep] + [f"...and {more} more kinds of detail (--json lists every one)"]
+    return [text for _, _, text in keep] + [f"...and {more} more kinds of detail (--json lists every one)"] + unread
 
 
 def _cut(value: str) -> str:
@@ -231,12 +274,16 @@ def _bullet(category: Category, explanation: str, values: list[str]) -> str:
 
 
 def verdict(report: Report) -> str:
-    if report.error is not None:
+    if report.error is not None and not report.findings:
         return f"could not be checked: {error_text(report)}"
     if not report.findings:
         return "nothing found that gives you away"
     found = sorted(report.categories(), key=lambda c: c.severity)
-    return "gives away " + _join([GIVES_AWAY[c] for c in found])
+    words = GIVES_AWAY_VIDEO if report.format in VIDEO_FORMATS else GIVES_AWAY
+    gives = "gives away " + _join([words[c] for c in found])
+    if report.error is not None:
+        return f"{gives}, and cannot be cleaned: {error_text(report)}"
+    return gives
 
 
 def _join(items: Sequence[str]) -> str:
@@ -246,7 +293,11 @@ def _join(items: Sequence[str]) -> str:
 
 
 def _paint(text: str, colour: bool, **style: object) -> str:
-    return click.style(text, **style) if colour else text  # type: ignore[arg-type]
+    if not colour:
+        return text
+    import click  # only a terminal paints: the web page's engine has no Click
+
+    return click.style(text, **style)  # type: ignore[arg-type]
 
 
 def _verdict_style(report: Report) -> dict[str, object]:
@@ -280,7 +331,7 @@ def check_summary(reports: list[Report], skipped: list[Path]) -> str:
         return _skipped_line(skipped) or "No files found to check."
     n = len(reports)
     readable = [r for r in reports if r.error is None]
-    counts = {c: sum(1 for r in readable if c in r.categories()) for c in SUMMARY_PHRASES}
+    counts = {c: sum(1 for r in reports if c in r.categories()) for c in SUMMARY_PHRASES}
     parts = [
         f"{counts[c]} {SUMMARY_PHRASES[c][0 if counts[c] == 1 else 1]}" for c in SUMMARY_PHRASES if counts[c]
     ]
@@ -290,7 +341,10 @@ def check_summary(reports: list[Report], skipped: list[Path]) -> str:
     clean = sum(1 for r in readable if not r.findings)
     if clean:
         text += f" {clean} {'has' if clean == 1 else 'have'} nothing identifying."
-    errors = n - len(readable)
+    damaged = sum(1 for r in reports if r.error is not None and r.findings)
+    if damaged:
+        text += f" {damaged} cannot be cleaned, because part of {'it' if damaged == 1 else 'them'} cannot be read."
+    errors = n - len(readable) - damaged
     if errors:
         text += f" {errors} could not be checked."
     extra = _skipped_line(skipped)
@@ -337,7 +391,7 @@ def render_clean(outcomes: list[CleanOutcome], skipped: list[Path], *, dry_run: 
         if o.output is not None and o.output != o.report.path:
             head += f" -> {shown(o.output)}"
         if o.report.findings and not dry_run:
-            head += f" (removed {_count(len(o.report.findings), 'item')}: {verdict(o.report)[len('gives away '):]})"
+            head += f" ({removed_text(o.report)})"
         if o.note:
             head += f" [{o.note}]"
         lines.append(head)
@@ -347,6 +401,39 @@ def render_clean(outcomes: list[CleanOutcome], skipped: list[Path], *, dry_run: 
         lines.append("")
     lines.append(clean_summary(outcomes, skipped, dry_run=dry_run))
     return "\n".join(lines)
+
+
+def removed_text(report: Report) -> str:
+    """"removed 7 items: where it was taken and when it was taken" for a cleaned file."""
+    return f"removed {_count(len(report.findings), 'item')}: {verdict(report)[len('gives away '):]}"
+
+
+def extension_note(format_name: str, extension: str) -> str:
+    """Why a copy's name ends differently from the original's."""
+    return f"it is really a {format_name} file, so the copy ends in {extension}"
+
+
+def outcome_words(outcome: CleanOutcome) -> dict[str, object]:
+    """One file's result in the command line's words, for the web page (and any other host).
+
+    ``word`` is the action as ``clean`` prints it, ``detail`` the rest of its
+    line (the reason, for a refusal) and ``bullets`` what the original gave
+    away, worst first.  Nothing here is HTML: the page shows it as text.
+    """
+    report = outcome.report
+    if outcome.action == "refused":
+        detail, found = error_text(report), []
+    elif report.findings:
+        detail, found = removed_text(report), bullets(report)
+    else:
+        detail, found = verdict(report), []
+    return {
+        "action": outcome.action,
+        "word": _ACTION_WORDS[outcome.action][0],
+        "detail": detail,
+        "bullets": found,
+        "note": outcome.note,
+    }
 
 
 def clean_summary(outcomes: list[CleanOutcome], skipped: list[Path], *, dry_run: bool) -> str:

@@ -317,7 +317,8 @@ def test_damaged_files_get_the_same_verdict_read_whole_or_in_windows(tmp_path_fa
     for kind, where, blob in mutations:
         at = int(where * (len(data) - 1))
         if kind == "flip":
-            data[at] ^= blob[0] or 1
+            if data:  # an earlier truncate and delete can leave nothing to flip
+                data[at] ^= blob[0] or 1
         elif kind == "insert":
             data[at:at] = blob
         elif kind == "delete":

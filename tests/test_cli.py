@@ -75,7 +75,7 @@ def test_check_exits_1_and_explains_in_plain_words(tmp_path):
 
 def test_check_exits_3_when_a_file_is_unreadable_even_with_findings(tmp_path):
     write(tmp_path / "IMG_1.jpg", build.identifying_jpeg())
-    write(tmp_path / "broken.jpg", build.truncated_jpeg())
+    write(tmp_path / "broken.jpg", build.unreadable_jpeg())
     result = run("check", str(tmp_path))
     assert result.exit_code == 3
     assert "broken.jpg (JPEG)" not in result.stdout  # no format claimed for a file not understood
@@ -103,7 +103,7 @@ def test_usage_errors_exit_2(tmp_path):
 # ---------------------------------------------------------------- check: the report
 
 def test_human_report_lists_worst_file_first_then_a_summary(photos):
-    write(photos / "zz-broken.jpg", build.truncated_jpeg())
+    write(photos / "zz-broken.jpg", build.unreadable_jpeg())
     out = run("check", str(photos)).stdout
     order = [out.index(name) for name in ("zz-broken.jpg", "IMG_20250614_160311.jpg", "beach.png", "cat.png")]
     assert order == sorted(order)
@@ -118,11 +118,16 @@ def test_human_report_lists_worst_file_first_then_a_summary(photos):
 
 
 def test_json_has_every_field_of_the_contract(photos):
-    write(photos / "broken.jpg", build.truncated_jpeg())
+    write(photos / "broken.jpg", build.unreadable_jpeg())
+    write(photos / "damaged.jpg", build.truncated_jpeg())
     result = run("check", "--json", str(photos))
     assert result.exit_code == 3
     objects = {Path(o["path"]).name: o for o in json.loads(result.stdout)}
-    assert set(objects) == {"IMG_20250614_160311.jpg", "cat.png", "beach.png", "broken.jpg"}
+    assert set(objects) == {"IMG_20250614_160311.jpg", "cat.png", "beach.png", "broken.jpg", "damaged.jpg"}
+
+    damaged = objects["damaged.jpg"]  # read up to the damage: what it gives away, and why it cannot be cleaned
+    assert (damaged["status"], damaged["format"]) == ("identifying_unreadable", "JPEG")
+    assert "GPSPosition" in {f["key"] for f in damaged["findings"]} and "cut short" in damaged["error"]
 
     dirty = objects["IMG_20250614_160311.jpg"]
     assert dirty["format"] == "JPEG"

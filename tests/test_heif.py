@@ -295,9 +295,9 @@ def test_unknown_box_versions_are_refused(source):
 
 
 def test_other_iso_media_is_refused_by_name():
-    mp4 = hb.box(b"ftyp", b"isom", bytes(4), b"isom", b"mp42") + hb.box(b"mdat", b"")
+    raw = hb.box(b"ftyp", b"crx ", bytes(4), b"crx ", b"isom") + hb.box(b"mdat", b"")  # a Canon raw photo
     with pytest.raises(UnsupportedFormat, match="ISO media"):
-        registry.sniff(mp4[:64])
+        registry.sniff(raw[:64])
 
 
 def test_item_pointing_outside_the_media_data_is_refused(source):

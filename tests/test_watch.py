@@ -27,6 +27,8 @@ from geoscrub.watch.log import EventLog
 from tests.builders.watch import cut_short, dirty_jpeg, random_junk, text_named_like_photo
 
 SETTLE = 0.3
+#: How long a file that looks unfinished waits in the tests (120 s by default).
+PATIENCE = 1.5
 MODES = [pytest.param(False, id="native"), pytest.param(True, id="polling")]
 
 
@@ -71,12 +73,13 @@ def dirs(tmp_path: Path) -> Dirs:
 
 @contextmanager
 def running(dirs: Dirs, *, poll: bool, json_log: bool = False, archive: bool = False,
-            rescan_every: float = 1.0) -> Iterator[tuple[WatchService, io.StringIO]]:
+            rescan_every: float = 1.0, patience: float = PATIENCE) -> Iterator[tuple[WatchService, io.StringIO]]:
     """The service on a thread; stopped (and checked to stop quickly) afterwards."""
     stream = io.StringIO()
     config = WatchConfig(inbox=dirs.inbox, outbox=dirs.outbox, quarantine=dirs.quarantine,
                          archive=dirs.archive if archive else None, poll=poll, settle=SETTLE,
-                         json_log=json_log, rescan_every=rescan_every, status_every=60.0, poll_interval=0.1)
+                         json_log=json_log, rescan_every=rescan_every, status_every=60.0, poll_interval=0.1,
+                         patience=patience)
     log = EventLog(json_lines=json_log, stream=stream, outbox=dirs.outbox, quarantine=dirs.quarantine)
     service = WatchService(config, log)
     thread = threading.Thread(target=service.run, daemon=True)
@@ -182,8 +185,16 @@ def test_junk_is_quarantined_with_a_reason_and_temp_names_wait_for_rename(dirs: 
     assert rel_names(dirs.inbox) == set(temp_names) - {"a.jpg.part"}
 
 
+def regular_single_files_only(folder: Path) -> None:
+    """What reaches the quarantine is a plain file with one name: never a link, pipe or second name."""
+    for path in files_under(folder):
+        st = os.lstat(path)
+        assert stat.S_ISREG(st.st_mode), f"{path.name} is not a regular file"
+        assert st.st_nlink == 1, f"{path.name} is another name of a file elsewhere"
+
+
 @pytest.mark.parametrize("poll", MODES)
-def test_links_to_files_outside_are_quarantined_and_their_targets_untouched(dirs: Dirs, poll: bool) -> None:
+def test_links_are_removed_from_the_inbox_never_moved_to_the_quarantine(dirs: Dirs, poll: bool) -> None:
     private = dirs.outside / "private.jpg"
     private.write_bytes(dirty_jpeg(6))
     other = dirs.outside / "other.jpg"
@@ -196,13 +207,46 @@ def test_links_to_files_outside_are_quarantined_and_their_targets_untouched(dirs
         os.link(other, dirs.inbox / "hard.jpg")
         wait_for(lambda: not files_under(dirs.inbox), what="links to be handled")
     assert files_under(dirs.outbox) == []
+    regular_single_files_only(dirs.quarantine)
+    assert rel_names(dirs.quarantine) == {f"{n}.reason.txt" for n in ("link.jpg", "zero.jpg", "album.jpg", "hard.jpg")}
     for name in ("link.jpg", "zero.jpg", "album.jpg"):
-        assert (dirs.quarantine / name).is_symlink()
-        assert "shortcut" in (dirs.quarantine / f"{name}.reason.txt").read_text()
+        reason = (dirs.quarantine / f"{name}.reason.txt").read_text()
+        assert reason.startswith(f'geoscrub did not post this file: "{name}"')
+        assert "shortcut" in reason and "removed from the upload folder" in reason
     assert "hard link" in (dirs.quarantine / "hard.jpg.reason.txt").read_text()
     for path, (data, mtime) in before.items():
         assert path.read_bytes() == data
         assert path.stat().st_mtime_ns == mtime
+    assert os.stat(other).st_nlink == 1  # only the inbox's name of it went
+
+
+def test_link_swapped_for_a_real_upload_at_the_last_moment_is_never_deleted(dirs: Dirs) -> None:
+    from geoscrub.watch.beneath import open_source
+
+    (dirs.inbox / "a.jpg").symlink_to(dirs.outside / "private.jpg")
+    link_id = os.lstat(dirs.inbox / "a.jpg")
+    upload = dirs.outside / "upload.jpg"
+    upload.write_bytes(dirty_jpeg(23))
+    os.replace(upload, dirs.inbox / "a.jpg")  # a sync client renames the real file over the link
+    with open_source(str(dirs.inbox), "a.jpg") as src, pytest.raises(FileExistsError):
+        src.remove_entry(link_id.st_dev, link_id.st_ino)
+    assert (dirs.inbox / "a.jpg").read_bytes() == dirty_jpeg(23)
+    assert rel_names(dirs.inbox) == {"a.jpg"}
+
+
+def test_two_names_of_one_photo_in_the_inbox_lose_nothing(dirs: Dirs) -> None:
+    data = dirty_jpeg(30)
+    with running(dirs, poll=False):
+        drop(dirs.outside / "a.jpg", data)
+        os.link(dirs.outside / "a.jpg", dirs.outside / "b.jpg")
+        os.rename(dirs.outside / "a.jpg", dirs.inbox / "a.jpg")
+        os.rename(dirs.outside / "b.jpg", dirs.inbox / "b.jpg")
+        wait_for(inbox_is_empty(dirs), what="both names")
+    regular_single_files_only(dirs.quarantine)
+    [cleaned] = files_under(dirs.outbox)  # the last name left is a photo of its own: cleaned, not deleted
+    assert cleaned.read_bytes() == api.clean_bytes(data)[2]
+    [note] = files_under(dirs.quarantine)
+    assert "hard link" in note.read_text()
 
 
 @pytest.mark.parametrize("poll", MODES)
@@ -213,9 +257,11 @@ def test_fifo_named_like_a_photo_is_not_read_and_blocks_nothing(dirs: Dirs, poll
         drop(dirs.inbox / "folder.jpg" / "after.jpg", dirty_jpeg(8))
         wait_for(lambda: (dirs.outbox / "folder.jpg" / "after.jpg").exists(), timeout=5,
                  what="the photo dropped after the FIFO")
-        wait_for(lambda: (dirs.quarantine / "pipe.jpg").exists(), what="the FIFO in quarantine")
+        wait_for(lambda: (dirs.quarantine / "pipe.jpg.reason.txt").exists(), what="the FIFO's note in quarantine")
         assert service.observer_alive()
-    assert stat.S_ISFIFO(os.lstat(dirs.quarantine / "pipe.jpg").st_mode)
+    assert not os.path.lexists(dirs.inbox / "pipe.jpg")
+    assert not os.path.lexists(dirs.quarantine / "pipe.jpg"), "a pipe in the quarantine hangs whoever opens it"
+    regular_single_files_only(dirs.quarantine)
     assert rel_names(dirs.outbox) == {"folder.jpg/after.jpg"}
 
 

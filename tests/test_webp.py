@@ -116,3 +116,49 @@ def test_a_colour_profile_dated_at_export_loses_only_its_date():
     cleaned = clean_bytes(dirty)[2]
     body = next(c.body(cleaned) for c in webp.parse(cleaned)[0] if c.fourcc == b"ICCP")
     assert body == icc.without_stamp(bytes(stamped))
+
+
+def _exif_chunk(cleaned: bytes) -> bytes | None:
+    return next((c.body(cleaned) for c in webp.parse(cleaned)[0] if c.fourcc == b"EXIF"), None)
+
+
+@pytest.mark.parametrize("prefixed", [False, True], ids=["bare", "exif-prefixed"])
+def test_orientation_is_kept_as_an_orientation_only_exif_chunk(prefixed):
+    from geoscrub.metadata import exif as exif_meta
+
+    tiff = core.exif_tiff(orientation=6)
+    dirty = core.webp([core.riff_chunk(b"EXIF", (b"Exif\x00\x00" if prefixed else b"") + tiff),
+                       core.riff_chunk(b"XMP ", core.xmp_packet())], icc=core.icc_profile())
+    _, _, cleaned = clean_bytes(dirty)
+    assert fourccs(cleaned) == [b"VP8X", b"ICCP", b"VP8 ", b"EXIF"]  # RFC 9649 order: EXIF after the image
+    assert _exif_chunk(cleaned) == exif_meta.build_orientation_exif(6)
+    assert exif_meta.orientation(_exif_chunk(cleaned)) == 6
+    assert cleaned[20] == webp.ICC_FLAG | webp.EXIF_FLAG  # VP8X says EXIF, not XMP
+    assert struct.unpack("<I", cleaned[4:8])[0] == len(cleaned) - 8
+    assert pixels(cleaned) == pixels(dirty)
+    assert scan_bytes(cleaned)[1].findings == ()
+    assert clean_bytes(cleaned)[2] == cleaned  # cleaning again changes nothing
+
+
+def test_drop_orientation_leaves_no_exif_chunk_and_no_exif_flag():
+    dirty = core.webp([core.riff_chunk(b"EXIF", core.exif_tiff(orientation=6))])
+    cleaned = clean_bytes(dirty, Policy(keep_orientation=False))[2]
+    assert b"EXIF" not in fourccs(cleaned) and cleaned[20] == 0
+    assert scan_bytes(cleaned)[1].findings == ()
+
+
+@pytest.mark.parametrize("orientation", [None, 1])
+def test_upright_photo_gets_no_exif_chunk(orientation):
+    dirty = core.webp([core.riff_chunk(b"EXIF", core.exif_tiff(orientation=orientation))])
+    cleaned = clean_bytes(dirty)[2]
+    assert b"EXIF" not in fourccs(cleaned) and cleaned[20] == 0
+
+
+def test_exif_chunk_with_more_than_orientation_is_still_reported():
+    from geoscrub.metadata import exif as exif_meta
+
+    # orientation plus one extra byte of room: not what geoscrub writes, so it is a finding
+    roomy = exif_meta.build_orientation_exif(6) + b"\x00\x00"
+    dirty = core.webp([core.riff_chunk(b"EXIF", roomy)])
+    assert [f.key for f in scan_bytes(dirty)[1].findings] == ["EXIF"]
+    assert _exif_chunk(clean_bytes(dirty)[2]) == exif_meta.build_orientation_exif(6)

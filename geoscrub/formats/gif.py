@@ -207,8 +207,7 @@ def parse(data: bytes) -> Layout:
     if data[:6] not in HEADERS:
         raise UnsupportedFormat("not a GIF")
     _need(data, 13, "logical screen descriptor")
-    width, height, packed = struct.unpack("<HHB", data[6:11])
-    limits.enforce("MAX_PIXELS", width * height, limits.MAX_PIXELS)
+    packed = data[10]
     pos = 13 + _table_size(packed)
     _need(data, pos, "global colour table")
     screen_end = pos
@@ -224,8 +223,7 @@ def parse(data: bytes) -> Layout:
             frames += 1
             limits.enforce("MAX_FRAMES", frames, limits.MAX_FRAMES)
             _need(data, pos + 11, "image descriptor")
-            w, h, img_packed = struct.unpack("<HHB", data[pos + 5 : pos + 10])
-            limits.enforce("MAX_PIXELS", w * h, limits.MAX_PIXELS)
+            img_packed = data[pos + 9]
             lzw_at = pos + 10 + _table_size(img_packed)
             _need(data, lzw_at + 1, "local colour table")
             if data[lzw_at] > 11:

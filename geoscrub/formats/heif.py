@@ -633,8 +633,6 @@ def _check_derived(data: bytes, heif: Heif, item: Item) -> None:
         rows, cols = desc[2] + 1, desc[3] + 1
         if rows * cols != len(inputs) or len(set(inputs)) != len(inputs):
             raise UnsafeToClean("HEIF grid picture has an unusual layout (tile count does not match)")
-        width, height = struct.unpack(">II" if big else ">HH", desc[4:])
-        limits.enforce("MAX_PIXELS", width * height, limits.MAX_PIXELS)
     elif item.type == b"iden":
         if len(inputs) != 1:
             raise UnsafeToClean("HEIF derived picture has an unusual layout")

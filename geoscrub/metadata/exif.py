@@ -192,26 +192,56 @@ def _decode(data: bytes | memoryview, order: str, typ: int, count: int, offset: 
     return struct.unpack(order + code * count, raw)
 
 
-def read_ifd(data: bytes | memoryview, order: str, offset: int, name: str) -> Directory:
-    """Read one classic-TIFF IFD; values larger than MAX_DECODED_VALUE stay undecoded."""
-    count = u16(data, offset, order)
+@dataclass(frozen=True)
+class IfdShape:
+    """How a directory is laid out: classic TIFF (4-byte offsets) or BigTIFF (8-byte)."""
+
+    count_size: int  # bytes of the entry count
+    entry_size: int
+    offset_size: int  # bytes of an offset, and the most bytes a value holds inline
+    offset_code: str  # struct code of an offset
+    wide_types: bool  # LONG8, SLONG8 and IFD8 are allowed
+
+    def size(self, entries: int) -> int:
+        """Bytes of a directory with ``entries`` entries, its next-directory pointer included."""
+        return self.count_size + self.entry_size * entries + self.offset_size
+
+
+CLASSIC = IfdShape(2, 12, 4, "I", False)
+BIG = IfdShape(8, 20, 8, "Q", True)
+
+
+def read_ifd(data: bytes | memoryview, order: str, offset: int, name: str, shape: IfdShape = CLASSIC) -> Directory:
+    """Read one IFD (classic, or BigTIFF with ``shape=BIG``); values larger than MAX_DECODED_VALUE stay undecoded."""
+    if shape.count_size == 2:
+        count = u16(data, offset, order)
+    else:
+        count = struct.unpack(order + "Q", take(data, offset, 8, "IFD"))[0]
     limits.enforce("MAX_IFD_ENTRIES", count, limits.MAX_IFD_ENTRIES)
     directory = Directory(name, offset)
-    take(data, offset, 2 + 12 * count + 4, "IFD")
+    table = take(data, offset, shape.size(count), "IFD")
+    entry_at = shape.count_size
     for i in range(count):
-        pos = offset + 2 + 12 * i
-        tag, typ = u16(data, pos, order), u16(data, pos + 2, order)
-        n = u32(data, pos + 4, order)
-        if typ not in TYPE_SIZES or typ in (16, 17, 18):
+        at = entry_at + shape.entry_size * i
+        pos = offset + at
+        if shape.count_size == 2:
+            tag, typ, n = struct.unpack_from(order + "HHI", table, at)
+        else:
+            tag, typ, n = struct.unpack_from(order + "HHQ", table, at)
+        if typ not in TYPE_SIZES or (typ in (16, 17, 18) and not shape.wide_types):
             directory.entries.append(Entry(name, tag, typ, n, -1, None))
             continue
         total = TYPE_SIZES[typ][0] * n
-        value_offset = pos + 8 if total <= 4 else u32(data, pos + 8, order)
+        field = pos + shape.entry_size - shape.offset_size
+        if total <= shape.offset_size:
+            value_offset = field
+        else:
+            value_offset = struct.unpack_from(order + shape.offset_code, table, at + shape.entry_size - shape.offset_size)[0]
         if value_offset + total > len(data):
             raise MalformedFile(f"{name} tag 0x{tag:04x} claims {total} bytes past the end", pos)
         value = _decode(data, order, typ, n, value_offset) if total <= MAX_DECODED_VALUE else None
         directory.entries.append(Entry(name, tag, typ, n, value_offset, value))
-    directory.next_offset = u32(data, offset + 2 + 12 * count, order)
+    directory.next_offset = struct.unpack_from(order + shape.offset_code, table, shape.size(count) - shape.offset_size)[0]
     return directory
 
 

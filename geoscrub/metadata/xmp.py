@@ -184,8 +184,8 @@ def scan_xmp(packet: bytes, source: str = "XMP") -> ScanResult:
     seen: set[tuple[str, str]] = set()
 
     def add(prefix: str, local: str, value: str, under: str) -> None:
-        if local.lower() in ("gpslatitude", "gpslongitude"):
-            coords[local.lower()] = value
+        if local.lower() in ("gpslatitude", "gpslongitude", "gpslongtitude"):  # DJI writes "Longtitude"
+            coords[local.lower().replace("longtitude", "longitude")] = value
         verdict = _category(prefix, local, under)
         if verdict is None:
             return

@@ -12,10 +12,13 @@ from typing import TYPE_CHECKING
 import click
 
 from .placement import layout_problem
+from .settle import DEFAULT_PATIENCE
 
 if TYPE_CHECKING:
     from .service import WatchService
 
+#: Exit status when the inbox is missing at start or a folder cannot be used (2 is a command-line mistake).
+EXIT_NOT_READY = 3
 #: After SIGTERM/SIGINT the current file is finished; past this, exit anyway.
 STOP_DEADLINE_S = 4.5
 
@@ -34,6 +37,9 @@ _folder = click.Path(file_okay=False, path_type=Path)
               help="Look for new files by polling (network shares, Nextcloud/Dropbox folders).")
 @click.option("--settle", type=click.FloatRange(min=0.0), default=2.0, show_default=True,
               help="Seconds a file must stay unchanged before it counts as fully uploaded.")
+@click.option("--patience", type=click.FloatRange(min=0.0), default=DEFAULT_PATIENCE, show_default=True,
+              help="Seconds a file that looks unfinished (empty or cut short) must stay unchanged "
+                   "before it goes to the quarantine; until then it is looked at again, less and less often.")
 @click.option("--json-log", is_flag=True, help="Log one JSON object per line instead of text.")
 @click.option("--rescan-every", type=click.FloatRange(min=0.05), default=60.0, show_default=True,
               help="Seconds between full rescans of INBOX (catches anything an event missed).")
@@ -44,28 +50,35 @@ _folder = click.Path(file_okay=False, path_type=Path)
 @click.option("--workers", type=click.IntRange(1, 16), default=4, show_default=True,
               help="Files cleaned at the same time.")
 def watch(inbox: Path, outbox: Path, quarantine: Path, archive: Path | None, poll: bool, settle: float,
-          json_log: bool, rescan_every: float, status_every: float, poll_interval: float, workers: int) -> None:
+          patience: float, json_log: bool, rescan_every: float, status_every: float, poll_interval: float,
+          workers: int) -> None:
     """Clean every photo dropped into INBOX, for as long as it runs.
 
     Cleaned copies go to --output; the original is then deleted (or moved to
     --archive).  Anything that cannot be cleaned safely goes to --quarantine
     with a note saying why, and never to --output.  Stop with Ctrl+C.
     """
+    if not inbox.is_dir():
+        # Not a mistake in the command line: a disk or share not mounted yet.  Exit 3, so a
+        # service manager tries again (the deploy unit never restarts exit 2).
+        click.echo(f"geoscrub watch: the inbox folder {inbox} is not there (yet): "
+                   "is its disk or network share mounted?", err=True)
+        sys.exit(EXIT_NOT_READY)
     problem = layout_problem(inbox, {"output": outbox, "quarantine": quarantine, "archive": archive})
     if problem:
         raise click.UsageError(problem)
     from .service import WatchConfig, WatchService  # watchdog is loaded only for this command
 
     config = WatchConfig(inbox=inbox, outbox=outbox, quarantine=quarantine, archive=archive, poll=poll,
-                         settle=settle, json_log=json_log, rescan_every=rescan_every, status_every=status_every,
-                         poll_interval=poll_interval, workers=workers)
+                         settle=settle, patience=patience, json_log=json_log, rescan_every=rescan_every,
+                         status_every=status_every, poll_interval=poll_interval, workers=workers)
     service = WatchService(config)
     _install_signal_handlers(service)
     try:
         code = service.run()
     except OSError as err:
         click.echo(f"geoscrub watch: {err.strerror or err}: {err.filename or ''}", err=True)
-        sys.exit(3)
+        sys.exit(EXIT_NOT_READY)
     sys.exit(code)
 
 

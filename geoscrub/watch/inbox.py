@@ -11,13 +11,15 @@ import os
 import stat
 from collections.abc import Iterator
 
+from ..paths import is_os_clutter
+
 TEMP_SUFFIXES = (".part", ".tmp", ".crdownload")
 TEMP_PREFIXES = (".~", "~$", ".")
 
 
 def is_ignored_name(name: str) -> bool:
-    """True for a file name that is still being uploaded or is hidden."""
-    if name.startswith(TEMP_PREFIXES):
+    """True for a file name that is still being uploaded, is hidden, or is OS clutter (``Thumbs.db``)."""
+    if name.startswith(TEMP_PREFIXES) or is_os_clutter(name):
         return True
     return name.lower().endswith(TEMP_SUFFIXES)
 

@@ -85,7 +85,7 @@ class EventLog:
 
     def outcome(self, out: Outcome, *, retry_in: float = 0.0) -> None:
         """The one line for a file that was handled (or will be tried again)."""
-        if out.result in (Result.NOT_YET, Result.CHANGED, Result.GONE):
+        if out.result in (Result.NOT_YET, Result.UNFINISHED, Result.CHANGED, Result.GONE):
             return
         self.counts.add(out.result)
         name = escape_name(out.rel)

@@ -156,6 +156,26 @@ class Places:
                 raise
         return dest
 
+    def note_and_remove(self, src: Source, rel: str, reason: str, dev: int, ino: int) -> Path:
+        """Write QUARANTINE/rel.reason.txt, then remove the inbox entry ``src`` if it is still (dev, ino).
+
+        For links and special files, which must never reach the quarantine
+        themselves.  Returns the note's path; raises FileExistsError when
+        the entry was replaced meanwhile (nothing is removed then).
+        """
+        target = self.quarantine / rel
+        _make_parents(target)
+        with self._lock:
+            dest = _free_name(target, also_free=REASON_SUFFIX)
+            note = dest.with_name(dest.name + REASON_SUFFIX)
+            fsio.atomic_write(note, reason.encode("utf-8"), mode=OUTPUT_MODE)
+            try:
+                src.remove_entry(dev, ino)
+            except BaseException:
+                _unlink_quietly(note)
+                raise
+        return note
+
     def to_archive(self, src: Source, rel: str) -> Path:
         assert self.archive is not None
         target = self.archive / rel
@@ -192,8 +212,9 @@ def _free_name(target: Path, also_free: str = "") -> Path:
 def _move(src: Source, dest: Path) -> None:
     """Rename ``src`` to ``dest`` (never replacing it); across disks, copy then delete.
 
-    Symlinks are moved as links (their target is never opened); FIFOs,
-    sockets and devices cannot cross disks and raise CannotMove.
+    Only regular files with one name are copied across disks; anything
+    else raises CannotMove (links and special files never come here: see
+    ``note_and_remove``).
     """
     if os.path.lexists(dest):
         raise FileExistsError(errno.EEXIST, "exists", str(dest))
@@ -210,9 +231,6 @@ def _move(src: Source, dest: Path) -> None:
 
 def _copy_across(src: Source, dest: Path) -> None:
     st = src.lstat()
-    if stat.S_ISLNK(st.st_mode):
-        os.symlink(src.readlink(), dest)
-        return
     if not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:
         msg = "it cannot be moved to another disk"
         raise CannotMove(msg)
@@ -229,7 +247,7 @@ def _copy_across(src: Source, dest: Path) -> None:
             raise CannotMove(msg)
         pending.commit()
     finally:
-        os.close(fd)
+        src.release(fd)
 
 
 def _unlink_quietly(path: Path) -> None:

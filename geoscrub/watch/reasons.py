@@ -83,6 +83,11 @@ SYMLINK = ("it is a shortcut (symbolic link) to another file; geoscrub never fol
 HARDLINK = ("this file also exists under another name somewhere else (a hard link); "
             "it may be someone's private file, so it was not opened")
 SPECIAL = "it is not a normal file (a pipe, socket or device), so it was not opened"
+SYMLINK_REMOVED = ("the shortcut was removed from the upload folder; "
+                   "the file it points to was not opened, copied or changed")
+HARDLINK_REMOVED = ("this name was removed from the upload folder; "
+                    "the file itself, under its other name, was not opened, copied or changed")
+SPECIAL_REMOVED = "it was removed from the upload folder without being opened"
 
 
 def reason_text(display_name: str, sentence: str, detail: str = "") -> str:

@@ -37,7 +37,7 @@ from watchdog.observers.polling import PollingObserver
 from . import inbox as inbox_walk
 from .log import EventLog
 from .placement import Places
-from .settle import Job, SettleTracker
+from .settle import DEFAULT_PATIENCE, Job, SettleTracker
 from .worker import Outcome, Result, process
 
 #: Event types the observer is asked for (our own reads make no events).
@@ -68,6 +68,8 @@ class WatchConfig:
     status_every: float = 300.0
     poll_interval: float = 1.0
     workers: int = 4
+    #: Seconds an empty or cut-short file must stay unchanged before it is quarantined.
+    patience: float = DEFAULT_PATIENCE
 
 
 class _Feed(FileSystemEventHandler):
@@ -101,7 +103,7 @@ class WatchService:
                              Path(config.archive) if config.archive else None)
         self.log = log or EventLog(json_lines=config.json_log, outbox=self.places.outbox,
                                    quarantine=self.places.quarantine)
-        self.tracker = SettleTracker(self.root, config.settle)
+        self.tracker = SettleTracker(self.root, config.settle, config.patience)
         self.events: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
         self.wake = threading.Event()
         self.stopping = threading.Event()
@@ -219,6 +221,8 @@ class WatchService:
         retry_in = 0.0
         if out.result == Result.NOT_YET:
             self.tracker.not_yet(job.rel, now)
+        elif out.result == Result.UNFINISHED:
+            self.tracker.unfinished(job.rel, now)
         elif out.result == Result.CHANGED or out.original_changed:
             self.tracker.changed(job.rel, now)
         elif out.result == Result.RETRY or (out.result == Result.CLEANED and out.kept_original):

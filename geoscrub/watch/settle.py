@@ -6,8 +6,12 @@ A file is ready when either
 * its size, mtime and inode have not changed for ``settle`` seconds.
 
 A refusal is final only after the full settle time: a writer that closes
-between chunks must not get half a photo quarantined.  Everything here runs
-on the service's main thread.
+between chunks must not get half a photo quarantined.  A file that looks
+unfinished (empty, cut short) is not refused even then: an uploader may hold
+it open, or pause on a slow link.  It is looked at again after growing waits
+and refused only once it has stayed unchanged for ``patience`` seconds;
+any change starts the settling over.  Everything here runs on the service's
+main thread.
 """
 from __future__ import annotations
 
@@ -23,6 +27,12 @@ from .beneath import parents_are_real_folders
 CLOSE_GRACE = 0.5
 #: Most seconds between two looks at a waiting file.
 MAX_CHECK_EVERY = 0.5
+#: Seconds an unfinished-looking file must stay unchanged before it may be quarantined.
+DEFAULT_PATIENCE = 120.0
+#: Longest wait between two looks at an unfinished-looking file (the waits double up to this).
+MAX_UNFINISHED_WAIT = 30.0
+#: Shortest first wait, for a settle time of 0.
+MIN_UNFINISHED_WAIT = 0.25
 
 
 class Signature(NamedTuple):
@@ -61,6 +71,8 @@ class Candidate:
     failures: int = 0
     busy: bool = False  # a worker has it
     touched_while_busy: bool = False
+    unfinished_looks: int = 0  # looks since the last change that found it empty or cut short
+    wait_until: float = 0.0  # no look before this unless it changes
 
 
 @dataclass(frozen=True)
@@ -71,15 +83,18 @@ class Job:
     kind: str
     sig: Signature
     may_refuse: bool  # True once the file has been stable for the full settle time
+    #: True once it has been stable for the patience: even an empty or cut-short file may be refused
+    may_refuse_unfinished: bool = False
 
 
 class SettleTracker:
     """Candidates keyed by relative path, and which of them are ready."""
 
-    def __init__(self, root: str, settle: float) -> None:
+    def __init__(self, root: str, settle: float, patience: float = DEFAULT_PATIENCE) -> None:
         self.root = root
         self.root_real = os.path.realpath(root)
         self.settle = settle
+        self.patience = max(patience, settle)
         self.close_grace = min(settle / 2, CLOSE_GRACE)
         self.check_every = min(MAX_CHECK_EVERY, max(0.02, settle / 5))
         self.candidates: dict[str, Candidate] = {}
@@ -145,14 +160,18 @@ class SettleTracker:
         if sig != cand.sig:
             cand.sig, cand.since = sig, now
             cand.closed_sig = None
+            cand.unfinished_looks, cand.wait_until = 0, 0.0  # it moved on: settle again
         if cand.close_pending:
             cand.close_pending = False
             cand.closed_sig, cand.closed_at = sig, now
         if st.st_nlink > 1:
             return Job(cand.rel, Kind.HARDLINK, sig, True)
+        if now < cand.wait_until:
+            cand.next_check = cand.wait_until  # unchanged and looked unfinished: keep waiting
+            return None
         settled_at = cand.since + self.settle
         if now >= settled_at:
-            return Job(cand.rel, Kind.REGULAR, sig, True)
+            return Job(cand.rel, Kind.REGULAR, sig, True, now >= cand.since + self.patience)
         if not cand.full_settle_only and cand.closed_sig == sig:
             closed_ok_at = cand.closed_at + self.close_grace
             if now >= closed_ok_at:
@@ -184,6 +203,23 @@ class SettleTracker:
             cand.full_settle_only = True
             cand.busy = False
             cand.next_check = now
+
+    def unfinished(self, rel: str, now: float) -> float:
+        """It looked empty or cut short: look again after a growing wait; returns the wait.
+
+        The waits double from the settle time up to MAX_UNFINISHED_WAIT, and the
+        last look comes when the file has been unchanged for the patience.
+        """
+        cand = self.candidates.get(rel)
+        if cand is None:
+            return 0.0
+        cand.busy = False
+        cand.unfinished_looks += 1
+        first = max(self.settle, MIN_UNFINISHED_WAIT)
+        wait = min(MAX_UNFINISHED_WAIT, first * 2.0 ** min(cand.unfinished_looks - 1, 32))
+        cand.wait_until = min(now + wait, max(now, cand.since + self.patience))
+        cand.next_check = now  # a change seen while it was read is picked up at once
+        return cand.wait_until - now
 
     def changed(self, rel: str, now: float) -> None:
         """The file changed while it was read: start settling again."""

@@ -2,7 +2,10 @@
 
 Every exception is turned into an ``Outcome`` here, so one bad file never
 stops the service.  The original leaves the inbox only after its clean copy
-is durable (or it has been moved to quarantine).
+is durable (or it has been moved to quarantine).  A file that looks
+unfinished (empty, cut short, not begun, or with parts never written) is
+judged only once the tracker says it has been unchanged for the patience.  Links and special files never
+enter the quarantine: their inbox entry is removed and a note left there.
 """
 from __future__ import annotations
 
@@ -13,7 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import api
-from ..errors import GeoscrubError, LimitExceeded, NotARegularFile, TruncatedFile, WriteFailed
+from ..errors import (
+    GeoscrubError,
+    LimitExceeded,
+    MalformedFile,
+    NotARegularFile,
+    TruncatedFile,
+    UnsupportedFormat,
+    WriteFailed,
+)
 from ..formats.base import forget_recent_parses
 from ..model import Finding
 from . import reasons
@@ -28,6 +39,7 @@ class Result:
     SKIPPED = "skipped"  # not a photo and could not be moved: left in place, ignored
     RETRY = "error"  # not the file's fault (disk full, permissions): tried again later
     NOT_YET = "not-yet"  # looked incomplete: wait for the full settle time
+    UNFINISHED = "unfinished"  # still looks unfinished after settling: look again after a growing wait
     CHANGED = "changed"  # changed while being read: settle again
     GONE = "gone"  # disappeared before it could be handled
 
@@ -50,12 +62,8 @@ def process(job: Job, inbox: str, places: Places) -> Outcome:
     """Handle ``job``; never raises (except KeyboardInterrupt/SystemExit)."""
     try:
         with open_source(inbox, job.rel) as src:
-            if job.kind == Kind.SYMLINK:
-                return _refuse(job, src, places, reasons.SYMLINK)
-            if job.kind == Kind.SPECIAL:
-                return _refuse(job, src, places, reasons.SPECIAL)
-            if job.kind == Kind.HARDLINK:
-                return _refuse(job, src, places, reasons.HARDLINK)
+            if job.kind in NOT_FILES:
+                return _remove_entry(job, src, places, job.kind)
             return _clean(job, src, places)
     except (FileNotFoundError, OutsideInbox):
         return Outcome(job.rel, Result.GONE)  # gone, or reached through a symlinked folder: not ours
@@ -78,7 +86,7 @@ def _clean(job: Job, src: Source, places: Places) -> Outcome:
     try:
         return _clean_open(job, src, places, fd, st)
     finally:
-        os.close(fd)
+        src.release(fd)  # if moving or removing the original has not closed it already
         forget_recent_parses()
 
 
@@ -87,12 +95,16 @@ def _clean_open(job: Job, src: Source, places: Places, fd: int, st: os.stat_resu
     if Signature.of(st) != job.sig:
         return Outcome(job.rel, Result.CHANGED)
     if st.st_nlink > 1:
-        return _refuse(job, src, places, reasons.HARDLINK)
+        return _remove_entry(job, src, places, Kind.HARDLINK)
+    if not job.may_refuse_unfinished and has_unwritten_parts(fd, st.st_size):
+        # given its full size up front (copies to a Windows share do) and not all written yet:
+        # its zeros could pass for picture data, so it is not judged at all before the patience
+        return Outcome(job.rel, Result.UNFINISHED, detail="parts of the file were never written yet")
     try:
         fmt, photo = api.read_photo(fd, st.st_size)
         found = api.scan_photo(fmt, photo)
     except (GeoscrubError, PermissionError) as err:
-        return _refuse_or_wait(job, src, places, err)
+        return _refuse_or_wait(job, src, places, err, unfinished=looks_unfinished(err, fd, st.st_size))
     except OSError:
         raise  # the disk failed, not the file: ``process`` tries again later
     except Exception as err:  # noqa: BLE001 - a bug in a format module: fail closed
@@ -100,7 +112,7 @@ def _clean_open(job: Job, src: Source, places: Places, fd: int, st: os.stat_resu
     if not found.picture_complete:
         # a stalled upload looks exactly like this: never post it, never delete it
         incomplete = TruncatedFile("the picture data is cut short: the photo is incomplete")
-        return _refuse_or_wait(job, src, places, incomplete)
+        return _refuse_or_wait(job, src, places, incomplete, unfinished=True)
     try:
         dest, already = places.write_clean(job.rel, fmt, photo)
     except WriteFailed as err:
@@ -136,10 +148,58 @@ def _retire_original(job: Job, src: Source, places: Places, outcome: Outcome) ->
         outcome.detail = f"could not remove the original: {_oserror_words(err)}"
 
 
-def _refuse_or_wait(job: Job, src: Source, places: Places, err: BaseException) -> Outcome:
-    """Refuse a file for its content, but only once it has fully settled."""
+#: Fewer bytes than this cannot tell which kind of photo a file is.
+FORMAT_PREFIX_BYTES = 64
+
+
+def looks_unfinished(err: BaseException, fd: int, size: int) -> bool:
+    """True when ``err`` may only mean the upload is not finished yet.
+
+    Empty, cut short or damaged part-way (what a prefix of a photo looks
+    like), or of no known kind because too few bytes arrived or the start is
+    still the zeros of space an uploader set aside.  Plain junk (text, noise)
+    is not unfinished: more bytes will not make it a photo.
+    """
+    if size == 0 or isinstance(err, (TruncatedFile, MalformedFile)):
+        return True
+    if not isinstance(err, UnsupportedFormat):
+        return False
+    if size < FORMAT_PREFIX_BYTES:
+        return True
+    try:
+        head = os.pread(fd, 16, 0)
+    except OSError:
+        return True
+    return not head.strip(b"\x00")
+
+
+def has_unwritten_parts(fd: int, size: int) -> bool:
+    """True when the file system says part of the file was never written (a hole, or space set aside).
+
+    A finished photo has none; where the system cannot tell, this is False.
+    """
+    seek_hole = getattr(os, "SEEK_HOLE", None)
+    if seek_hole is None or size == 0:
+        return False
+    try:
+        return os.lseek(fd, 0, seek_hole) < size
+    except OSError:
+        return False
+    finally:
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+        except OSError:
+            pass
+
+
+def _refuse_or_wait(job: Job, src: Source, places: Places, err: BaseException, *,
+                    unfinished: bool = False) -> Outcome:
+    """Refuse a file for its content, but only once it has fully settled (and, if it
+    looks unfinished, stayed unchanged for the patience)."""
     if not job.may_refuse:
         return Outcome(job.rel, Result.NOT_YET, detail=str(err))
+    if unfinished and not job.may_refuse_unfinished:
+        return Outcome(job.rel, Result.UNFINISHED, detail=str(err))
     detail = str(err) if isinstance(err, GeoscrubError) else _oserror_words(err)
     return _refuse(job, src, places, reasons.refusal_for_error(err), detail)
 
@@ -160,6 +220,42 @@ def _refuse(job: Job, src: Source, places: Places, sentence: str, detail: str = 
         return Outcome(job.rel, Result.RETRY, reason="could not move it to the quarantine folder",
                        detail=_oserror_words(err))
     return Outcome(job.rel, Result.REFUSED, dest=dest, reason=sentence, detail=detail)
+
+
+#: Entries that are not a file of their own, and why each is never opened.
+NOT_FILES = {
+    Kind.SYMLINK: (reasons.SYMLINK, reasons.SYMLINK_REMOVED),
+    Kind.HARDLINK: (reasons.HARDLINK, reasons.HARDLINK_REMOVED),
+    Kind.SPECIAL: (reasons.SPECIAL, reasons.SPECIAL_REMOVED),
+}
+
+
+def _remove_entry(job: Job, src: Source, places: Places, kind: str) -> Outcome:
+    """Take a link or special entry out of the inbox and leave only a note in quarantine.
+
+    Never moved (the quarantine would then hold a link to someone's private
+    file, or a pipe that hangs whoever opens it) and never copied (that would
+    copy the private file).  Only the entry's own name goes.
+    """
+    sentence, removed = NOT_FILES[kind]
+    try:
+        now_sig = Signature.of(src.lstat())
+    except FileNotFoundError:
+        return Outcome(job.rel, Result.GONE)
+    if now_sig != job.sig:
+        return Outcome(job.rel, Result.CHANGED)
+    text = reasons.reason_text(job.rel, sentence, removed)
+    try:
+        note = places.note_and_remove(src, job.rel, text, now_sig.dev, now_sig.ino)
+    except FileExistsError:
+        return Outcome(job.rel, Result.CHANGED)  # something else took its name meanwhile: look again
+    except PermissionError as err:
+        return Outcome(job.rel, Result.SKIPPED, reason=sentence,
+                       detail=f"left where it is: could not remove it ({_oserror_words(err)})")
+    except (OSError, WriteFailed) as err:
+        return Outcome(job.rel, Result.RETRY, reason="could not write its note to the quarantine folder",
+                       detail=_oserror_words(err))
+    return Outcome(job.rel, Result.REFUSED, dest=note, reason=sentence, detail=removed)
 
 
 def _oserror_words(err: BaseException) -> str:

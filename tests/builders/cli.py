@@ -76,6 +76,12 @@ def png(author: str | None = None) -> bytes:
 
 
 def truncated_jpeg() -> bytes:
-    """A JPEG cut off in the middle of its image data."""
+    """A JPEG cut off in its coding tables, after a sound EXIF block (which ``check`` still reads)."""
     data = identifying_jpeg()
     return data[: len(data) // 2]
+
+
+def unreadable_jpeg() -> bytes:
+    """A JPEG without metadata, cut off in its coding tables: nothing can be said about it."""
+    data = jpeg()
+    return data[:100]

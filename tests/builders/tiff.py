@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from tests.builders import core
 
 BYTE, ASCII, SHORT, LONG, RATIONAL, UNDEFINED, SRATIONAL = 1, 2, 3, 4, 5, 7, 10
+LONG8, IFD8 = 16, 18
 OWNER, SERIAL, LAT, LON = core.OWNER, core.SERIAL, core.LAT, core.LON
 
 # tag ids used by the tests
@@ -52,14 +53,28 @@ def _pack_value(order: str, typ: int, value: object) -> tuple[int, bytes]:
         code = "I" if typ == RATIONAL else "i"
         flat = [n for pair in values for n in pair]
         return len(values), struct.pack(f"{order}{len(flat)}{code}", *flat)
-    code = {BYTE: "B", SHORT: "H", LONG: "I", 13: "I", 8: "h", 9: "i", 11: "f", 12: "d"}[typ]
+    code = {BYTE: "B", SHORT: "H", LONG: "I", 13: "I", 8: "h", 9: "i", 11: "f", 12: "d", LONG8: "Q", 17: "q",
+            IFD8: "Q"}[typ]
     return len(values), struct.pack(f"{order}{len(values)}{code}", *values)
 
 
 class _Out:
-    def __init__(self, order: str) -> None:
-        self.order = order
-        self.buf = bytearray((b"II*\x00" if order == "<" else b"MM\x00*") + b"\x00\x00\x00\x00")
+    """Classic TIFF (4-byte offsets, 12-byte entries) or, with ``big``, BigTIFF: header
+    "II+"/"MM\\0+", offset size 8, 8-byte entry counts and offsets, 20-byte entries, values of
+    up to 8 bytes inline, and pixel offsets, byte counts and directory pointers as LONG8/IFD8."""
+
+    def __init__(self, order: str, big: bool = False) -> None:
+        self.order, self.big = order, big
+        if big:
+            self.buf = bytearray((b"II+\x00" if order == "<" else b"MM\x00+") + struct.pack(order + "HHQ", 8, 0, 0))
+        else:
+            self.buf = bytearray((b"II*\x00" if order == "<" else b"MM\x00*") + b"\x00\x00\x00\x00")
+        self.first_pointer = 8 if big else 4
+
+    def pointer(self, at: int, value: int) -> None:
+        """Write a directory pointer (the header's, or an IFD's next) at ``at``."""
+        size = 8 if self.big else 4
+        self.buf[at : at + size] = struct.pack(self.order + ("Q" if self.big else "I"), value)
 
     def blob(self, raw: bytes) -> int:
         if len(self.buf) % 2:
@@ -71,45 +86,53 @@ class _Out:
     def write(self, ifd: Ifd) -> tuple[int, int]:
         """Write children, pixels, then the IFD; returns (offset, position of its next pointer)."""
         o = self.order
+        pointer_type, offset_type = (IFD8, LONG8) if self.big else (LONG, LONG)
         tags = list(ifd.tags)
         if ifd.exif is not None:
             exif = Ifd(list(ifd.exif.tags))
             if ifd.exif.interop is not None:
-                exif.tags.append((0xA005, LONG, (self.write(ifd.exif.interop)[0],)))
-            tags.append((0x8769, LONG, (self.write(exif)[0],)))
+                exif.tags.append((0xA005, pointer_type, (self.write(ifd.exif.interop)[0],)))
+            tags.append((0x8769, pointer_type, (self.write(exif)[0],)))
         if ifd.gps is not None:
-            tags.append((0x8825, LONG, (self.write(ifd.gps)[0],)))
+            tags.append((0x8825, pointer_type, (self.write(ifd.gps)[0],)))
         if ifd.sub_ifds:
-            tags.append((0x014A, LONG, tuple(self.write(s)[0] for s in ifd.sub_ifds)))
+            tags.append((0x014A, pointer_type, tuple(self.write(s)[0] for s in ifd.sub_ifds)))
         if ifd.pieces or ifd.refs:
             offsets = tuple(self.blob(p) for p in ifd.pieces)
             counts = tuple(len(p) for p in ifd.pieces)
             if ifd.refs is not None:  # the pieces are still stored, but the tags point elsewhere
                 offsets, counts = tuple(r[0] for r in ifd.refs), tuple(r[1] for r in ifd.refs)
             off_tag, cnt_tag = (0x0144, 0x0145) if ifd.tiled else (0x0111, 0x0117)
-            tags += [(off_tag, LONG, offsets), (cnt_tag, LONG, counts)]
+            tags += [(off_tag, offset_type, offsets), (cnt_tag, offset_type, counts)]
         tags.sort(key=lambda t: t[0])
         packed = [(tag, typ) + _pack_value(o, typ, value) for tag, typ, value in tags]
+        inline = 8 if self.big else 4
         # out-of-line values first, then the table pointing at them
-        places = [self.blob(raw) if len(raw) > 4 else -1 for *_, raw in packed]
+        places = [self.blob(raw) if len(raw) > inline else -1 for *_, raw in packed]
         if len(self.buf) % 2:
             self.buf += b"\x00"
         start = len(self.buf)
-        table = bytearray(struct.pack(o + "H", len(packed)))
-        for (tag, typ, count, raw), at in zip(packed, places):
-            table += struct.pack(o + "HHI", tag, typ, count)
-            table += struct.pack(o + "I", at) if at >= 0 else raw.ljust(4, b"\x00")
-        self.buf += table + b"\x00\x00\x00\x00"
+        if self.big:
+            table = bytearray(struct.pack(o + "Q", len(packed)))
+            for (tag, typ, count, raw), at in zip(packed, places):
+                table += struct.pack(o + "HHQ", tag, typ, count)
+                table += struct.pack(o + "Q", at) if at >= 0 else raw.ljust(8, b"\x00")
+        else:
+            table = bytearray(struct.pack(o + "H", len(packed)))
+            for (tag, typ, count, raw), at in zip(packed, places):
+                table += struct.pack(o + "HHI", tag, typ, count)
+                table += struct.pack(o + "I", at) if at >= 0 else raw.ljust(4, b"\x00")
+        self.buf += table + b"\x00" * (8 if self.big else 4)
         return start, start + len(table)
 
 
-def tiff(pages: list[Ifd], order: str = "<") -> bytes:
-    """A classic TIFF whose IFD chain holds ``pages``."""
-    out = _Out(order)
-    previous = 4
+def tiff(pages: list[Ifd], order: str = "<", *, big: bool = False) -> bytes:
+    """A classic TIFF (or, with ``big``, a BigTIFF) whose IFD chain holds ``pages``."""
+    out = _Out(order, big)
+    previous = out.first_pointer
     for page in pages:
         start, next_pos = out.write(page)
-        out.buf[previous : previous + 4] = struct.pack(order + "I", start)
+        out.pointer(previous, start)
         previous = next_pos
     return bytes(out.buf)
 
@@ -211,7 +234,7 @@ def geotiff_tags() -> list[tuple[int, int, object]]:
 
 
 def dirty_tiff(order: str = "<", *, orientation: int | None = None, icc: bytes | None = None,
-               tiled: bool = False) -> bytes:
+               tiled: bool = False, big: bool = False) -> bytes:
     """One page with every carrier: IFD0 owner tags, Exif (+Interop, MakerNote), GPS,
     XMP, IPTC, Photoshop and GeoTIFF, plus an unknown private tag."""
     page = rgb_page(32, 32, tiled=tiled) if tiled else rgb_page()
@@ -228,10 +251,10 @@ def dirty_tiff(order: str = "<", *, orientation: int | None = None, icc: bytes |
         page.tags.append((ICC, UNDEFINED, icc))
     page.exif = exif_ifd()
     page.gps = gps_ifd()
-    return tiff([page], order)
+    return tiff([page], order, big=big)
 
 
-def multipage_tiff(order: str = "<", *, thumbnail_page: bool = True) -> bytes:
+def multipage_tiff(order: str = "<", *, thumbnail_page: bool = True, big: bool = False) -> bytes:
     """Three pages (each with an Artist) and, optionally, a reduced-resolution thumbnail page."""
     pages = []
     for i in range(3):
@@ -242,10 +265,10 @@ def multipage_tiff(order: str = "<", *, thumbnail_page: bool = True) -> bytes:
         thumb = rgb_page(8, 8, rows_per_strip=8)
         thumb.tags.append((0x00FE, LONG, (1,)))
         pages.insert(1, thumb)
-    return tiff(pages, order)
+    return tiff(pages, order, big=big)
 
 
-def dng(order: str = ">") -> bytes:
+def dng(order: str = ">", *, big: bool = False) -> bytes:
     """A small DNG like Adobe's converter writes: IFD0 an 8x8 RGB preview carrying the
     DNG colour tags and owner tags; SubIFD 0 the raw CFA image; SubIFD 1 a JPEG preview."""
     ifd0 = rgb_page(8, 8, rows_per_strip=8)
@@ -280,7 +303,7 @@ def dng(order: str = ">") -> bytes:
     ifd0.sub_ifds = [raw, preview]
     ifd0.exif = exif_ifd(interop=False)
     ifd0.gps = gps_ifd()
-    return tiff([ifd0], order)
+    return tiff([ifd0], order, big=big)
 
 
 def raw_tile() -> bytes:

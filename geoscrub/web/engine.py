@@ -1,0 +1,80 @@
+"""What the web page's worker runs for one photo: bytes in, verified clean bytes and plain words out.
+
+This is the page's whole engine.  It uses only the pure library API
+(``clean_bytes``) and the report words the command line prints, so the page
+cleans exactly as ``geoscrub clean`` does and says so in the same words.  It
+touches no file, no thread and no network: it runs unchanged in Pyodide.
+"""
+from __future__ import annotations
+
+import dataclasses
+import mimetypes
+from pathlib import PurePosixPath
+from typing import Any
+
+from .. import places
+from .. import report as render
+from ..api import clean_bytes
+from ..errors import GeoscrubError, InternalError
+from ..model import Report
+from ..paths import default_output, extension_for
+
+#: Names a copy gets when the browser gives the photo no usable name.
+_FALLBACK_NAME = "photo"
+
+
+def clean_for_page(data: bytes, name: str) -> dict[str, Any]:
+    """Clean one photo held in memory; never raises for a bad photo.
+
+    Returns ``status`` (``cleaned``, ``already_clean`` or ``refused``), the
+    ``format``, the report words (``word``, ``detail``, ``bullets``, ``note``),
+    and for a cleaned or already-clean photo the verified ``cleaned`` bytes with
+    the ``download_name`` and ``mime`` type the copy is saved under.
+    """
+    shown = _base_name(name)
+    report = Report(PurePosixPath(shown))  # type: ignore[arg-type]  # a name to show, never opened
+    cleaned: bytes | None = None
+    note = None
+    download_name = None
+    try:
+        fmt, found, cleaned = clean_bytes(bytes(data))
+        report.fill(fmt.name, found)
+        _name_the_place(report)
+        download_name, note = _copy_name(shown, fmt.name, fmt.extension)
+        action = "cleaned" if report.findings else "already_clean"
+    except GeoscrubError as err:
+        report.error, action, cleaned = err, "refused", None
+    except Exception as err:  # noqa: BLE001 - a bug refuses the photo; the page must go on
+        report.error, action, cleaned = InternalError.from_exception(err), "refused", None
+    words = render.outcome_words(render.CleanOutcome(report, action, None, note))
+    return {
+        "status": action,
+        "format": report.format,
+        **words,
+        "cleaned": cleaned,
+        "download_name": download_name,
+        "mime": (mimetypes.guess_type(download_name)[0] if download_name else None) or "application/octet-stream",
+    }
+
+
+def _base_name(name: str) -> str:
+    """The last part of whatever name the browser gave (never a path), or a neutral one."""
+    base = str(name).replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return base if base not in ("", ".", "..") else _FALLBACK_NAME
+
+
+def _copy_name(name: str, format_name: str, format_extension: str) -> tuple[str, str | None]:
+    """``NAME.clean.EXT`` as the command line names it, and the note when the extension was wrong."""
+    path = PurePosixPath(name)
+    extension = extension_for(path, format_name, format_extension)  # type: ignore[arg-type]
+    note = None
+    if extension != path.suffix:
+        note = render.extension_note(format_name, extension)
+    return default_output(path, extension).name, note  # type: ignore[arg-type]
+
+
+def _name_the_place(report: Report) -> None:
+    """Say where the photo was taken in words when the offline place index is there."""
+    loc = report.location
+    if loc is not None and loc.place is None:
+        report.location = dataclasses.replace(loc, place=places.place_name(loc.latitude, loc.longitude))

@@ -1,0 +1,206 @@
+"""Building the static site: the page, its workers, the Pyodide runtime and geoscrub itself.
+
+Everything the page loads is written into one folder, so it can be served
+from any https web space with nothing fetched from anywhere else.  The
+geoscrub package (every module and data file, whatever it holds by now) and
+defusedxml are packed from the installed copies into one zip that the worker
+unpacks into Pyodide; a data file too big to load before the first photo is
+kept beside the zip and read only when the engine opens it.
+
+The site's version is a hash of every file, so a changed build gets a new
+service-worker cache and phones update cleanly.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from ..errors import GeoscrubError
+from . import icon, pyodide_dist
+
+#: Written into every site; a folder holding it may be replaced by a new build.
+MARKER = "geoscrub-site.json"
+ARCHIVE = "py/geoscrub.zip"
+LAZY_FOLDER = "py/lazy"
+#: Data files at least this big are read on first use, not before the engine is ready.
+LAZY_MIN_BYTES = 256 * 1024
+#: Python packages packed into the site: the engine and what it imports.
+PACKAGES = ("geoscrub", "defusedxml")
+#: Page files kept as package data in ``geoscrub/web/static``.
+STATIC_FILES = ("index.html", "app.js", "worker.js", "sw.js", "manifest.webmanifest", "style.css", "icon.svg")
+ICON_SIZES = (192, 512)
+#: Compiled extension modules cannot run in Pyodide; the engine falls back to pure Python without them.
+_NEVER_PACKED_SUFFIXES = (".pyc", ".pyo", ".so", ".pyd", ".dylib", ".dll")
+#: A fixed time for zip entries, so the same sources always give the same site version.
+_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    """What a build wrote: where, which version, how big (and how big gzipped)."""
+
+    folder: Path
+    version: str
+    files: int
+    size: int
+    gzip_size: int
+    written: bool  # False when the folder already held this exact site
+
+
+def site_files() -> dict[str, bytes]:
+    """Every file of the site by its path in the site (``/``-separated).  Raises RuntimeUnavailable."""
+    files: dict[str, bytes] = {}
+    runtime = pyodide_dist.runtime_files(pyodide_dist.tarball())
+    runtime["pyodide-lock.json"] = _lock_without_packages(runtime["pyodide-lock.json"])
+    files.update({f"pyodide/{name}": blob for name, blob in runtime.items()})
+    archive, lazy = _pack_python()
+    files[ARCHIVE] = archive
+    files.update({f"{LAZY_FOLDER}/{name}": blob for name, blob in lazy.items()})
+    for size in ICON_SIZES:
+        files[f"icon-{size}.png"] = icon.png(size)
+    static = resources.files("geoscrub.web") / "static"
+    for name in STATIC_FILES:
+        files[name] = (static / name).read_bytes()
+    version = _version(files)
+    files[MARKER] = json.dumps({
+        "geoscrub_site": 1,
+        "version": version,
+        "pyodide": pyodide_dist.PYODIDE_VERSION,
+        "archive": ARCHIVE,
+        "lazy": {name: f"{LAZY_FOLDER}/{name}" for name in sorted(lazy)},
+    }, indent=1).encode()
+    files["sw.js"] = _fill(files["sw.js"], version, sorted(f for f in files if f != "sw.js"))
+    return files
+
+
+def build(folder: Path, *, force: bool = False) -> SiteInfo:
+    """Write the site into ``folder`` (created, or replaced when it holds an older geoscrub site).
+
+    A folder holding anything else is never touched.  The new site is
+    written beside it and swapped in whole, so a failed build leaves the old
+    site as it was.  Raises GeoscrubError.
+    """
+    folder = Path(folder)
+    files = site_files()
+    version = json.loads(files[MARKER])["version"]
+    existing = _existing_version(folder)
+    if existing == version and not force:
+        return _info(folder, files, version, written=False)
+    parent = folder.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-new-", dir=parent))
+    except OSError as err:
+        raise GeoscrubError(f"cannot write the site beside {folder}: {err.strerror or err}") from None
+    try:
+        for name, blob in files.items():
+            path = staging / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(blob)
+        os.chmod(staging, 0o755)
+        if folder.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{folder.name}-old-", dir=parent))
+            os.replace(folder, old / "site")
+            os.replace(staging, folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, folder)
+    except OSError as err:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise GeoscrubError(f"cannot write the site into {folder}: {err.strerror or err}") from None
+    return _info(folder, files, version, written=True)
+
+
+def _existing_version(folder: Path) -> str | None:
+    """The version of the geoscrub site in ``folder``; None for no folder or an empty one.
+
+    Raises GeoscrubError for a folder that holds something else.
+    """
+    if not folder.exists():
+        return None
+    if not folder.is_dir():
+        raise GeoscrubError(f"{folder} is not a folder")
+    try:
+        marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+        return str(marker["version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    if any(folder.iterdir()):
+        raise GeoscrubError(f"{folder} already holds other files; choose an empty or new folder for the site")
+    return None
+
+
+def _info(folder: Path, files: dict[str, bytes], version: str, *, written: bool) -> SiteInfo:
+    return SiteInfo(folder, version, len(files), sum(map(len, files.values())), gzip_size(files), written)
+
+
+def gzip_size(files: dict[str, bytes]) -> int:
+    """What the site weighs sent with gzip (as web servers compress it)."""
+    return sum(len(gzip.compress(blob, compresslevel=6, mtime=0)) for blob in files.values())
+
+
+def _version(files: dict[str, bytes]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return digest.hexdigest()[:16]
+
+
+def _fill(template: bytes, version: str, precache: list[str]) -> bytes:
+    text = template.decode("utf-8")
+    text = text.replace('"__SITE_VERSION__"', json.dumps(version))
+    text = text.replace('["__PRECACHE__"]', json.dumps(["./"] + precache))
+    return text.encode("utf-8")
+
+
+def _lock_without_packages(lock: bytes) -> bytes:
+    """The runtime's lock file listing no packages: the site ships none, and never fetches any."""
+    try:
+        info = json.loads(lock)["info"]
+    except (ValueError, KeyError, TypeError):
+        raise pyodide_dist.RuntimeUnavailable("the Pyodide package's pyodide-lock.json is not readable") from None
+    return json.dumps({"info": info, "packages": {}}).encode()
+
+
+def _package_files() -> Iterator[tuple[str, Path]]:
+    """(path in the archive, file) for every module and data file of the packed packages."""
+    import importlib
+
+    for package in PACKAGES:
+        root = Path(importlib.import_module(package).__file__ or "").parent
+        for path in sorted(root.rglob("*")):
+            relative = path.relative_to(root)
+            if not path.is_file() or "__pycache__" in relative.parts:
+                continue
+            if path.name.lower().endswith(_NEVER_PACKED_SUFFIXES) or ".cpython-" in path.name:
+                continue
+            if package == "geoscrub" and relative.parts[:2] == ("web", "static"):
+                continue  # the page itself, already in the site
+            yield f"{package}/{relative.as_posix()}", path
+
+
+def _pack_python() -> tuple[bytes, dict[str, bytes]]:
+    """(zip of the packages, {archive path: bytes} of the big data files read lazily)."""
+    buffer = io.BytesIO()
+    lazy: dict[str, bytes] = {}
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, path in _package_files():
+            blob = path.read_bytes()
+            if not name.endswith(".py") and len(blob) >= LAZY_MIN_BYTES:
+                lazy[name] = blob
+                continue
+            entry = zipfile.ZipInfo(name, _ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            archive.writestr(entry, blob)
+    return buffer.getvalue(), lazy

@@ -1,0 +1,285 @@
+"""The web page end to end (issue 15): geoscrub in Pyodide, in Node and in headless Chromium.
+
+Both compare every output byte for byte with native ``clean_bytes``.  They need
+Node, Debian's chromium and chromium-driver, and the pinned Pyodide (downloaded
+once into ~/.cache/geoscrub/pyodide); without them they skip, or fail in CI
+(GEOSCRUB_REQUIRE_TOOLS=1).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from geoscrub import report as render
+from geoscrub.api import clean_bytes
+from geoscrub.errors import GeoscrubError
+from geoscrub.model import Report
+from tests.web import support
+
+REPO = Path(__file__).resolve().parents[1]
+#: The README's screenshots are replaced only when asked, so a test run leaves the work tree as it was.
+UPDATE_SCREENSHOTS = os.environ.get("GEOSCRUB_UPDATE_SCREENSHOTS") == "1"
+
+
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory) -> Path:
+    return support.build_site(tmp_path_factory.mktemp("web") / "site")
+
+
+def native(path: Path) -> tuple[str, bytes | None, str]:
+    """(status, clean bytes, refusal words) as the command line would clean ``path``."""
+    data = path.read_bytes()
+    try:
+        _, found, cleaned = clean_bytes(data)
+    except GeoscrubError as err:
+        return "refused", None, render.error_text(Report(path, error=err))
+    return ("cleaned" if found.findings else "already_clean"), cleaned, ""
+
+
+# ---------------------------------------------------------------- Node
+
+def test_pyodide_engine_in_node_cleans_byte_identical_to_native(built_site: Path, tmp_path: Path) -> None:
+    node = support.node()
+    photos = support.sample_photos() + support.builder_photos(tmp_path / "built") + support.corpus_photos()
+    inputs = tmp_path / "inputs.json"
+    inputs.write_text(json.dumps([str(p) for p in photos]))
+    out = tmp_path / "out"
+    out.mkdir()
+    done = subprocess.run([node, str(support.NODE_ENGINE), str(built_site), str(inputs), str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert len(results) == len(photos)
+    statuses = set()
+    for result in results:
+        photo = Path(result["input"])
+        status, cleaned, words = native(photo)
+        statuses.add(status)
+        assert result["status"] == status, photo
+        if status == "refused":
+            assert result["detail"] == words, photo
+            assert not (out / f"{result['index']}.out").exists()
+        else:
+            assert (out / f"{result['index']}.out").read_bytes() == cleaned, photo
+    assert statuses == {"cleaned", "already_clean", "refused"}  # every path of the page was taken
+
+
+# ---------------------------------------------------------------- Chromium
+
+CHROME_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                "--disable-default-apps", "--disable-extensions", "--mute-audio")
+PHONE = {"width": 360, "height": 760, "pixelRatio": 2.0}
+
+
+def chromium(downloads: Path):
+    """Debian's chromium driven by Debian's chromedriver, at phone size, logging every request."""
+    support.need(Path(support.CHROMIUM).exists() and Path(support.CHROMEDRIVER).exists(),
+                 f"the browser test needs {support.CHROMIUM} and {support.CHROMEDRIVER} (apt install chromium chromium-driver)")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        support.need(False, "the browser test needs Selenium (pip install '.[test]')")
+    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium must never fetch a browser or driver
+    options = webdriver.ChromeOptions()
+    options.binary_location = support.CHROMIUM
+    for flag in CHROME_FLAGS:
+        options.add_argument(flag)
+    options.add_experimental_option("mobileEmulation", {"deviceMetrics": PHONE})
+    options.add_experimental_option("prefs", {
+        "download.default_directory": str(downloads),
+        "download.prompt_for_download": False,
+        "profile.default_content_setting_values.automatic_downloads": 1,
+    })
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
+    options.add_experimental_option("perfLoggingPrefs", {"enableNetwork": True, "enablePage": False})
+    driver = webdriver.Chrome(service=Service(support.CHROMEDRIVER), options=options)
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    return driver
+
+
+def wait_for(driver, script: str, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = driver.execute_script(script)
+        if value:
+            return value
+        time.sleep(0.1)
+    logs = [entry["message"] for entry in driver.get_log("browser")][-10:]
+    raise AssertionError(f"timed out waiting for {what}; browser console: {logs}")
+
+
+def pick(driver, photos: list[Path]) -> None:
+    from selenium.webdriver.common.by import By
+
+    inputs = driver.find_elements(By.CSS_SELECTOR, 'input[type="file"]')
+    assert len(inputs) == 1 and inputs[0].get_attribute("multiple") is not None
+    inputs[0].send_keys("\n".join(str(p) for p in photos))
+
+
+def finished_items(driver, count: int, timeout: float = 180) -> list[dict[str, object]]:
+    return wait_for(driver, f"""
+        const items = Array.from(document.querySelectorAll("[data-file]"));
+        if (items.length !== {count} || items.some(i => i.dataset.status === "working")) return null;
+        return items.map(i => ({{file: i.dataset.file, status: i.dataset.status, text: i.innerText,
+                                 link: i.querySelector("a[download]") && i.querySelector("a[download]").download}}));
+    """, timeout, f"{count} photos to be cleaned")
+
+
+def saved(downloads: Path, names: list[str], timeout: float = 60) -> dict[str, bytes]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        present = {p.name for p in downloads.iterdir() if not p.name.endswith(".crdownload")}
+        if set(names) <= present:
+            return {name: (downloads / name).read_bytes() for name in names}
+        time.sleep(0.2)
+    raise AssertionError(f"not downloaded: {sorted(set(names) - present)}")
+
+
+def network_events(log: list[dict[str, object]], method: str) -> list[dict[str, object]]:
+    events = (json.loads(entry["message"])["message"] for entry in log)
+    return [event["params"] for event in events if event.get("method") == method]
+
+
+def requested_urls(log: list[dict[str, object]]) -> list[str]:
+    return [params["request"]["url"] for params in network_events(log, "Network.requestWillBeSent")]
+
+
+def document_headers(log: list[dict[str, object]], url: str) -> dict[str, str]:
+    """The headers the page itself came with (lower-case names)."""
+    for params in network_events(log, "Network.responseReceived"):
+        if params["response"]["url"] == url and params.get("type") == "Document":
+            return {k.lower(): v for k, v in params["response"]["headers"].items()}
+    raise AssertionError(f"no response for {url} in the network log")
+
+
+def screenshots(driver, folder: Path) -> None:
+    """The README's pictures: the page with one phone photo cleaned, at phone size.
+
+    Written to ``folder``, and into docs/ with GEOSCRUB_UPDATE_SCREENSHOTS=1.
+    """
+    driver.find_element("id", "clear").click()
+    pick(driver, [support.SAMPLES / "jpeg" / "phone_photo_gps_owner_video.jpg"])
+    finished_items(driver, 1)
+    wait_for(driver, 'const img = document.querySelector(".preview"); return img && img.complete', 10, "the preview")
+    driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
+    driver.save_screenshot(str(folder / "web-phone.png"))
+    driver.execute_script('document.querySelector("[data-file]").scrollIntoView()')
+    driver.save_screenshot(str(folder / "web-phone-report.png"))
+    from PIL import Image
+
+    for name in ("web-phone.png", "web-phone-report.png"):
+        with Image.open(folder / name) as shot:
+            assert shot.size[0] == PHONE["width"] * PHONE["pixelRatio"], "not phone size"
+        if UPDATE_SCREENSHOTS:
+            (REPO / "docs").mkdir(exist_ok=True)
+            (REPO / "docs" / name).write_bytes((folder / name).read_bytes())
+
+
+def test_page_in_headless_chromium_cleans_like_the_cli_even_with_the_server_stopped(
+        built_site: Path, tmp_path: Path) -> None:
+    from geoscrub.web import server
+
+    photos = support.sample_photos() + support.builder_photos(tmp_path / "built") + support.corpus_photos()
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    httpd, url = server.serve_in_background(built_site)
+    driver = chromium(downloads)
+    try:
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """window.__violations = [];
+            document.addEventListener("securitypolicyviolation", e => window.__violations.push(e.blockedURI));"""})
+        driver.get(url)
+        wait_for(driver, 'return document.body.dataset.engine === "ready"', 120, "the engine to be ready")
+        assert driver.execute_script("return document.body.dataset.engine") == "ready"
+        pick(driver, photos)
+        items = finished_items(driver, len(photos))
+
+        # every photo: the page's verdict is the command line's, its copy the command line's bytes
+        expected_links = []
+        for photo, item in zip(photos, items, strict=True):
+            status, cleaned, words = native(photo)
+            assert item["file"] == photo.name and item["status"] == status, (photo, item)
+            if status == "refused":
+                assert item["link"] is None and words in item["text"], (photo, item["text"])
+            else:
+                assert item["link"], photo
+                expected_links.append((item["link"], cleaned, photo))
+        driver.find_element("id", "save-all").click()
+        names = [name for name, _, _ in expected_links]
+        assert len(set(names)) == len(names)
+        got = saved(downloads, names, timeout=30 + 0.5 * len(names))
+        for name, cleaned, photo in expected_links:
+            assert got[name] == cleaned, photo
+
+        wait_for(driver, 'return document.body.dataset.offline === "ready"', 60, "the service worker")
+
+        assert driver.execute_script("return window.__violations") == []
+        log = driver.get_log("performance")
+
+        # the server goes away: the page, its engine and its words still work from the service worker
+        httpd.shutdown()
+        httpd.server_close()
+        driver.refresh()
+        wait_for(driver, 'return document.body.dataset.engine === "ready"', 120, "the engine offline")
+        offline = [p for p in support.sample_photos() if p.suffix == ".heic"] + support.sample_photos()[:2]
+        pick(driver, offline)
+        items = finished_items(driver, len(offline))
+        for leftover in downloads.iterdir():
+            leftover.unlink()
+        for link in driver.find_elements("css selector", "a[download]"):
+            link.click()
+        got = saved(downloads, [item["link"] for item in items])
+        for photo, item in zip(offline, items, strict=True):
+            status, cleaned, _ = native(photo)
+            assert item["status"] == status and got[item["link"]] == cleaned, photo
+
+        screenshots(driver, tmp_path)
+        log += driver.get_log("performance")
+        urls = requested_urls(log)
+        assert urls, "the network log recorded nothing"
+        csp = document_headers(log, url).get("content-security-policy", "")
+        assert csp.startswith("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'")
+        foreign = [u for u in urls if not (u.startswith(url) or u.startswith(("blob:", "data:")))]
+        assert foreign == [], f"requests to other origins: {foreign}"
+        assert driver.execute_script("return window.__violations") == []
+        assert not [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and "favicon" not in e["message"]]
+    finally:
+        driver.quit()
+        httpd.shutdown()
+        httpd.server_close()
+
+
+# ---------------------------------------------------------------- geoscrub web serve
+
+def test_web_serve_builds_the_site_and_serves_it_with_the_csp(tmp_path: Path) -> None:
+    import re
+    import sys
+    import urllib.request
+
+    support.build_site(tmp_path / "prebuilt")  # skips or fails here when Pyodide cannot be had
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    from geoscrub.web import pyodide_dist
+
+    env[pyodide_dist.TARBALL_ENV] = str(tmp_path / "pyodide.tgz")
+    (tmp_path / "pyodide.tgz").write_bytes(pyodide_dist.tarball())
+    serving = subprocess.Popen([sys.executable, "-m", "geoscrub", "web", "serve", "--port", "0", "--no-open"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = serving.stdout.readline()
+        url = re.search(r"at (http://127\.0\.0\.1:\d+/)", line).group(1)
+        assert str(tmp_path / "cache" / "geoscrub" / "site") in line
+        with urllib.request.urlopen(url, timeout=10) as response:
+            page = response.read().decode()
+            assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+        assert page.count('type="file"') == 1
+        with urllib.request.urlopen(url + "pyodide/pyodide.asm.wasm", timeout=10) as response:
+            assert response.headers["Content-Type"] == "application/wasm"
+    finally:
+        serving.terminate()
+        serving.wait(timeout=10)
