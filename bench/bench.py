@@ -5,8 +5,14 @@ Not a test.  Run:  python bench/bench.py [--count 200] [--rounds 5] [--folder DI
 It generates (once, cached) a folder of 4032x3024 JPEGs with camera-like noise
 and a full phone metadata set (EXIF with GPS, owner, serials, MakerNote and an
 IFD1 thumbnail, XMP, IPTC, COM), or takes any --folder.  Each round runs every
-tool once, in alternating order, and the report gives medians, ratios against
-cp and ExifTool, peak memory (max RSS of the process), and checks every
+tool once, in alternating order: geoscrub clean as installed (the compiled
+marker search when it was built), on the pure-Python search
+(GEOSCRUB_PURE_PYTHON=1), on one worker and on two (GEOSCRUB_WORKERS); cp -r
+and exiftool -all=, each also followed by ``sync`` (geoscrub makes every copy
+durable before it reports it; they do not); geoscrub check against exiftool
+-json; geoscrub --help.  The report gives medians, ratios, peak memory (max
+RSS of the process and its children), the machine's load average before and
+after each round (the machine may be shared), the targets, and checks every
 geoscrub output (re-scanned clean).  On generated photos it also times
 bench/floor.py: the least work any Python cleaner must do, as a reference.
 """
@@ -78,21 +84,37 @@ def ensure_corpus(folder: Path, count: int) -> Path:
     return folder
 
 
-def run(cmd: list[str], stdout: int | None = subprocess.DEVNULL) -> tuple[float, int, int]:
+def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
     """(seconds, peak RSS in MB, exit code) of one command.
 
     posix_spawn (not fork) so the child's peak RSS is its own, not this
-    process's memory copied at fork time.
+    process's memory copied at fork time.  The peak covers the command's
+    children too (``sh -c "cp ... && sync"``).
     """
     exe = shutil.which(cmd[0]) or cmd[0]
     devnull = os.open(os.devnull, os.O_WRONLY)
     actions = [(os.POSIX_SPAWN_DUP2, devnull, 1), (os.POSIX_SPAWN_DUP2, devnull, 2)]
     start = time.perf_counter()
-    pid = os.posix_spawn(exe, cmd, os.environ, file_actions=actions)
+    pid = os.posix_spawn(exe, cmd, {**os.environ, **(env or {})}, file_actions=actions)
     _, status, usage = os.wait4(pid, 0)
     elapsed = time.perf_counter() - start
     os.close(devnull)
     return elapsed, usage.ru_maxrss // 1024, os.waitstatus_to_exitcode(status)
+
+
+def then_sync(cmd: list[str]) -> list[str]:
+    """``cmd && sync``: the same command, its output flushed to disk as geoscrub's is."""
+    return ["sh", "-c", '"$@" && sync', "sh", *cmd]
+
+
+CLEAN = "geoscrub clean --output"
+PURE = CLEAN + " (pure Python)"
+ONE, TWO = CLEAN + " (1 worker)", CLEAN + " (2 workers)"
+CHECK = "geoscrub check --json"
+CP, CP_SYNC = "cp -r", "cp -r && sync"
+EXIF, EXIF_SYNC = "exiftool -all=", "exiftool -all= && sync"
+EXIF_JSON = "exiftool -json"
+HELP = "geoscrub --help"
 
 
 def main() -> int:
@@ -120,53 +142,86 @@ def main() -> int:
     geoscrub = shutil.which("geoscrub") or str(Path(sys.executable).with_name("geoscrub"))
     exiftool = shutil.which("exiftool")
     work = Path(tempfile.mkdtemp(prefix="gsbench-"))
+    out = str(work / "out")
 
-    tools: dict[str, list[str]] = {
-        "cp -r": ["cp", "-r", str(src), str(work / "out")],
-        "geoscrub clean --output": [geoscrub, "clean", "--output", str(work / "out"), str(src)],
-        "geoscrub check --json": [geoscrub, "check", "--json", str(src)],
+    clean_cmd = [geoscrub, "clean", "--output", out, str(src)]
+    tools: dict[str, tuple[list[str], dict[str, str]]] = {
+        CP: (["cp", "-r", str(src), out], {}),
+        CP_SYNC: (then_sync(["cp", "-r", str(src), out]), {}),
+        CLEAN: (clean_cmd, {}),
+        PURE: (clean_cmd, {"GEOSCRUB_PURE_PYTHON": "1"}),
+        ONE: (clean_cmd, {"GEOSCRUB_WORKERS": "1"}),
+        TWO: (clean_cmd, {"GEOSCRUB_WORKERS": "2"}),
+        CHECK: ([geoscrub, "check", "--json", str(src)], {}),
+        HELP: ([geoscrub, "--help"], {}),
     }
     if not args.folder:  # the generated photos are plain baseline JPEGs, which is all floor.py handles
-        tools["python floor (floor.py)"] = [sys.executable, str(ROOT / "bench" / "floor.py"),
-                                            str(work / "out"), str(src)]
+        tools["python floor (floor.py)"] = ([sys.executable, str(ROOT / "bench" / "floor.py"), out, str(src)], {})
     if exiftool:
-        tools["exiftool -all="] = [exiftool, "-q", "-all=", "-o", str(work / "out") + "/", str(src)]
-        tools["exiftool -json"] = [exiftool, "-q", "-json", str(src)]
+        tools[EXIF] = ([exiftool, "-q", "-all=", "-o", out + "/", str(src)], {})
+        tools[EXIF_SYNC] = (then_sync([exiftool, "-q", "-all=", "-o", out + "/", str(src)]), {})
+        tools[EXIF_JSON] = ([exiftool, "-q", "-json", str(src)], {})
     times: dict[str, list[float]] = {name: [] for name in tools}
     rss: dict[str, int] = {name: 0 for name in tools}
     codes: dict[str, set[int]] = {name: set() for name in tools}
+    loads: list[tuple[float, float]] = []
     subprocess.run(["cat", *map(str, files)], check=False, stdout=subprocess.DEVNULL)  # warm the page cache
     for r in range(args.rounds):
         order = list(tools) if r % 2 == 0 else list(reversed(tools))
+        load_before = os.getloadavg()[0]
         for name in order:
-            shutil.rmtree(work / "out", ignore_errors=True)
+            shutil.rmtree(out, ignore_errors=True)
             os.sync()  # start each run with no dirty pages left by the one before
-            seconds, peak, code = run(tools[name])
+            cmd, env = tools[name]
+            seconds, peak, code = run(cmd, env)
             times[name].append(seconds)
             rss[name] = max(rss[name], peak)
             codes[name].add(code)
+        loads.append((load_before, os.getloadavg()[0]))
 
-    # every geoscrub output must re-scan clean
-    shutil.rmtree(work / "out", ignore_errors=True)
-    run(tools["geoscrub clean --output"])
+    # every geoscrub output must re-scan clean, on both searches
     from geoscrub import scan
-    outputs = [p for p in (work / "out").rglob("*") if p.is_file()]
-    dirty = [p for p in outputs if scan(p).status != "clean"]
+
+    verified: dict[str, tuple[int, int]] = {}
+    for name in (CLEAN, PURE):
+        shutil.rmtree(out, ignore_errors=True)
+        run(*tools[name])
+        outputs = [p for p in (work / "out").rglob("*") if p.is_file()]
+        verified[name] = (sum(scan(p).status == "clean" for p in outputs), len(outputs))
     shutil.rmtree(work, ignore_errors=True)
 
     med = {name: statistics.median(v) for name, v in times.items()}
-    print(f"{len(files)} files, {size_mb:.0f} MB, {args.rounds} rounds (medians), {os.cpu_count()} cores")
-    print(f"{'tool':28} {'median s':>9} {'x cp':>7} {'x exiftool':>11} {'peak MB':>8}  exit")
+    print(f"{len(files)} files, {size_mb:.0f} MB, {args.rounds} rounds in alternating order (medians), "
+          f"{os.cpu_count()} cores")
+    print("load average (1 min) before -> after each round: "
+          + ", ".join(f"{a:.1f}->{b:.1f}" for a, b in loads))
+    print(f"{'tool':36} {'median s':>9} {'min-max':>11} {'x cp&&sync':>10} {'x exif&&sync':>12} {'peak MB':>8}  exit")
     for name in tools:
-        ref = "exiftool -json" if "check" in name or name == "exiftool -json" else "exiftool -all="
-        vs_exif = f"{med[name] / med[ref]:.2f}" if ref in med else "-"
-        print(f"{name:28} {med[name]:9.3f} {med[name] / med['cp -r']:7.2f} {vs_exif:>11} {rss[name]:8d}  "
+        ref = EXIF_JSON if name in (CHECK, EXIF_JSON) else EXIF_SYNC
+        vs_exif = f"{med[name] / med[ref]:.2f}" if ref in med and name != HELP else "-"
+        vs_cp = f"{med[name] / med[CP_SYNC]:.2f}" if name != HELP else "-"
+        spread = f"{min(times[name]):.2f}-{max(times[name]):.2f}"
+        print(f"{name:36} {med[name]:9.3f} {spread:>11} {vs_cp:>10} {vs_exif:>12} {rss[name]:8d}  "
               f"{','.join(map(str, sorted(codes[name])))}")
-    if "exiftool -json" in med:
-        print(f"check reads {med['exiftool -json'] / med['geoscrub check --json']:.1f}x as fast as exiftool -json")
-    print(f"verified outputs: {len(outputs) - len(dirty)}/{len(files)} clean")
+    print("targets:")
+    peak = max(rss[n] for n in (CLEAN, PURE, ONE, TWO, CHECK))
+    targets = [
+        (f"clean <= 1.5 x cp -r && sync: {med[CLEAN] / med[CP_SYNC]:.2f}", med[CLEAN] <= 1.5 * med[CP_SYNC]),
+        (f"peak memory < 150 MB: {peak} MB", peak < 150),
+        (f"--help < 150 ms: {med[HELP] * 1e3:.0f} ms", med[HELP] < 0.150),
+        (f"pure Python within 1.5 x compiled: {med[PURE] / med[CLEAN]:.2f}", med[PURE] <= 1.5 * med[CLEAN]),
+    ]
+    if exiftool:
+        targets[:0] = [(f"clean <= 0.8 x exiftool -all= && sync: {med[CLEAN] / med[EXIF_SYNC]:.2f}",
+                        med[CLEAN] <= 0.8 * med[EXIF_SYNC])]
+        targets.append((f"check >= 4 x as fast as exiftool -json: {med[EXIF_JSON] / med[CHECK]:.1f}",
+                        med[EXIF_JSON] >= 4 * med[CHECK]))
+    for text, met in targets:
+        print(f"  {'met ' if met else 'MISS'} {text}")
+    print("verified outputs: " + ", ".join(f"{name}: {ok}/{len(files)} clean" for name, (ok, _) in verified.items()))
     big_ok = bench_big_file(args.cache, args.big_mb, geoscrub) if args.big_mb else True
-    return 1 if dirty or len(outputs) != len(files) or not big_ok else 0
+    all_clean = all(ok == total == len(files) for ok, total in verified.values())
+    return 0 if all_clean and big_ok else 1
 
 
 def make_big_photo(path: Path, megabytes: int) -> None:

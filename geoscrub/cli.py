@@ -301,6 +301,10 @@ def _finished(outcome: render.CleanOutcome, prepared: Prepared | None, commit: F
     return render.CleanOutcome(outcome.report, "refused")
 
 
+#: Files made durable by one flush in a batch (see ``GroupCommit``): half a chunk, so flushing overlaps cleaning.
+COMMIT_GROUP = 4
+
+
 def clean_files(inputs: Sequence[Input], target: Target, policy: Policy, *, dry_run: bool
                 ) -> list[render.CleanOutcome]:
     """Clean a few files in turn; flushing and renaming overlap the next file's work.
@@ -310,7 +314,7 @@ def clean_files(inputs: Sequence[Input], target: Target, policy: Policy, *, dry_
     durable.  On an interrupt, temp files not yet committed are removed.
     """
     started: list[tuple[render.CleanOutcome, Prepared | None, Future[None] | None]] = []
-    group = GroupCommit()
+    group = GroupCommit(group_size=COMMIT_GROUP)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="geoscrub-commit") as committer:
         try:
             for inp in inputs:
@@ -320,7 +324,9 @@ def clean_files(inputs: Sequence[Input], target: Target, policy: Policy, *, dry_
                     place = group.written(prepared.pending) if prepared.pending is not None else 0
                     commit = committer.submit(prepared.finish, group, place)
                 started.append((outcome, prepared, commit))
+            group.close()
         except BaseException:
+            group.close()
             for _, prepared, commit in started:
                 if prepared is not None and commit is not None and commit.cancel():
                     prepared.discard()

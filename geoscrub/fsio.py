@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -304,6 +305,10 @@ def _copy_range(src_fd: int, fd: int, span: range) -> None:
         offset += len(chunk)
 
 
+#: Longest a commit waits for the rest of its group before flushing without them (seconds).
+MAX_GROUP_WAIT = 1.0
+
+
 class GroupCommit:
     """Commit many temp files with few disk flushes, for batches.
 
@@ -317,24 +322,48 @@ class GroupCommit:
 
     ``written`` is called by the thread writing temp files, ``commit`` by
     one committing thread, in the order the files were written.
+
+    With a ``group_size`` above 1 a flush waits until that many files are
+    written (or the writer calls ``close``, or MAX_GROUP_WAIT passes), so one
+    flush covers several files: committing each file as soon as it was
+    written gave about 225 flushes for 200 photos, as a flush was usually
+    over before the next photo was ready.  The writer must call ``close``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, group_size: int = 1) -> None:
         self._written = 0
         self._flushed: dict[int, int] = {}  # device -> how many written files the last flush covered
         self._renamed: dict[int, Path] = {}  # device -> a folder renamed into since its last flush
         self._syncfs = _syncfs_function()
+        self._group_size = max(1, group_size)
+        self._closed = False
+        self._more = threading.Condition()
 
     def written(self, pending: PendingWrite) -> int:
         """Note that ``pending`` is fully written; returns its place in the batch."""
-        self._written += 1
-        return self._written
+        with self._more:
+            self._written += 1
+            self._more.notify_all()
+            return self._written
+
+    def close(self) -> None:
+        """No more files will be written: a commit waiting for its group flushes what there is."""
+        with self._more:
+            self._closed = True
+            self._more.notify_all()
+
+    def _wait_for_group(self, place: int) -> None:
+        with self._more:
+            self._more.wait_for(lambda: self._closed or self._written >= place + self._group_size - 1,
+                                timeout=MAX_GROUP_WAIT)
 
     def commit(self, pending: PendingWrite, place: int, *, durable_now: bool = False) -> Path:
         """Rename ``pending`` into place once its bytes are on disk; ``durable_now`` also syncs the rename."""
         if self._syncfs is None:
             return pending.commit()
         if self._flushed.get(pending.device, 0) < place:
+            if self._group_size > 1:
+                self._wait_for_group(place)
             covered = self._written  # every file fully written before the flush starts
             try:
                 self._flush(pending.fd)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import errno
 import os
 import threading
+import time
 
 import pytest
 
@@ -180,3 +181,108 @@ def test_an_interrupted_batch_leaves_no_temp_files(tmp_path, monkeypatch):
     assert len(left) <= 3  # the files committed before the interrupt, complete
     for name in left:
         assert (out / name).read_bytes()[:2] == b"\xff\xd8"
+
+
+def _write_and_commit_on_two_threads(tmp_path, group: fsio.GroupCommit, count: int, *, close: bool = True) -> None:
+    """A writer thread (this one) and a committing thread, as ``clean_files`` runs them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as committer:
+        commits = []
+        for i in range(count):
+            pending = fsio.start_write(tmp_path / f"{i:02d}.jpg", bytes([i]) * 100)
+            commits.append(committer.submit(group.commit, pending, group.written(pending)))
+        if close:
+            group.close()
+        for commit in commits:
+            commit.result(timeout=10)
+        committer.submit(group.finish).result()
+
+
+def test_a_group_commit_makes_several_files_durable_with_one_flush(tmp_path, syncfs):
+    group = fsio.GroupCommit(group_size=4)
+    _write_and_commit_on_two_threads(tmp_path, group, 8)
+    # files 1-4, files 5-8 (and the first renames), the last renames; 2 when the committer starts late
+    assert 2 <= syncfs.calls <= 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{i:02d}.jpg" for i in range(8)]
+
+
+def test_a_commit_waits_for_the_rest_of_its_group_then_flushes_once_for_all(tmp_path, syncfs):
+    from concurrent.futures import ThreadPoolExecutor
+
+    group = fsio.GroupCommit(group_size=4)
+    with ThreadPoolExecutor(max_workers=1) as committer:
+        commits = []
+        for i in range(4):
+            pending = fsio.start_write(tmp_path / f"{i}.jpg", b"x")
+            commits.append(committer.submit(group.commit, pending, group.written(pending)))
+            if i == 0:
+                time.sleep(0.2)
+                assert syncfs.calls == 0 and not commits[0].done()  # waiting for three more files
+        for commit in commits:
+            commit.result(timeout=10)
+        assert syncfs.calls == 1
+        group.close()
+        committer.submit(group.finish).result()
+    assert syncfs.calls == 2
+
+
+def test_a_group_cut_short_by_the_end_of_the_batch_is_flushed_at_once(tmp_path, syncfs, monkeypatch):
+    monkeypatch.setattr(fsio, "MAX_GROUP_WAIT", 60.0)
+    group = fsio.GroupCommit(group_size=4)
+    began = time.perf_counter()
+    _write_and_commit_on_two_threads(tmp_path, group, 2)
+    assert time.perf_counter() - began < 30  # close() ended the wait, not the minute-long limit
+    assert syncfs.calls == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["00.jpg", "01.jpg"]
+
+
+def test_a_group_never_waits_forever_for_files_that_do_not_come(tmp_path, syncfs, monkeypatch):
+    monkeypatch.setattr(fsio, "MAX_GROUP_WAIT", 0.05)
+    group = fsio.GroupCommit(group_size=4)
+    _write_and_commit_on_two_threads(tmp_path, group, 1, close=False)
+    assert (tmp_path / "00.jpg").exists()
+
+
+def test_nothing_is_visible_before_the_flush_that_covers_its_group(tmp_path, monkeypatch):
+    flushed: set[str] = set()
+    written: list[str] = []
+
+    def syncfs(_fd: int) -> int:
+        flushed.update(written)
+        return 0
+
+    real_start_write = fsio.start_write
+    monkeypatch.setattr(fsio, "_syncfs_function", lambda: syncfs)
+    group = fsio.GroupCommit(group_size=3)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as committer:
+        commits = []
+        for i in range(7):
+            pending = real_start_write(tmp_path / f"{i}.jpg", b"x")
+            written.append(f"{i}.jpg")
+            commits.append(committer.submit(group.commit, pending, group.written(pending)))
+            visible = {p.name for p in tmp_path.iterdir() if not fsio.is_temp_name(p.name)}
+            assert visible <= flushed
+        group.close()
+        for commit in commits:
+            commit.result(timeout=10)
+    assert len(list(tmp_path.iterdir())) == 7
+
+
+def test_a_batch_of_photos_takes_few_flushes(tmp_path, syncfs):
+    from geoscrub import cli
+    from geoscrub.model import Policy
+    from geoscrub.paths import select
+    from tests.builders import core
+
+    photos = tmp_path / "in"
+    photos.mkdir()
+    for i in range(8):
+        (photos / f"{i}.jpg").write_bytes(core.dirty_jpeg())
+    target = cli.Target(out_dir=tmp_path / "out")
+    inputs = target.claim_fixed_destinations(select([str(photos)]).inputs)
+    outcomes = cli.clean_files(inputs, target, Policy(), dry_run=False)
+    assert [o.action for o in outcomes] == ["cleaned"] * 8
+    assert syncfs.calls <= 8 // cli.COMMIT_GROUP + 1  # was one or more per photo
