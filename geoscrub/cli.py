@@ -20,13 +20,14 @@ from typing import IO, TypeVar
 
 import click
 
-from . import __version__, batch, oscaps, places
+from . import __version__, batch, limits, oscaps, places, registry
+from . import rebuild as rebuilding
 from . import paths as paths_mod
 from . import report as render
 from .api import Photo, read_photo, scan_file, scan_photo, start_clean_copy, verify_clean_copy
 from .errors import GeoscrubError, InternalError, WriteFailed
 from .formats.base import ContainerFormat, forget_recent_parses
-from .fsio import GroupCommit, PendingWrite, open_regular_file
+from .fsio import GroupCommit, PendingWrite, open_regular_file, read_all
 from .model import Policy, Report
 from .paths import Input
 
@@ -249,15 +250,31 @@ class Source:
     stat: os.stat_result
 
 
-def clean_one(inp: Input, target: Target, policy: Policy, *, dry_run: bool
+def clean_one(inp: Input, target: Target, policy: Policy, *, dry_run: bool, rebuild: bool = False
               ) -> tuple[render.CleanOutcome, Prepared | None]:
-    """Everything up to a verified temp file: (outcome so far, the write still to commit)."""
+    """Everything up to a verified temp file: (outcome so far, the write still to commit).
+
+    With ``rebuild``, a photo refused as damaged or unsupported is made again
+    from its pixels (see ``geoscrub.rebuild``); without it, its refusal says
+    whether that would work.
+    """
     report = Report(inp.path)
+    rebuildable = False
     try:
         fd, st = _open(inp)
         try:
-            fmt, data = read_photo(fd, st.st_size)
-            report.fill(fmt.name, scan_photo(fmt, data))
+            try:
+                fmt, data = read_photo(fd, st.st_size)
+                report.fill(fmt.name, scan_photo(fmt, data))
+            except GeoscrubError as err:
+                if not rebuilding.may_rescue(err) or st.st_size > limits.MAX_FILE_BYTES:
+                    raise
+                whole = read_all(fd)
+                if rebuild:
+                    report.error = err
+                    return _rebuild_one(inp, whole, st, target, policy, report, dry_run=dry_run)
+                rebuildable = rebuilding.can_decode(whole)
+                raise
             dest, note = target.destination(inp, fmt)
             if target.in_place and st.st_nlink > 1:
                 raise GeoscrubError("this file has other names (hard links): replacing it would leave "
@@ -273,7 +290,7 @@ def clean_one(inp: Input, target: Target, policy: Policy, *, dry_run: bool
             os.close(fd)
     except GeoscrubError as err:
         report.error = err
-        return render.CleanOutcome(report, "refused"), None
+        return render.CleanOutcome(report, "refused", rebuildable=rebuildable), None
     except Exception as err:  # noqa: BLE001 - a bug must cost one file, never the batch
         report.error = InternalError.from_exception(err)
         return render.CleanOutcome(report, "refused"), None
@@ -281,6 +298,36 @@ def clean_one(inp: Input, target: Target, policy: Policy, *, dry_run: bool
         forget_recent_parses()
     report.cleaned_to = dest
     return render.CleanOutcome(report, "cleaned" if report.findings else "already_clean", dest, note), prepared
+
+
+def _rebuild_one(inp: Input, data: bytes, st: os.stat_result, target: Target, policy: Policy, report: Report,
+                 *, dry_run: bool) -> tuple[render.CleanOutcome, Prepared | None]:
+    """A new file from the pixels alone, verified like every output.  Raises GeoscrubError.
+
+    ``report.error`` keeps why the lossless path refused; the outcome's warning says it was re-encoded.
+    """
+    rebuilt = rebuilding.rebuild_photo(data, policy)
+    fmt = registry.sniff(rebuilt.data[: registry.PREFIX_BYTES])
+    dest, _ = target.destination(inp, fmt)
+    extension = paths_mod.extension_for(dest, fmt.name, fmt.extension)
+    renamed = extension != dest.suffix  # --output keeps the name, but a rebuilt PNG must not end in .bmp
+    dest = dest.with_suffix(extension)
+    note = render.rebuilt_extension_note(fmt.name, extension) if extension != inp.path.suffix else None
+    overwrite = target.overwrites and not renamed
+    if not overwrite and dest.exists():
+        raise WriteFailed(f"{render.shown(dest.name)} already exists; geoscrub never overwrites it")
+    warning = render.rebuilt_warning(render.error_text(report), damaged=rebuilt.damaged)
+    if dry_run:
+        verify_clean_copy(fmt, rebuilt.data, policy)
+        return render.CleanOutcome(report, "would_rebuild", dest, note, warning), None
+    if target.out_dir is not None:
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise WriteFailed(f"cannot make folder {render.shown(dest.parent)}: {err.strerror or err}") from None
+    pending = start_clean_copy(fmt, rebuilt.data, dest, policy, mode=stat.S_IMODE(st.st_mode), overwrite=overwrite)
+    report.cleaned_to = dest
+    return render.CleanOutcome(report, "rebuilt", dest, note, warning), Prepared(dest, pending)
 
 
 def _finished(outcome: render.CleanOutcome, prepared: Prepared | None, commit: Future[None] | None
@@ -305,7 +352,7 @@ def _finished(outcome: render.CleanOutcome, prepared: Prepared | None, commit: F
 COMMIT_GROUP = 4
 
 
-def clean_files(inputs: Sequence[Input], target: Target, policy: Policy, *, dry_run: bool
+def clean_files(inputs: Sequence[Input], target: Target, policy: Policy, *, dry_run: bool, rebuild: bool = False
                 ) -> list[render.CleanOutcome]:
     """Clean a few files in turn; flushing and renaming overlap the next file's work.
 
@@ -318,7 +365,7 @@ def clean_files(inputs: Sequence[Input], target: Target, policy: Policy, *, dry_
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="geoscrub-commit") as committer:
         try:
             for inp in inputs:
-                outcome, prepared = clean_one(inp, target, policy, dry_run=dry_run)
+                outcome, prepared = clean_one(inp, target, policy, dry_run=dry_run, rebuild=rebuild)
                 commit = None
                 if prepared is not None:
                     place = group.written(prepared.pending) if prepared.pending is not None else 0
@@ -393,22 +440,28 @@ def check(as_json: bool, paths: tuple[str, ...]) -> None:
               help="Also remove the orientation tag (kept by default so the photo shows the right way up).")
 @click.option("--drop-colour-profile", "--drop-color-profile", "drop_colour_profile", is_flag=True,
               help="Also remove the colour profile (kept by default so colours look the same).")
+@click.option("--rebuild", is_flag=True,
+              help="For a photo refused as damaged or unsupported, make a new copy from the picture alone "
+                   "(re-encoded, and always labelled 'rebuilt').")
 @PATHS
 def clean(output: Path | None, in_place: bool, dry_run: bool, as_json: bool, rename: bool,
-          drop_orientation: bool, drop_colour_profile: bool, paths: tuple[str, ...]) -> None:
+          drop_orientation: bool, drop_colour_profile: bool, rebuild: bool, paths: tuple[str, ...]) -> None:
     """Write cleaned copies: NAME.clean.EXT beside each photo, never overwriting.
 
     The picture itself is never changed.  A file geoscrub does not fully
-    understand is refused and left exactly as it was.  Exit code 0: every
-    file cleaned or already clean; 3: some file refused; 2: bad command line.
+    understand is refused and left exactly as it was (with --rebuild, a
+    damaged photo gets a new, re-encoded copy instead).  Exit code 0: every
+    file cleaned, already clean or rebuilt; 3: some file refused; 2: bad command line.
     """
     if output is not None and in_place:
         raise click.UsageError("choose either --output or --in-place, not both")
+    if rebuild and in_place:
+        raise click.UsageError("--rebuild writes a new copy and keeps the damaged original: use it without --in-place")
     policy = Policy(keep_orientation=not drop_orientation, keep_color_profile=not drop_colour_profile)
     target = Target(out_dir=output, in_place=in_place, rename=rename)
     selection = paths_mod.select(paths, skip_clean_copies=output is None and not in_place, exclude=output)
     inputs = target.claim_fixed_destinations(selection.inputs)
-    job = functools.partial(clean_files, target=target, policy=policy, dry_run=dry_run)
+    job = functools.partial(clean_files, target=target, policy=policy, dry_run=dry_run, rebuild=rebuild)
     outcomes = run_batch(job, inputs, "Cleaning", chunked=True)
     if as_json or dry_run:  # the only reports that show where a photo was taken
         for outcome in outcomes:

@@ -81,9 +81,42 @@ class CleanOutcome:
     """What ``clean`` did (or, with ``--dry-run``, would do) with one file."""
 
     report: Report
-    action: str  # "cleaned", "already_clean", "refused", "would_clean"
+    action: str  # "cleaned", "already_clean", "refused", "would_clean", "rebuilt", "would_rebuild"
     output: Path | None = None
     note: str | None = None  # e.g. the extension was corrected
+    #: Rebuilt (or would be) from its pixels: the words saying it was re-encoded, and why.
+    warning: str | None = None
+    #: Refused, but ``--rebuild`` would find a picture in it.
+    rebuildable: bool = False
+
+
+# ---------------------------------------------------------------- --rebuild
+
+#: Told for every photo made again from its pixels, wherever it is reported (never silently).
+REBUILT_WARNING = ("re-encoded: this is a new picture made from what the photo shows, because the file could "
+                   "not be cleaned without changing it ({why}). It may look very slightly different; nothing "
+                   "else from the file was kept")
+#: Added when the picture could be decoded only in part.
+REBUILT_DAMAGED = "Part of the picture was missing or broken, so some of it may look grey or smeared"
+#: Added to a refusal when --rebuild would find a picture in the file.
+REBUILD_HINT = "--rebuild can make a new copy from the picture alone, re-encoded"
+
+
+def rebuilt_warning(why: str, *, damaged: bool) -> str:
+    """The warning for a rebuilt photo; ``why`` is the refusal it got around."""
+    text = REBUILT_WARNING.format(why=why)
+    return f"{text}. {REBUILT_DAMAGED}." if damaged else f"{text}."
+
+
+def refusal_text(outcome: CleanOutcome) -> str:
+    """Why a file was refused, with the --rebuild hint when a rebuild would work."""
+    text = error_text(outcome.report)
+    return f"{text}; {REBUILD_HINT}" if outcome.rebuildable else text
+
+
+def rebuilt_extension_note(format_name: str, extension: str) -> str:
+    """Why a rebuilt copy's name ends differently from the original's."""
+    return f"rebuilt as a {format_name} file, so the copy ends in {extension}"
 
 
 # ---------------------------------------------------------------- escaping
@@ -173,6 +206,10 @@ def outcome_json(outcome: CleanOutcome) -> dict[str, object]:
     obj["output"] = _json_path(outcome.output) if outcome.output is not None else None
     if outcome.note:
         obj["note"] = outcome.note
+    if outcome.warning:
+        obj["warning"] = outcome.warning
+    if outcome.rebuildable:
+        obj["hint"] = REBUILD_HINT
     return obj
 
 
@@ -375,6 +412,8 @@ _ACTION_WORDS = {
     "already_clean": ("already clean", {"fg": "green"}),
     "would_clean": ("would clean", {"fg": "cyan"}),
     "refused": ("refused", {"fg": "red", "bold": True}),
+    "rebuilt": ("rebuilt", {"fg": "yellow", "bold": True}),
+    "would_rebuild": ("would rebuild", {"fg": "yellow"}),
 }
 
 
@@ -386,7 +425,7 @@ def render_clean(outcomes: list[CleanOutcome], skipped: list[Path], *, dry_run: 
         word, style = _ACTION_WORDS[o.action]
         head = _paint(word.ljust(width), colour, **style) + "  " + shown(o.report.path)
         if o.action == "refused":
-            lines.append(f"{head}: {error_text(o.report)}")
+            lines.append(f"{head}: {refusal_text(o)}")
             continue
         if o.output is not None and o.output != o.report.path:
             head += f" -> {shown(o.output)}"
@@ -395,6 +434,8 @@ def render_clean(outcomes: list[CleanOutcome], skipped: list[Path], *, dry_run: 
         if o.note:
             head += f" [{o.note}]"
         lines.append(head)
+        if o.warning:
+            lines.append(f"  ! {o.warning}")
         if dry_run:
             lines.extend(f"  - would remove: {b}" for b in bullets(o.report))
     if lines:
@@ -422,7 +463,9 @@ def outcome_words(outcome: CleanOutcome) -> dict[str, object]:
     """
     report = outcome.report
     if outcome.action == "refused":
-        detail, found = error_text(report), []
+        detail, found = refusal_text(outcome), []
+    elif outcome.warning:
+        detail, found = outcome.warning, []
     elif report.findings:
         detail, found = removed_text(report), bullets(report)
     else:
@@ -433,6 +476,7 @@ def outcome_words(outcome: CleanOutcome) -> dict[str, object]:
         "detail": detail,
         "bullets": found,
         "note": outcome.note,
+        "warning": outcome.warning,
     }
 
 
@@ -440,13 +484,19 @@ def clean_summary(outcomes: list[CleanOutcome], skipped: list[Path], *, dry_run:
     cleaned = sum(1 for o in outcomes if o.action in ("cleaned", "would_clean"))
     already = sum(1 for o in outcomes if o.action == "already_clean")
     refused = [o for o in outcomes if o.action == "refused"]
+    rebuilt = sum(1 for o in outcomes if o.action in ("rebuilt", "would_rebuild"))
     if dry_run:
         text = f"Dry run, nothing was written: {cleaned} would be cleaned, {already} already clean"
+        if rebuilt:
+            text += f", {rebuilt} would be rebuilt (re-encoded)"
         text += f", {len(refused)} would be refused."
     else:
-        text = f"Cleaned {cleaned}, already clean {already}, refused {len(refused)}."
+        text = f"Cleaned {cleaned}, already clean {already}, "
+        if rebuilt:
+            text += f"rebuilt {rebuilt} (re-encoded: see the warnings above), "
+        text += f"refused {len(refused)}."
     if refused:
         text += " Refused files are left exactly as they were:"
-        text += "".join(f"\n  - {shown(o.report.path)}: {error_text(o.report)}" for o in refused)
+        text += "".join(f"\n  - {shown(o.report.path)}: {refusal_text(o)}" for o in refused)
     extra = _skipped_line(skipped)
     return text + (f"\n{extra}" if extra else "")
