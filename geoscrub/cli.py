@@ -25,7 +25,7 @@ from . import rebuild as rebuilding
 from . import paths as paths_mod
 from . import report as render
 from .api import Photo, read_photo, scan_file, scan_photo, start_clean_copy, verify_clean_copy
-from .errors import GeoscrubError, InternalError, WriteFailed
+from .errors import CannotRebuild, GeoscrubError, InternalError, WriteFailed
 from .formats.base import ContainerFormat, forget_recent_parses
 from .fsio import GroupCommit, PendingWrite, open_regular_file, read_all
 from .model import Policy, Report
@@ -306,7 +306,10 @@ def _rebuild_one(inp: Input, data: bytes, st: os.stat_result, target: Target, po
 
     ``report.error`` keeps why the lossless path refused; the outcome's warning says it was re-encoded.
     """
-    rebuilt = rebuilding.rebuild_photo(data, policy)
+    try:
+        rebuilt = rebuilding.rebuild_photo(data, policy)
+    except CannotRebuild as failed:  # keep why it was refused in the first place
+        raise CannotRebuild(f"{failed}; nor could it be cleaned as it was ({render.error_text(report)})") from None
     fmt = registry.sniff(rebuilt.data[: registry.PREFIX_BYTES])
     dest, _ = target.destination(inp, fmt)
     extension = paths_mod.extension_for(dest, fmt.name, fmt.extension)

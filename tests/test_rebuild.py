@@ -214,3 +214,10 @@ def test_watch_without_rebuild_still_quarantines_damaged_photos(tmp_path):
     assert not outbox.exists() or not any(outbox.iterdir())
     reason = (quarantine / "a.png.reason.txt").read_text()
     assert "--rebuild" in reason and records[0]["detail"].endswith(render.REBUILD_HINT)
+
+
+def test_a_failed_rebuild_still_says_why_the_file_was_refused(tmp_path):
+    photo = write(tmp_path / "notes.jpg", b"just some text named like a photo\n" * 10)
+    result = run("clean", "--rebuild", str(photo))
+    assert result.exit_code == 3
+    assert "could not be rebuilt" in result.output and "unsupported format" in result.output
