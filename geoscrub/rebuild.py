@@ -13,10 +13,12 @@ is a ``GeoscrubError``, never a Pillow exception.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import threading
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +42,7 @@ _DNG_VERSION_TAG = 50706
 _JPEG_MODES = {"L", "RGB", "CMYK"}
 _PNG_MODES = {"1", "L", "LA", "P", "RGB", "RGBA", "I;16"}
 _PROFILE_SPACE = {"L": b"GRAY", "LA": b"GRAY", "RGB": b"RGB ", "RGBA": b"RGB ", "CMYK": b"CMYK", "P": b"RGB "}
-#: Pillow reads "load what you can of a damaged picture" from a module global: flip it under a lock.
+#: Held while Pillow is told to load what it can of a damaged picture (see ``_lenient_pillow``).
 _LENIENT = threading.Lock()
 
 
@@ -83,29 +85,25 @@ def rebuild_photo(data: bytes, policy: Policy | None = None) -> Rebuilt:
 
 
 def _decode(data: bytes) -> tuple[Any, str, bool]:
-    """(decoded image, Pillow's format name, whether it had to be decoded leniently)."""
+    """(decoded image, Pillow's format name, whether it had to be decoded leniently).
+
+    Strictly first; when that fails (a cut-short picture, a bad checksum), again
+    with Pillow's "load what you can", and the copy is then said to be damaged.
+    """
     from PIL import Image
 
     warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)  # refused below, by our limit
     try:
-        image = _open(data)
-        strict = True
         try:
-            image.load()
-        except (OSError, SyntaxError, ValueError, EOFError):
-            strict = False
-        if not strict:
             image = _open(data)
-            from PIL import ImageFile
-
-            with _LENIENT:
-                before = ImageFile.LOAD_TRUNCATED_IMAGES
-                ImageFile.LOAD_TRUNCATED_IMAGES = True
-                try:
-                    image.load()
-                finally:
-                    ImageFile.LOAD_TRUNCATED_IMAGES = before
-        return image, image.format or "", not strict
+            image.load()
+            return image, image.format or "", False
+        except (_Unrecognised, OSError, SyntaxError, ValueError, EOFError):
+            pass
+        with _lenient_pillow():
+            image = _open(data)
+            image.load()
+        return image, image.format or "", True
     except GeoscrubError:
         raise
     except Image.DecompressionBombError as err:
@@ -118,6 +116,24 @@ def _decode(data: bytes) -> tuple[Any, str, bool]:
         raise CannotRebuild(f"Pillow cannot decode the picture ({type(err).__name__})") from None
 
 
+class _Unrecognised(CannotRebuild):
+    """Pillow found no picture it may open (tried again leniently: a bad checksum stops it too)."""
+
+
+@contextlib.contextmanager
+def _lenient_pillow() -> Iterator[None]:
+    """Pillow reads "load what you can of a damaged picture" from a module global: set it under a lock."""
+    from PIL import ImageFile
+
+    with _LENIENT:
+        before = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = True
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = before
+
+
 def _open(data: bytes) -> Any:
     """Pillow's image for ``data``, headers only, refused before decoding when it is too big or not a photo."""
     from PIL import Image
@@ -128,7 +144,7 @@ def _open(data: bytes) -> Any:
     except Image.DecompressionBombError:
         raise
     except Exception:  # noqa: BLE001
-        raise CannotRebuild("Pillow does not recognise it as a picture either") from None
+        raise _Unrecognised("Pillow does not recognise it as a picture either") from None
     width, height = image.size
     limits.enforce("MAX_REBUILD_PIXELS", width * height, limits.MAX_REBUILD_PIXELS)
     if width < 1 or height < 1:

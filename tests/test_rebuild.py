@@ -20,6 +20,7 @@ DAMAGED = {
     "pixels_damaged_after_exif.jpg": damaged.jpeg_pixels_damaged_after_exif,
     "progressive_cut_short.jpg": damaged.progressive_jpeg_cut_short,
     "bad_crc.png": damaged.png_with_bad_crc,
+    "bad_text_crc.png": damaged.png_with_bad_text_crc,
 }
 
 
@@ -197,13 +198,13 @@ def _watch(tmp_path: Path, *, rebuild: bool, uploads: dict[str, bytes]) -> tuple
 def test_watch_rebuild_posts_a_labelled_copy_instead_of_quarantining(tmp_path):
     uploads = {name: build() for name, build in DAMAGED.items()} | {"scan.bmp": core.encode(core.picture(), "BMP")}
     outbox, quarantine, records = _watch(tmp_path, rebuild=True, uploads=uploads)
-    expected = {"pixels_damaged_after_exif.jpg", "progressive_cut_short.jpg", "bad_crc.png", "scan.png"}
+    expected = {*DAMAGED, "scan.png"}
     assert {p.name for p in outbox.iterdir()} == expected
     assert not quarantine.exists() or not any(quarantine.iterdir())
     for path in outbox.iterdir():
         assert api.scan(path).status == "clean"
         decoded(path)
-    assert sorted(r["outcome"] for r in records) == ["rebuilt"] * 4
+    assert sorted(r["outcome"] for r in records) == ["rebuilt"] * len(expected)
     assert all("re-encoded" in r["warning"] for r in records)
 
 

@@ -90,3 +90,12 @@ def png_with_bad_crc() -> bytes:
     length = struct.unpack(">I", data[at - 4 : at])[0]
     data[at + 4 + length] ^= 0xFF
     return bytes(data)
+
+
+def png_with_bad_text_crc() -> bytes:
+    """A PNG whose Author text chunk, before the picture, has a wrong checksum (Pillow stops at it unless lenient)."""
+    data = bytearray(core.dirty_png())
+    at = data.index(b"tEXt")
+    length = struct.unpack(">I", data[at - 4 : at])[0]
+    data[at + 4 + length] ^= 0xFF
+    return bytes(data)
