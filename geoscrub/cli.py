@@ -21,8 +21,8 @@ from typing import IO, TypeVar
 import click
 
 from . import __version__, batch, limits, oscaps, places, registry
-from . import rebuild as rebuilding
 from . import paths as paths_mod
+from . import rebuild as rebuilding
 from . import report as render
 from .api import Photo, read_photo, scan_file, scan_photo, start_clean_copy, verify_clean_copy
 from .errors import CannotRebuild, GeoscrubError, InternalError, WriteFailed

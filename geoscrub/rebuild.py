@@ -23,8 +23,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import limits
-from .errors import CannotRebuild, GeoscrubError, LimitExceeded, MalformedFile, UnsafeToClean, UnsupportedFormat
-from .errors import VerificationFailed
+from .errors import (
+    CannotRebuild,
+    GeoscrubError,
+    LimitExceeded,
+    MalformedFile,
+    UnsafeToClean,
+    UnsupportedFormat,
+    VerificationFailed,
+)
 from .metadata import icc
 from .model import Policy
 
@@ -164,10 +171,8 @@ def _encode(image: Any, source_format: str, damaged: bool, policy: Policy, data:
     transparency = image.info.get("transparency")
     subsampling = _subsampling(image, source_format)
     if policy.keep_orientation:
-        try:
+        with contextlib.suppress(Exception):  # an unreadable way-up: the pixels are kept as stored
             image = ImageOps.exif_transpose(image)
-        except Exception:  # noqa: BLE001 - an unreadable way-up: the pixels are kept as stored
-            pass
     pixels = image.copy()
     pixels.info = {}  # nothing of the original file but its pixels
     has_alpha = "A" in pixels.getbands() or transparency is not None

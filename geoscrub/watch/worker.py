@@ -29,8 +29,8 @@ from ..errors import (
 )
 from ..formats.base import ContainerFormat, forget_recent_parses
 from ..fsio import read_all
-from ..paths import extension_for
 from ..model import Finding
+from ..paths import extension_for
 from . import reasons
 from .beneath import OutsideInbox, Source, open_source
 from .placement import CannotMove, Places
