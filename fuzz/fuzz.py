@@ -58,6 +58,18 @@ def _on_alarm(signum, frame):
     raise _Timeout()
 
 
+def _read_before_the_problem(data: bytes, err: Exception) -> None:
+    """What ``check`` does with a file it cannot read whole; it too may raise only GeoscrubError."""
+    from geoscrub import api, registry
+    from geoscrub.errors import GeoscrubError
+
+    try:
+        fmt = registry.sniff(data[: registry.PREFIX_BYTES])
+    except GeoscrubError:
+        return
+    api.scan_readable(fmt, data, err)  # type: ignore[arg-type]
+
+
 def check_one(data: bytes, pixels_checked: bool = True) -> str:
     """Run the property on one input; return an outcome label or raise AssertionError."""
     from geoscrub import clean_bytes, scan_bytes
@@ -68,6 +80,7 @@ def check_one(data: bytes, pixels_checked: bool = True) -> str:
         scanned = "scanned"
     except GeoscrubError as err:
         scanned = type(err).__name__
+        _read_before_the_problem(data, err)
     try:
         fmt, _found, out = clean_bytes(data)
     except GeoscrubError as err:

@@ -464,6 +464,12 @@ def _renameat2_noreplace(tmp: Path, target: Path) -> bool:
 def _unlink_quietly(path: Path) -> None:
     try:
         os.unlink(path)
+    except PermissionError:
+        try:  # Windows will not remove a read-only file (a copy of a read-only photo)
+            os.chmod(path, 0o600)
+            os.unlink(path)
+        except OSError:
+            pass
     except OSError:
         pass
 

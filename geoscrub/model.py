@@ -139,8 +139,8 @@ class Report:
         """Record what the parts read before ``err`` give away, when a scan found something there."""
         if err.readable is not None:
             format_name, found = err.readable
-            assert isinstance(found, ScanResult)
-            self.fill(format_name, found)
+            if isinstance(found, ScanResult):
+                self.fill(format_name, found)
 
     @property
     def status(self) -> str:

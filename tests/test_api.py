@@ -13,6 +13,7 @@ from geoscrub.api import clean_bytes
 from geoscrub import fsio
 from geoscrub.errors import GeoscrubError, NotARegularFile, WriteFailed
 from tests.builders import core
+from tests.builders.systems import POSIX_ONLY
 
 
 def test_png_named_jpg_is_detected_by_its_bytes(tmp_path):
@@ -48,6 +49,7 @@ def test_clean_writes_a_verified_copy_and_leaves_the_original(tmp_path):
     assert {f.key for f in report.findings} >= {"GPSPosition", "Artist"}
 
 
+@POSIX_ONLY
 def test_clean_keeps_the_mode_but_not_the_mtime(tmp_path):
     src, dest = tmp_path / "a.jpg", tmp_path / "b.jpg"
     src.write_bytes(core.dirty_jpeg())
@@ -68,6 +70,7 @@ def test_clean_without_overwrite_never_replaces_an_existing_file(tmp_path):
     assert [p.name for p in tmp_path.iterdir() if fsio.is_temp_name(p.name)] == []
 
 
+@POSIX_ONLY
 def test_fifo_is_refused_without_blocking(tmp_path):
     fifo = tmp_path / "x.jpg"
     os.mkfifo(fifo)

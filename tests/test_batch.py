@@ -4,6 +4,7 @@ from __future__ import annotations
 from geoscrub import batch
 from geoscrub.api import scan
 from tests.builders import core
+from tests.builders.systems import POSIX_ONLY
 
 
 def test_worker_processes_return_the_same_reports_in_order(tmp_path):
@@ -18,6 +19,7 @@ def test_worker_processes_return_the_same_reports_in_order(tmp_path):
     assert [s for _, s, _, _ in serial] == ["error", "identifying"] * 10
 
 
+@POSIX_ONLY
 def test_small_batches_stay_in_process():
     assert batch.default_workers(batch.MIN_FILES_FOR_WORKERS - 1) == 1
     assert batch.default_workers(1000) >= 1

@@ -89,3 +89,39 @@ def test_a_tiff_whose_picture_runs_past_the_end_still_reports_its_tags(tmp_path)
     report = geoscrub.scan(path)
     assert report.status == "identifying_unreadable", report.error
     assert {"Artist", "GPSPosition"} <= {f.key for f in report.findings}
+
+
+def test_a_png_whose_picture_data_is_broken_still_reports_its_exif_and_text(tmp_path):
+    data = damaged.png_gps_then_broken_picture()
+    with pytest.raises(GeoscrubError):
+        geoscrub.clean_bytes(data)
+    path = tmp_path / "shot.png"
+    path.write_bytes(data)
+    report = geoscrub.scan(path)
+    assert report.status == "identifying_unreadable", report.error
+    assert {"GPSPosition", "Author"} <= {f.key for f in report.findings}
+    assert report.location is not None
+
+
+def test_a_webp_cut_short_in_its_xmp_still_reports_the_exif_before_it(tmp_path):
+    whole = core.dirty_webp()
+    cut = whole[: whole.find(b"XMP ") + 40]
+    with pytest.raises(GeoscrubError):
+        geoscrub.clean_bytes(cut)
+    path = tmp_path / "shot.webp"
+    path.write_bytes(cut)
+    report = geoscrub.scan(path)
+    assert report.status == "identifying_unreadable", report.error
+    assert "GPSPosition" in {f.key for f in report.findings}
+
+
+def test_a_heic_cut_short_in_its_picture_data_still_reports_its_exif(tmp_path):
+    cut = damaged.heic_exif_then_cut_picture()
+    with pytest.raises(GeoscrubError):
+        geoscrub.clean_bytes(cut)
+    path = tmp_path / "IMG_0042.heic"
+    path.write_bytes(cut)
+    report = geoscrub.scan(path)
+    assert report.status == "identifying_unreadable", report.error
+    assert "GPSPosition" in {f.key for f in report.findings}
+    assert report.location is not None

@@ -34,6 +34,7 @@ from geoscrub.errors import (
 )
 from geoscrub.metadata import exif, xmp
 from tests.builders import core, hostile
+from tests.builders.systems import POSIX_ONLY
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -373,12 +374,14 @@ def test_case22_a_jpeg_zip_polyglot_is_cut_at_the_end_of_the_picture():
 
 
 # ---------------------------------------------------- cases 27-29: special paths
+@POSIX_ONLY
 def test_case29_dev_zero_is_refused_as_not_a_regular_file():
     with Budget(seconds=1):
         report = geoscrub.scan("/dev/zero")
     assert isinstance(report.error, NotARegularFile)
 
 
+@POSIX_ONLY
 def test_case29_a_fifo_named_jpg_is_refused_within_a_second(tmp_path):
     fifo = tmp_path / "x.jpg"
     os.mkfifo(fifo)
@@ -392,6 +395,7 @@ def test_case29_a_fifo_named_jpg_is_refused_within_a_second(tmp_path):
     assert isinstance(report.error, NotARegularFile)
 
 
+@POSIX_ONLY
 def test_case29_a_symlink_to_dev_zero_is_refused(tmp_path):
     link = tmp_path / "z.jpg"
     link.symlink_to("/dev/zero")
@@ -505,6 +509,7 @@ _WRITER = textwrap.dedent("""
 """)
 
 
+@POSIX_ONLY
 def test_case23_kill_9_during_atomic_write_leaves_the_original_or_the_full_replacement(tmp_path):
     target = tmp_path / "photo.jpg"
     original = b"original photo bytes"
@@ -544,6 +549,7 @@ def _cli_has_in_place() -> bool:
     return clean_cmd is not None and any("--in-place" in p.opts for p in clean_cmd.params)
 
 
+@POSIX_ONLY
 @pytest.mark.skipif(not _cli_has_in_place(), reason="the CLI has no --in-place option yet")
 def test_case23_kill_9_during_clean_in_place_leaves_each_photo_whole(tmp_path):
     photos = []
@@ -604,6 +610,7 @@ def test_case5_a_file_named_like_an_option_works_after_double_dash(tmp_path, nam
     assert "Traceback" not in result.output
 
 
+@POSIX_ONLY
 def test_case29_cli_skips_or_refuses_fifo_device_and_symlink_entries_quickly(tmp_path):
     from geoscrub import cli
 
@@ -626,6 +633,7 @@ def test_case29_cli_skips_or_refuses_fifo_device_and_symlink_entries_quickly(tmp
             assert b"root:" not in p.read_bytes()
 
 
+@POSIX_ONLY
 def test_error_messages_of_every_limit_name_the_limit():
     for name in ("MAX_FILE_BYTES", "MAX_IN_MEMORY_BYTES", "MAX_PIXELS", "MAX_SEGMENTS", "MAX_METADATA_SEGMENTS", "MAX_METADATA_BYTES",
                  "MAX_PARSED_METADATA_BYTES", "MAX_IFDS", "MAX_IFD_ENTRIES", "MAX_IFD_DEPTH", "MAX_TEXT_INFLATE",

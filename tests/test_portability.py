@@ -32,6 +32,9 @@ from tests.builders import cli as build
 from tests.builders import systems
 from tests.builders.watch import dirty_jpeg, text_named_like_photo
 
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="imitates other systems on Linux (needs /proc); elsewhere the suite runs for real")
+
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 #: Files read a window at a time above this size in these tests, so the FileView path is taken too.
 SMALL_IN_MEMORY_MAX = 16 * 1024

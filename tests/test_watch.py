@@ -25,6 +25,7 @@ from geoscrub.watch.command import watch as watch_command
 from geoscrub.watch.inbox import is_ignored
 from geoscrub.watch.log import EventLog
 from tests.builders.watch import cut_short, dirty_jpeg, random_junk, text_named_like_photo
+from tests.builders.systems import POSIX_ONLY
 
 SETTLE = 0.3
 #: How long a file that looks unfinished waits in the tests (120 s by default).
@@ -193,6 +194,7 @@ def regular_single_files_only(folder: Path) -> None:
         assert st.st_nlink == 1, f"{path.name} is another name of a file elsewhere"
 
 
+@POSIX_ONLY
 @pytest.mark.parametrize("poll", MODES)
 def test_links_are_removed_from_the_inbox_never_moved_to_the_quarantine(dirs: Dirs, poll: bool) -> None:
     private = dirs.outside / "private.jpg"
@@ -249,6 +251,7 @@ def test_two_names_of_one_photo_in_the_inbox_lose_nothing(dirs: Dirs) -> None:
     assert "hard link" in note.read_text()
 
 
+@POSIX_ONLY
 @pytest.mark.parametrize("poll", MODES)
 def test_fifo_named_like_a_photo_is_not_read_and_blocks_nothing(dirs: Dirs, poll: bool) -> None:
     with running(dirs, poll=poll) as (service, _log):
@@ -351,6 +354,7 @@ def _start_subprocess(dirs: Dirs) -> subprocess.Popen[str]:
                             cwd=Path(__file__).resolve().parent.parent)
 
 
+@POSIX_ONLY
 def test_kill_9_in_the_middle_then_restart_loses_nothing_and_leaves_nothing_dirty(dirs: Dirs) -> None:
     backlog = {f"IMG_{i:03d}.jpg": dirty_jpeg(200 + i, (320, 240), noise=True) for i in range(40)}
     for name, data in backlog.items():

@@ -26,7 +26,7 @@ from typing import TypeVar
 
 from .. import limits
 from .._binary import take, u8, u16, u32
-from ..errors import GeoscrubError, LimitExceeded, MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
+from ..errors import GeoscrubError, MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
 from ..fileview import is_zero_padding, same_range
 from ..metadata import exif as exif_meta
 from ..metadata import icc
@@ -179,7 +179,9 @@ def _typed(func: Callable[..., T], *args: object) -> T:
         raise MalformedFile(f"HEIF structure could not be read ({type(err).__name__})") from None
 
 
-def _parse(data: bytes) -> Heif:
+def _parse(data: bytes, whole: bool = True) -> Heif:
+    """See ``parse``.  With ``whole`` False (reading what a damaged file still shows), a box cut
+    short ends the walk instead of refusing, and item locations are not checked."""
     if len(data) < 16 or data[4:8] != b"ftyp":
         raise UnsupportedFormat("not a HEIF/AVIF file")
     budget = Budget()
@@ -193,7 +195,7 @@ def _parse(data: bytes) -> Heif:
         try:
             b = read_header(data, pos, end)
         except TruncatedFile:
-            if data[pos + 4 : pos + 8] in _NEEDED_TOP:
+            if data[pos + 4 : pos + 8] in _NEEDED_TOP and whole:
                 raise
             tail_start = pos  # a vendor trailer that merely looks like a box header
             break
@@ -218,7 +220,8 @@ def _parse(data: bytes) -> Heif:
     heif = Heif(ftyp, brands, top, tail_start, 0, {}, [], [], {}, [], None,
                 [b for b in top if b.type == b"mdat"], False, [], [])
     _read_meta(data, metas[0], heif, budget)
-    _check_extents(heif)
+    if whole:
+        _check_extents(heif)
     return heif
 
 
@@ -1230,8 +1233,8 @@ def _rebuild_plan(data: bytes, heif: Heif, policy: Policy) -> Plan:
                           for off, n in heif.items[i].extents)
     idat_layout = _Layout((off, off + n) for i in order if heif.items[i].method == 1
                           for off, n in heif.items[i].extents)
-    if mdat_layout.size + len(data) > 0xFFFFFFFF:
-        raise LimitExceeded("MAX_FILE_BYTES", len(data), limits.MAX_FILE_BYTES)
+    if mdat_layout.size + len(data) > 0xFFFFFFFF:  # item offsets are written with 32 bits
+        raise UnsafeToClean("this HEIF is over 4 GB, more than its rebuilt item offsets can address")
 
     # -- parts of meta that do not depend on where mdat lands
     hdlr = full_box(b"hdlr", 0, 0, bytes(4), b"pict", bytes(12), b"\x00")
@@ -1339,6 +1342,27 @@ class HeifFormat:
 
     def scan(self, data: bytes) -> ScanResult:
         return _typed(_findings, data, parse(data))
+
+    def scan_readable(self, data: bytes) -> ScanResult:
+        """EXIF, XMP and IPTC items whose bytes are all there, for a file that cannot be read whole
+        (cut short, or holding something cleaning refuses); ``check`` reports them with the problem."""
+        heif = _typed(_parse, data, False)
+        findings: list[Finding] = []
+        location: Location | None = None
+        for item in heif.items.values():
+            if item.type not in METADATA_TYPES or item.method not in (0, 1):
+                continue
+            base = _item_base(heif, item)
+            if any(base + off + length > len(data) for off, length in item.extents):
+                continue  # cut off with the rest
+            try:
+                result = _typed(_scan_metadata_item, data, heif, item, _describes(heif, item.id))
+            except GeoscrubError:
+                continue
+            findings.extend(result.findings)
+            location = better_location(location, result.location)
+        findings.sort(key=lambda f: f.category.severity)
+        return ScanResult(tuple(findings), location)
 
     def strip(self, data: bytes, policy: Policy) -> bytes:
         return join_plan(self.strip_plan(data, policy), data)

@@ -10,7 +10,7 @@ import zlib
 
 from .. import limits
 from .._binary import u32
-from ..errors import MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
+from ..errors import GeoscrubError, MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
 from ..fileview import pieces
 from ..metadata import exif as exif_meta
 from ..metadata import icc
@@ -66,9 +66,22 @@ class Chunk:
 @remember_last_parses
 def parse(data: bytes) -> tuple[list[Chunk], int]:
     """All chunks up to IEND (CRCs checked) and the offset just past IEND."""
+    return _walk(data, [])
+
+
+def readable_chunks(data: bytes) -> list[Chunk]:
+    """The chunks walked before the first problem (all of them when there is none)."""
+    chunks: list[Chunk] = []
+    try:
+        _walk(data, chunks)
+    except GeoscrubError:
+        pass
+    return chunks
+
+
+def _walk(data: bytes, chunks: list[Chunk]) -> tuple[list[Chunk], int]:
     if not data.startswith(SIGNATURE):
         raise UnsupportedFormat("not a PNG")
-    chunks: list[Chunk] = []
     pos = len(SIGNATURE)
     size = len(data)
     metadata_bytes = 0
@@ -332,13 +345,22 @@ class PngFormat:
 
     def scan(self, data: bytes) -> ScanResult:
         chunks, end = parse(data)
-        kept = set(kept_chunks(data))
+        return self._scan_chunks(data, chunks, end, set(kept_chunks(data)))
+
+    def scan_readable(self, data: bytes) -> ScanResult:
+        """Findings in the chunks before the first problem, for a file that cannot be read whole
+        (``check`` reports them with the problem; cleaning refuses the file)."""
+        chunks = readable_chunks(data)
+        return self._scan_chunks(data, chunks, len(data), None)
+
+    def _scan_chunks(self, data: bytes, chunks: list[Chunk], end: int, kept: set[Chunk] | None) -> ScanResult:
+        """Findings of ``chunks``; ``kept`` None when which picture chunks stay is unknown."""
         findings: list[Finding] = []
         location: Location | None = None
         texts = text_total = 0
         for c in chunks:
             if c.type in IMAGE_CHUNKS:
-                if c.type == b"PLTE" and c not in kept:
+                if c.type == b"PLTE" and kept is not None and c not in kept:
                     findings.append(Finding.make(Category.OTHER, "PLTE", f"{c.end - c.start - 12} bytes",
                                                  "Has a suggested palette the picture does not need", "PLTE"))
                 continue

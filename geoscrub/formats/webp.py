@@ -142,6 +142,32 @@ class WebpFormat:
     def accept(self, prefix: bytes) -> bool:
         return prefix[:4] == b"RIFF" and prefix[8:12] == b"WEBP"
 
+    def scan_readable(self, data: bytes) -> ScanResult:
+        """EXIF and XMP in the chunks before the first problem, for a file that cannot be read whole
+        (``check`` reports them with the problem; cleaning refuses the file)."""
+        findings: list[Finding] = []
+        location: Location | None = None
+        end = min(len(data), 8 + u32(data, 4, "<")) if len(data) >= 12 else 0
+        pos = 12
+        for _ in range(limits.MAX_SEGMENTS):
+            if pos + 8 > end:
+                break
+            fourcc, size = data[pos : pos + 4], u32(data, pos + 4, "<")
+            if pos + 8 + size > end:
+                break
+            body = data[pos + 8 : pos + 8 + size]
+            if fourcc == b"EXIF" and not is_orientation_only(body):
+                result = exif_meta.scan_exif(exif_payload(body), "EXIF")
+            elif fourcc in (b"XMP ", b"XMP\x00"):
+                result = scan_xmp(body, "XMP")
+            else:
+                result = ScanResult()
+            findings.extend(result.findings)
+            location = better_location(location, result.location)
+            pos += 8 + size + (size & 1)
+        findings.sort(key=lambda f: f.category.severity)
+        return ScanResult(tuple(findings), location)
+
     def scan(self, data: bytes) -> ScanResult:
         chunks, riff_end = parse(data)
         findings: list[Finding] = []

@@ -22,6 +22,10 @@ from geoscrub import batch, oscaps
 
 Removal = Callable[[pytest.MonkeyPatch], None]
 
+#: For tests of what only POSIX systems have: FIFOs, /dev/zero, SIGKILL, permission bits, resource limits.
+POSIX_ONLY = pytest.mark.skipif(os.name != "posix", reason="needs a POSIX system (FIFOs, /dev/zero, SIGKILL, "
+                                                           "permission bits); Windows has none of them")
+
 #: Windows' O_BINARY (0x8000).  On Linux x86-64 that bit is O_LARGEFILE, which changes nothing here.
 O_BINARY = 0x8000
 

@@ -384,3 +384,13 @@ def tagged_page_tiff(extra: list[tuple[int, int, object]]) -> bytes:
     page = rgb_page(16, 8, rows_per_strip=8)
     page.tags = [t for t in page.tags if t[0] not in {tag for tag, _, _ in extra}] + list(extra)
     return tiff([page])
+
+
+def bigtiff_dirty() -> bytes:
+    """A big-endian tiled BigTIFF with every carrier (also a fuzz seed for the BigTIFF reader)."""
+    return dirty_tiff(">", tiled=True, big=True)
+
+
+def bigtiff_dng() -> bytes:
+    """A little-endian BigTIFF laid out like a DNG: raw SubIFD, preview SubIFD (a fuzz seed)."""
+    return dng("<", big=True)
