@@ -5,11 +5,12 @@ import dataclasses
 import os
 import stat
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from . import limits, registry
 from .errors import GeoscrubError, InternalError, WriteFailed
-from .fileview import FileView
+from .fileview import FileView, same_range
 from .formats.base import ContainerFormat, forget_recent_parses, join_plan, plan_of
 from .fsio import PendingWrite, open_regular_file, read_all, read_at, start_write, start_write_plan, write_plan
 from .metadata import budget as parse_budget
@@ -32,7 +33,23 @@ def scan_photo(fmt: ContainerFormat, data: Photo) -> ScanResult:
     """What ``data``, already known to be ``fmt``, gives away.  Raises GeoscrubError."""
     with parse_budget.per_file():
         found = fmt.scan(data)
-    return with_leftovers(fmt, data, found)
+    return with_leftovers(fmt, data, without_empty(found))
+
+
+#: Values that say nothing: an empty text, a block holding no bytes.
+_EMPTY_VALUES = frozenset({"", "0 bytes", "<0 bytes>"})
+
+
+def without_empty(found: ScanResult) -> ScanResult:
+    """Leave out findings whose value is empty (an empty comment, a 0-byte block): they give nothing away.
+
+    Where and hidden-picture findings always stay.  Cleaning still removes
+    the empty items, and ``with_leftovers`` keeps a file that cleaning would
+    change from being called clean.
+    """
+    kept = tuple(f for f in found.findings
+                 if f.category in (Category.PLACE, Category.HIDDEN_IMAGE) or f.value.strip() not in _EMPTY_VALUES)
+    return found if len(kept) == len(found.findings) else dataclasses.replace(found, findings=kept)
 
 
 def read_photo(fd: int, size: int) -> tuple[ContainerFormat, Photo]:
@@ -92,7 +109,7 @@ def scan_readable(fmt: ContainerFormat, data: Photo, err: GeoscrubError) -> Geos
         return err
     try:
         with parse_budget.per_file():
-            found = look(data)
+            found = without_empty(look(data))
     except GeoscrubError:
         return err
     if found.findings:
@@ -120,7 +137,7 @@ def scan_file(path: str | os.PathLike[str], *, follow_symlinks: bool = True) -> 
                 with parse_budget.per_file():
                     result = quick(head, tail, st.st_size)
                 if result is not None:
-                    return fmt, result
+                    return fmt, without_empty(result)
         if st.st_size > IN_MEMORY_MAX and getattr(fmt, "reads_views", False):
             data: Photo = FileView(fd, st.st_size)
         else:
@@ -269,3 +286,60 @@ def clean(
     except Exception as err:  # noqa: BLE001 - a bug refuses the file; nothing was written
         report.error = InternalError.from_exception(err)
     return report
+
+
+def holds_clean_copy(fmt: ContainerFormat, data: Photo, path: str | os.PathLike[str],
+                     policy: Policy | None = None) -> bool:
+    """True when ``path`` already holds, byte for byte, the verified clean copy cleaning would write now.
+
+    This is what makes a rerun a no-op: an earlier geoscrub copy of the same
+    photo (with the same options) counts as done, while any other file at
+    that name is never mistaken for one.  A link, a special file or an
+    unreadable file is never a match.  Raises GeoscrubError when cleaning
+    ``data`` would be refused, so a refused photo is never reported done.
+    """
+    return find_clean_copy(fmt, data, lambda _size: [Path(path)], policy) is not None
+
+
+def find_clean_copy(fmt: ContainerFormat, data: Photo, candidates: Callable[[int], Iterable[Path]],
+                    policy: Policy | None = None) -> Path | None:
+    """The first file holding exactly the verified clean copy of ``data``, or None.
+
+    ``candidates(size)`` names the files worth comparing with a copy of
+    ``size`` bytes.  See ``holds_clean_copy``; the copy is verified once
+    however many candidates there are (``--rename`` looks through earlier
+    neutral names).
+    """
+    policy = policy or Policy()
+    verify_clean_copy(fmt, data, policy)
+    plan = plan_of(fmt, data, policy)
+    size = sum(len(piece) for piece in plan)
+    for path in candidates(size):
+        if _holds_plan(path, plan, size, data):
+            return path
+    return None
+
+
+def _holds_plan(path: Path, plan: list[bytes | range], size: int, data: Photo) -> bool:
+    try:
+        fd, st = open_regular_file(path, follow_symlinks=False)
+    except (OSError, GeoscrubError):
+        return False
+    try:
+        if st.st_size != size:
+            return False
+        existing = FileView(fd, st.st_size)
+        pos = 0
+        for piece in plan:
+            if isinstance(piece, range):
+                same = same_range(data, piece.start, existing, pos, len(piece))
+            else:
+                same = existing[pos : pos + len(piece)] == piece
+            if not same:
+                return False
+            pos += len(piece)
+        return True
+    except (OSError, GeoscrubError):
+        return False
+    finally:
+        os.close(fd)

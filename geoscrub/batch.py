@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from . import oscaps
+from . import interrupt, oscaps
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -39,30 +39,42 @@ def map_files(fn: Callable[[T], R], items: Iterable[T], *, workers: int | None =
 
     Where processes cannot be started (no ``multiprocessing``, no working
     semaphores, as in Pyodide or some sandboxes) the batch runs in this one.
+    Workers ignore Ctrl+C and SIGTERM and stop between files when the main
+    process asks (see ``interrupt``).  When the caller stops early, work not
+    yet started is cancelled and work in hand is finished, never cut off:
+    no signal is ever sent to a worker.
     """
     jobs = list(items)
     if len(jobs) > 1:
         reuse_freed_buffers()
     count = default_workers(len(jobs)) if workers is None else workers
-    pool = _start_pool(count) if count > 1 and len(jobs) > 1 else None
-    if pool is None:
+    started = _start_pool(count) if count > 1 and len(jobs) > 1 else None
+    if started is None:
         yield from map(fn, jobs)
         return
-    with pool:
-        yield from pool.imap(fn, jobs, chunksize=max(1, min(8, len(jobs) // (count * 8))))
+    pool, stop = started
+    interrupt.share(stop)
+    try:
+        yield from pool.map(fn, jobs, chunksize=max(1, min(8, len(jobs) // (count * 8))))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _start_pool(count: int) -> Any | None:
-    """A pool of ``count`` worker processes started the way this system allows, or None."""
+def _start_pool(count: int) -> tuple[Any, Any] | None:
+    """(a pool of ``count`` worker processes started the way this system allows, its stop event), or None."""
     method = oscaps.process_start_method()
     if method is None:
         return None
     try:
         import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
-        return multiprocessing.get_context(method).Pool(count)
+        context = multiprocessing.get_context(method)
+        stop = context.Event()
+        pool = ProcessPoolExecutor(count, mp_context=context, initializer=interrupt.follow, initargs=(stop,))
     except (ImportError, OSError, NotImplementedError, ValueError):
         return None
+    return pool, stop
 
 
 #: glibc's mallopt parameters (malloc.h), and what a batch sets them to.

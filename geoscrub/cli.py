@@ -6,28 +6,31 @@ Exit codes are part of the contract scripts rely on (see ``ExitCode``).
 """
 from __future__ import annotations
 
-import contextlib
 import enum
 import functools
 import os
+import queue
+import signal
 import stat
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TypeVar
 
 import click
 
-from . import __version__, batch, limits, oscaps, places, registry
+from . import __version__, batch, interrupt, limits, oscaps, places, registry
 from . import paths as paths_mod
 from . import rebuild as rebuilding
 from . import report as render
-from .api import Photo, read_photo, scan_file, scan_photo, start_clean_copy, verify_clean_copy
+from .api import (Photo, find_clean_copy, holds_clean_copy, read_photo, scan_file, scan_photo,
+                  start_clean_copy, verify_clean_copy)
 from .errors import CannotRebuild, GeoscrubError, InternalError, WriteFailed
 from .formats.base import ContainerFormat, forget_recent_parses
-from .fsio import GroupCommit, PendingWrite, open_regular_file, read_all
+from .fsio import GroupCommit, PendingWrite, keep_owner, open_regular_file, read_all, sweep_stale_temp_files
 from .model import Policy, Report
 from .paths import Input
 
@@ -37,6 +40,9 @@ class ExitCode(enum.IntEnum):
     FOUND = 1  # check: identifying metadata found
     USAGE = 2  # bad command line (Click's own code)
     ERROR = 3  # some file could not be read or was refused; wins over FOUND
+    # clean stopped by a signal exits 128 + its number: 130 for Ctrl+C (SIGINT), 143 for SIGTERM
+    INTERRUPTED = 130
+    TERMINATED = 143
 
 
 T = TypeVar("T")
@@ -59,26 +65,50 @@ def use_progress(stream: IO[str], count: int) -> bool:
     return count > 1 and bool(isatty and isatty())
 
 
-@contextlib.contextmanager
-def progress(items: Sequence[T], label: str) -> Iterator[Iterator[T]]:
-    if use_progress(sys.stderr, len(items)):
-        with click.progressbar(items, label=label, file=sys.stderr, show_pos=True) as bar:
-            yield iter(bar)
-    else:
-        yield iter(items)
+class Progress:
+    """The progress bar on stderr, when there is one; lines printed meanwhile go above it.
+
+    ``advance`` is called once per finished file, so the bar ends on the total.
+    """
+
+    def __init__(self, total: int, label: str) -> None:
+        self._bar = (click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
+                     if use_progress(sys.stderr, total) else None)
+
+    def __enter__(self) -> Progress:
+        if self._bar is not None:
+            self._bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+    def advance(self) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+
+    def echo(self, text: str) -> None:
+        """Print a line on stdout; when stdout is the same terminal, above the bar rather than through it."""
+        shared = self._bar is not None and bool(getattr(sys.stdout, "isatty", lambda: False)())
+        if shared:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+        click.echo(text)
+        sys.stdout.flush()  # a line is seen as soon as its file is done, even through a pipe
+        if shared:
+            self._bar.render_progress()  # type: ignore[union-attr]
 
 
 def run_batch(job: Callable[[Input], R] | Callable[[Sequence[Input]], list[R]], inputs: Sequence[Input],
-              label: str, *, chunked: bool = False) -> list[R]:
+              label: str, *, chunked: bool = False) -> Iterator[tuple[R, Progress]]:
     """``job`` over every input (or over runs of a few, when ``chunked``), on both cores
-    for big batches, with the progress bar."""
-    results: list[R] = []
+    for big batches; yields each result as it comes, in order, with the progress bar."""
     mapped = batch.map_chunks(job, inputs) if chunked else batch.map_files(job, inputs)  # type: ignore[arg-type]
-    with progress(range(len(inputs)), label) as ticks:
+    with Progress(len(inputs), label) as bar:
         for result in mapped:
-            results.append(result)
-            next(ticks, None)
-    return results
+            bar.advance()
+            yield result, bar
 
 
 # ---------------------------------------------------------------- one file
@@ -130,20 +160,48 @@ class Target:
     rename: bool = False
     claimed: set[str] = field(default_factory=set)
     fixed: bool = False  # destinations were claimed up front by claim_fixed_destinations
+    neutral: dict[str, dict[int, list[Path]]] = field(default_factory=dict)  # folder -> size -> --rename copies
 
     @property
     def overwrites(self) -> bool:
-        """Copies under --output replace earlier copies; every other mode never overwrites."""
-        return (self.out_dir is not None or self.in_place) and not self.rename
+        """Only --in-place replaces a file (the original, on purpose); every copy goes to a free name."""
+        return self.in_place and not self.rename
+
+    @property
+    def beside_original(self) -> bool:
+        """The default: NAME.clean.EXT next to each photo."""
+        return self.out_dir is None and not self.in_place and not self.rename
 
     def claim_key(self, dest: Path) -> str:
         """What makes two destinations the same file.
 
-        Copies under ``--output`` replace what is there, so ``IMG_1.JPG`` and
-        ``img_1.jpg`` must not both go to one folder that may be on a
+        Copies under ``--output`` keep the original's name, so ``IMG_1.JPG``
+        and ``img_1.jpg`` must not both go to one folder that may be on a
         case-insensitive disk (Windows, macOS, a FAT card anywhere).
         """
         return oscaps.name_key(dest) if self.out_dir is not None else os.path.abspath(dest)
+
+    def neutral_copies(self, folder: Path, extension: str) -> Callable[[int], list[Path]]:
+        """Files in ``folder`` with names ``--rename`` gives, by size: where an earlier run's copy may be.
+
+        A rerun of ``--rename`` finds its earlier copy among them (see
+        ``find_clean_copy``) instead of adding a second one.  Listed once per
+        folder; copies written by this run are not listed, and never needed.
+        """
+        key = os.path.abspath(folder)
+        if key not in self.neutral:
+            by_size: dict[int, list[Path]] = {}
+            try:
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        if paths_mod.is_neutral_name(Path(entry.name)) and entry.is_file(follow_symlinks=False):
+                            by_size.setdefault(entry.stat(follow_symlinks=False).st_size, []).append(
+                                Path(folder, entry.name))
+            except OSError:
+                pass
+            self.neutral[key] = by_size
+        by_size = self.neutral[key]
+        return lambda size: sorted(p for p in by_size.get(size, ()) if p.suffix == extension)
 
     def claim_fixed_destinations(self, inputs: Sequence[Input]) -> list[Input]:
         """Claim, before any work starts, the destinations that do not depend on the format.
@@ -200,14 +258,17 @@ class Target:
         if self.in_place and not self.rename:
             pending = start_clean_copy(src.fmt, src.data, dest, policy, mode=mode, overwrite=True,
                                        skip_if_clean=True)
+            if pending is not None:
+                keep_owner(pending, src.stat)
             return Prepared(dest, pending)
         if self.out_dir is not None:
             try:
                 dest.parent.mkdir(parents=True, exist_ok=True)
             except OSError as err:
                 raise WriteFailed(f"cannot make folder {render.shown(dest.parent)}: {err.strerror or err}") from None
-        overwrite = self.out_dir is not None and not self.rename
-        pending = start_clean_copy(src.fmt, src.data, dest, policy, mode=mode, overwrite=overwrite)
+        pending = start_clean_copy(src.fmt, src.data, dest, policy, mode=mode, overwrite=False)
+        if self.in_place:
+            keep_owner(pending, src.stat)
         # --in-place --rename: once the clean copy is safely written, the original goes
         return Prepared(dest, pending, remove_after=inp.path if self.in_place else None)
 
@@ -225,8 +286,8 @@ class Prepared:
         if self.pending is not None:
             try:
                 group.commit(self.pending, place, durable_now=self.remove_after is not None)
-            except FileExistsError:
-                raise WriteFailed(f"{render.shown(self.dest.name)} already exists; geoscrub never overwrites it") from None
+            except FileExistsError:  # appeared since clean_one looked
+                raise WriteFailed(render.existing_file_reason(self.dest, in_output_folder=False)) from None
         if self.remove_after is not None:
             try:
                 os.unlink(os.path.realpath(self.remove_after))  # the file itself, never just a link naming it
@@ -275,12 +336,22 @@ def clean_one(inp: Input, target: Target, policy: Policy, *, dry_run: bool, rebu
                     return _rebuild_one(inp, whole, st, target, policy, report, dry_run=dry_run)
                 rebuildable = rebuilding.can_decode(whole)
                 raise
+            if target.beside_original and paths_mod.is_clean_copy(inp.path) and not report.findings:
+                return render.CleanOutcome(report, "already_clean", None, render.already_a_copy_note()), None
             dest, note = target.destination(inp, fmt)
             if target.in_place and st.st_nlink > 1:
                 raise GeoscrubError("this file has other names (hard links): replacing it would leave "
                                     "the original, metadata and all, under those names")
-            if not target.overwrites and dest.exists():
-                raise WriteFailed(f"{render.shown(dest.name)} already exists; geoscrub never overwrites it")
+            if target.rename and target.in_place and paths_mod.is_neutral_name(inp.path) and not report.findings:
+                return render.CleanOutcome(report, "already_clean", None, render.already_renamed_note()), None
+            if target.rename and not target.in_place:
+                earlier = find_clean_copy(fmt, data, target.neutral_copies(dest.parent, dest.suffix), policy)
+                if earlier is not None:
+                    return render.CleanOutcome(report, "already_cleaned", earlier, note), None
+            if not target.overwrites and os.path.lexists(dest):
+                if holds_clean_copy(fmt, data, dest, policy):
+                    return render.CleanOutcome(report, "already_cleaned", dest, note), None
+                raise WriteFailed(render.existing_file_reason(dest, in_output_folder=target.out_dir is not None))
             if dry_run:
                 verify_clean_copy(fmt, data, policy)  # would it be refused?
                 action = "would_clean" if report.findings else "already_clean"
@@ -297,7 +368,8 @@ def clean_one(inp: Input, target: Target, policy: Policy, *, dry_run: bool, rebu
     finally:
         forget_recent_parses()
     report.cleaned_to = dest
-    return render.CleanOutcome(report, "cleaned" if report.findings else "already_clean", dest, note), prepared
+    shown_as = inp.path if target.overwrites else dest  # in place: the name the user gave
+    return render.CleanOutcome(report, "cleaned" if report.findings else "already_clean", shown_as, note), prepared
 
 
 def _rebuild_one(inp: Input, data: bytes, st: os.stat_result, target: Target, policy: Policy, report: Report,
@@ -317,9 +389,11 @@ def _rebuild_one(inp: Input, data: bytes, st: os.stat_result, target: Target, po
     dest = dest.with_suffix(extension)
     note = render.rebuilt_extension_note(fmt.name, extension) if extension != inp.path.suffix else None
     overwrite = target.overwrites and not renamed
-    if not overwrite and dest.exists():
-        raise WriteFailed(f"{render.shown(dest.name)} already exists; geoscrub never overwrites it")
     warning = render.rebuilt_warning(render.error_text(report), damaged=rebuilt.damaged)
+    if not overwrite and os.path.lexists(dest):
+        if _holds(dest, rebuilt.data):  # rebuilt by an earlier run: the same bytes come out every time
+            return render.CleanOutcome(report, "already_cleaned", dest, note, warning), None
+        raise WriteFailed(render.existing_file_reason(dest, in_output_folder=target.out_dir is not None))
     if dry_run:
         verify_clean_copy(fmt, rebuilt.data, policy)
         return render.CleanOutcome(report, "would_rebuild", dest, note, warning), None
@@ -331,6 +405,20 @@ def _rebuild_one(inp: Input, data: bytes, st: os.stat_result, target: Target, po
     pending = start_clean_copy(fmt, rebuilt.data, dest, policy, mode=stat.S_IMODE(st.st_mode), overwrite=overwrite)
     report.cleaned_to = dest
     return render.CleanOutcome(report, "rebuilt", dest, note, warning), Prepared(dest, pending)
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """True when ``path`` is a regular file (not a link) holding exactly ``data``."""
+    try:
+        fd, st = open_regular_file(path, follow_symlinks=False)
+    except (OSError, GeoscrubError):
+        return False
+    try:
+        return st.st_size == len(data) and read_all(fd) == data
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def _finished(outcome: render.CleanOutcome, prepared: Prepared | None, commit: Future[None] | None
@@ -355,24 +443,94 @@ def _finished(outcome: render.CleanOutcome, prepared: Prepared | None, commit: F
 COMMIT_GROUP = 4
 
 
+class Committer:
+    """Runs commits in order on one thread, so one photo's disk flush overlaps the next one's work.
+
+    Where no thread can be started (single-threaded hosts such as Pyodide,
+    or a process at its thread limit) each commit runs at once instead.
+    A job handed over is either run or cancelled, never lost.
+    """
+
+    def __init__(self, on_inline: Callable[[], None] | None = None) -> None:
+        self._on_inline = on_inline  # called once if commits must run inline
+        self._jobs: queue.SimpleQueue[tuple[Future[None], Callable[[], None]] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._inline = False
+
+    def submit(self, work: Callable[[], None]) -> Future[None]:
+        future: Future[None] = Future()
+        if self._thread is None and not self._inline:
+            thread = threading.Thread(target=self._run, name="geoscrub-commit", daemon=True)
+            try:
+                thread.start()
+            except RuntimeError:  # "can't start new thread"
+                self._inline = True
+                if self._on_inline is not None:
+                    self._on_inline()
+            else:
+                self._thread = thread
+        if self._inline:
+            self._do(future, work)
+        else:
+            self._jobs.put((future, work))
+        return future
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            self._do(*job)
+
+    @staticmethod
+    def _do(future: Future[None], work: Callable[[], None]) -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            work()
+        except BaseException as err:  # noqa: BLE001 - handed to whoever waits on the future
+            future.set_exception(err)
+        else:
+            future.set_result(None)
+
+    def close(self) -> None:
+        """Wait for every job handed over so far."""
+        if self._thread is not None:
+            self._jobs.put(None)
+            self._thread.join()
+            self._thread = None
+
+
+def not_started(inp: Input) -> render.CleanOutcome:
+    """A file a stop request came before: untouched, and not listed."""
+    return render.CleanOutcome(Report(inp.path), "not_started")
+
+
 def clean_files(inputs: Sequence[Input], target: Target, policy: Policy, *, dry_run: bool, rebuild: bool = False
                 ) -> list[render.CleanOutcome]:
     """Clean a few files in turn; flushing and renaming overlap the next file's work.
 
     Commits run on one thread in order, a few files per disk flush (see
     ``GroupCommit``), and a file is reported cleaned only once its copy is
-    durable.  On an interrupt, temp files not yet committed are removed.
+    durable.  After a stop request (see ``interrupt``) the file in hand is
+    finished and the rest are not started; on any exception, temp files not
+    yet committed are removed.
     """
     started: list[tuple[render.CleanOutcome, Prepared | None, Future[None] | None]] = []
     group = GroupCommit(group_size=COMMIT_GROUP)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="geoscrub-commit") as committer:
+    committer = Committer(on_inline=group.close)  # inline, no commit may wait for files not yet written
+    try:
         try:
             for inp in inputs:
+                if interrupt.requested():
+                    started.append((not_started(inp), None, None))
+                    continue
                 outcome, prepared = clean_one(inp, target, policy, dry_run=dry_run, rebuild=rebuild)
                 commit = None
                 if prepared is not None:
-                    place = group.written(prepared.pending) if prepared.pending is not None else 0
-                    commit = committer.submit(prepared.finish, group, place)
+                    try:
+                        place = group.written(prepared.pending) if prepared.pending is not None else 0
+                        commit = committer.submit(functools.partial(prepared.finish, group, place))
+                    except BaseException:
+                        prepared.discard()
+                        raise
                 started.append((outcome, prepared, commit))
             group.close()
         except BaseException:
@@ -383,6 +541,8 @@ def clean_files(inputs: Sequence[Input], target: Target, policy: Policy, *, dry_
             raise
         outcomes = [_finished(*item) for item in started]
         committer.submit(group.finish).result()
+    finally:
+        committer.close()
     return outcomes
 
 
@@ -393,7 +553,40 @@ JSON = click.option("--json", "as_json", is_flag=True,
                     help="Print one JSON array (one object per file) instead of words.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Commands(click.Group):
+    """The command group; a photo named where a command belongs gets a hint."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and self.get_command(ctx, name) is None and not name.startswith("-") and looks_like_a_path(name):
+            raise click.UsageError(render.not_a_command_hint(name), ctx)
+        return super().resolve_command(ctx, args)
+
+
+def looks_like_a_path(name: str) -> bool:
+    """An existing file or folder, or a name with a photo's extension."""
+    return os.path.lexists(name) or Path(name).suffix.lower() in paths_mod.PHOTO_EXTENSIONS
+
+
+def check_quoting(raw_paths: Sequence[str]) -> None:
+    """Raise a UsageError when the shell split one name with spaces into several (``clean My Photos``)."""
+    missing = [not os.path.lexists(p) for p in raw_paths]
+    for start in range(len(raw_paths)):
+        for stop in range(len(raw_paths), start + 1, -1):
+            if all(missing[start:stop]):
+                parts = raw_paths[start:stop]
+                joined = " ".join(parts)
+                if os.path.lexists(joined):
+                    raise click.UsageError(render.quotes_hint(parts, joined))
+
+
+def select_paths(raw_paths: Sequence[str], **kwargs: object) -> paths_mod.Selection:
+    check_quoting(raw_paths)
+    return paths_mod.select(tuple(raw_paths), **kwargs)  # type: ignore[arg-type]
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="geoscrub")
 def main() -> None:
     """Find and remove what a photo gives away, without touching the picture.
@@ -420,8 +613,8 @@ def check(as_json: bool, paths: tuple[str, ...]) -> None:
     identifying before the problem (wins over 1).  Your photos are never
     changed (place names are looked up offline).
     """
-    selection = paths_mod.select(paths)
-    reports = [with_place(r) for r in run_batch(check_one, selection.inputs, "Checking")]
+    selection = select_paths(paths)
+    reports = [with_place(r) for r, _ in run_batch(check_one, selection.inputs, "Checking")]
     if as_json:
         click.echo(render.dumps([render.report_json(r) for r in reports]))
     else:
@@ -431,9 +624,41 @@ def check(as_json: bool, paths: tuple[str, ...]) -> None:
     sys.exit(ExitCode.FOUND if any(r.findings for r in reports) else ExitCode.OK)
 
 
+class JsonArray:
+    """One JSON array printed an object at a time, so a stopped run still prints a whole array."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def item(self, obj: dict[str, object]) -> str:
+        text = ("[\n" if self.count == 0 else ",\n") + render.dumps([obj])[2:-2]
+        self.count += 1
+        return text
+
+    def end(self) -> str:
+        return "\n]" if self.count else "[]"
+
+
+def write_folders(inputs: Sequence[Input], target: Target) -> list[Path]:
+    """The folders this run writes into, for sweeping up what a stopped run left there."""
+    folders: dict[str, Path] = {}
+    for inp in inputs:
+        if inp.problem is not None:
+            continue
+        if target.out_dir is not None:
+            folder = paths_mod.mirrored_output(target.out_dir, inp.relative).parent
+        elif target.in_place:
+            folder = Path(os.path.realpath(inp.path)).parent
+        else:
+            folder = inp.path.parent
+        folders.setdefault(os.path.abspath(folder), folder)
+    return list(folders.values())
+
+
 @main.command()
 @click.option("--output", "-o", "output", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
-              help="Write copies into DIR, mirroring the folders given (a file given alone goes to DIR/NAME).")
+              help="Write copies into DIR, mirroring the folders given (a file given alone goes to DIR/NAME). "
+                   "A file already there is never replaced.")
 @click.option("--in-place", is_flag=True, help="Replace each original with its cleaned version (atomically).")
 @click.option("--dry-run", "-n", is_flag=True, help="Only say what would be removed; write nothing.")
 @JSON
@@ -449,12 +674,20 @@ def check(as_json: bool, paths: tuple[str, ...]) -> None:
 @PATHS
 def clean(output: Path | None, in_place: bool, dry_run: bool, as_json: bool, rename: bool,
           drop_orientation: bool, drop_colour_profile: bool, rebuild: bool, paths: tuple[str, ...]) -> None:
-    """Write cleaned copies: NAME.clean.EXT beside each photo, never overwriting.
+    """Write cleaned copies: NAME.clean.EXT beside each photo, or under --output.
 
-    The picture itself is never changed.  A file geoscrub does not fully
+    A file that is already there is never replaced: if it is this photo's
+    clean copy from an earlier run, the photo is "already cleaned" and
+    nothing is done; anything else is refused and left as it is.  The
+    picture itself is never changed, and a file geoscrub does not fully
     understand is refused and left exactly as it was (with --rebuild, a
-    damaged photo gets a new, re-encoded copy instead).  Exit code 0: every
-    file cleaned, already clean or rebuilt; 3: some file refused; 2: bad command line.
+    damaged photo gets a new, re-encoded copy, labelled "rebuilt").
+
+    \b
+    Exit code 0: every file cleaned, already clean, already cleaned or rebuilt;
+    3: some file refused; 2: bad command line; 130: stopped by Ctrl+C;
+    143: stopped by SIGTERM.  When stopped, the photo in hand is finished,
+    the photos done are listed and the rest are left untouched.
     """
     if output is not None and in_place:
         raise click.UsageError("choose either --output or --in-place, not both")
@@ -462,17 +695,41 @@ def clean(output: Path | None, in_place: bool, dry_run: bool, as_json: bool, ren
         raise click.UsageError("--rebuild writes a new copy and keeps the damaged original: use it without --in-place")
     policy = Policy(keep_orientation=not drop_orientation, keep_color_profile=not drop_colour_profile)
     target = Target(out_dir=output, in_place=in_place, rename=rename)
-    selection = paths_mod.select(paths, skip_clean_copies=output is None and not in_place, exclude=output)
+    selection = select_paths(paths, skip_clean_copies=output is None and not in_place, exclude=output)
     inputs = target.claim_fixed_destinations(selection.inputs)
+    colour = use_colour(sys.stdout)
     job = functools.partial(clean_files, target=target, policy=policy, dry_run=dry_run, rebuild=rebuild)
-    outcomes = run_batch(job, inputs, "Cleaning", chunked=True)
-    if as_json or dry_run:  # the only reports that show where a photo was taken
-        for outcome in outcomes:
-            with_place(outcome.report)
+    outcomes: list[render.CleanOutcome] = []
+    waiting = 0
+    json_out = JsonArray()
+    with interrupt.stop_between_files():
+        swept = [] if dry_run else [p for f in write_folders(inputs, target) for p in sweep_stale_temp_files(f)]
+        if swept and not as_json:
+            click.echo(render.swept_text(len(swept)))
+        for outcome, bar in run_batch(job, inputs, "Cleaning", chunked=True):
+            if outcome.action == "not_started":
+                waiting += 1
+                continue
+            outcomes.append(outcome)
+            if as_json:
+                with_place(outcome.report)
+                bar.echo(json_out.item(render.outcome_json(outcome)))
+            else:
+                if dry_run:  # the only report that shows where a photo was taken
+                    with_place(outcome.report)
+                for line in render.clean_lines(outcome, dry_run=dry_run, colour=colour):
+                    bar.echo(line)
+        stopped_by = interrupt.received()
     if as_json:
-        click.echo(render.dumps([render.outcome_json(o) for o in outcomes]))
+        click.echo(json_out.end())
     else:
-        click.echo(render.render_clean(outcomes, selection.skipped, dry_run=dry_run, colour=use_colour(sys.stdout)))
+        if outcomes:
+            click.echo("")
+        name = signal.Signals(stopped_by).name if stopped_by is not None else None
+        click.echo(render.clean_summary(outcomes, selection.skipped, dry_run=dry_run, not_started=waiting,
+                                        stopped_by=name))
+    if stopped_by is not None:
+        sys.exit(interrupt.exit_code(stopped_by))
     sys.exit(ExitCode.ERROR if any(o.action == "refused" for o in outcomes) else ExitCode.OK)
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +48,7 @@ def open_regular_file(path: str | os.PathLike[str], *, follow_symlinks: bool = T
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise NotARegularFile(f"is a {_kind(st.st_mode)}, not a photo file")
-        if seen is not None and (seen.st_dev, seen.st_ino) != (st.st_dev, st.st_ino):
+        if seen is not None and seen.st_ino and st.st_ino and (seen.st_dev, seen.st_ino) != (st.st_dev, st.st_ino):
             raise NotARegularFile("was swapped for another file while it was being opened")
         limits.enforce("MAX_FILE_BYTES", st.st_size, limits.MAX_FILE_BYTES)
     except BaseException:
@@ -124,6 +126,64 @@ def temp_path_for(target: Path) -> Path:
 
 def is_temp_name(name: str) -> bool:
     return name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)
+
+
+#: Exactly the names ``temp_path_for`` makes; nothing else is ever swept.
+_OWN_TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + r"[0-9a-f]{12}" + re.escape(TEMP_SUFFIX))
+
+#: A temp file untouched for this long belongs to no running geoscrub: each is
+#: written, checked and renamed within seconds, even for a photo of gigabytes.
+STALE_TEMP_SECONDS = 10 * 60
+
+
+def sweep_stale_temp_files(folder: str | os.PathLike[str], *, older_than: float = STALE_TEMP_SECONDS) -> list[Path]:
+    """Remove temp files an earlier, killed geoscrub left in ``folder`` (not below it); returns them.
+
+    Only geoscrub's own names, only regular files (never a link), only files
+    owned by this user, and only when unchanged for ``older_than`` seconds,
+    so a file another geoscrub is writing right now is never touched.
+    """
+    removed: list[Path] = []
+    try:
+        names = [entry.name for entry in os.scandir(folder) if _OWN_TEMP_NAME.fullmatch(entry.name)]
+    except OSError:
+        return removed
+    now = time.time()
+    for name in names:
+        path = Path(folder, name)
+        try:
+            st = os.lstat(path)
+            if not stat.S_ISREG(st.st_mode) or now - st.st_mtime < older_than:
+                continue
+            if hasattr(os, "getuid") and st.st_uid != os.getuid():
+                continue
+            os.unlink(path)
+        except OSError:
+            continue
+        removed.append(path)
+    return removed
+
+
+def keep_owner(pending: PendingWrite, st: os.stat_result) -> None:
+    """Give the temp file the owner and group of the file it replaces, where the system allows.
+
+    Run as root, ``--in-place`` would otherwise hand every photo to root.  An
+    ordinary user may still keep the group; anything not permitted is left
+    as it is (the file then belongs to whoever ran geoscrub, as with ``cp``).
+    """
+    if not hasattr(os, "fchown"):
+        return
+    try:
+        now = os.fstat(pending.fd)
+        if (now.st_uid, now.st_gid) == (st.st_uid, st.st_gid):
+            return
+        try:
+            os.fchown(pending.fd, st.st_uid, st.st_gid)
+        except PermissionError:
+            os.fchown(pending.fd, -1, st.st_gid)
+        os.fchmod(pending.fd, stat.S_IMODE(now.st_mode))  # chown may clear set-id bits: keep the mode asked for
+    except OSError:
+        pass
 
 
 def atomic_write(target: str | os.PathLike[str], data: bytes, *, mode: int = 0o644, overwrite: bool = True) -> Path:

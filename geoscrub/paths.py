@@ -12,6 +12,7 @@ problem with it is reported rather than hidden.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,9 @@ EXTENSION_ALIASES: dict[str, frozenset[str]] = {
     **dict.fromkeys(("MP4", "MOV", "3GP", "M4V"),
                     frozenset({".mp4", ".mov", ".qt", ".3gp", ".3g2", ".m4v", ".m4a", ".mp4v"})),
 }
+
+#: Every extension a photo geoscrub reads may have (for "did you mean" hints).
+PHOTO_EXTENSIONS: frozenset[str] = frozenset().union(*EXTENSION_ALIASES.values())
 
 #: Marker inserted before the extension of a default cleaned copy.
 CLEAN_MARK = ".clean"
@@ -152,6 +156,15 @@ def mirrored_output(out_dir: Path, relative: Path) -> Path:
     if relative.is_absolute() or ".." in relative.parts:  # cannot come from select(); refuse anyway
         raise ValueError(f"unsafe relative path: {relative}")
     return out_dir / relative
+
+
+#: The stem ``neutral_name`` gives: "photo-" and 12 random hex digits.
+NEUTRAL_STEM = re.compile(r"photo-[0-9a-f]{12}")
+
+
+def is_neutral_name(path: Path) -> bool:
+    """True for names ``--rename`` gives (``photo-9683ec85fcc1.jpg``)."""
+    return NEUTRAL_STEM.fullmatch(path.stem) is not None
 
 
 def neutral_name(extension: str) -> str:

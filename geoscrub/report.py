@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -295,7 +296,73 @@ def _cut(value: str) -> str:
     return value if len(value) <= MAX_BULLET_VALUE else value[: MAX_BULLET_VALUE - 1].rstrip() + "…"
 
 
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+_DATE = r"(?P<y>\d{4})[:-]?(?P<mo>\d{2})[:-]?(?P<d>\d{2})"
+_TIME = r"(?P<h>\d{2}):?(?P<mi>\d{2})(?::?(?P<s>\d{2}))?(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
+_MOMENT = re.compile(rf"{_DATE}(?:[T ]{_TIME})?")
+_TIME_ONLY = re.compile(_TIME)
+
+
+def _moment(value: str) -> tuple[str | None, str | None] | None:
+    """(date, time) of a date or time value in any of the forms cameras write, or None."""
+    m = _MOMENT.fullmatch(value.strip())
+    if m is None:
+        m = _TIME_ONLY.fullmatch(value.strip())
+        if m is None or (len(value.strip()) < 4 and ":" not in value):
+            return None
+    fields = m.groupdict()
+    date = None
+    if fields.get("y"):
+        year, month, day = int(fields["y"]), int(fields["mo"]), int(fields["d"])
+        if not (1 <= month <= 12 and 1 <= day <= 31):
+            return None
+        date = f"{day} {_MONTHS[month - 1]} {year}"
+    time = None
+    if fields.get("h"):
+        hour, minute, second = int(fields["h"]), int(fields["mi"]), int(fields["s"] or 0)
+        if hour > 23 or minute > 59 or second > 60:
+            return None if date is None else (date, None)
+        time = f"{hour:02d}:{minute:02d}:{second:02d}" if fields["s"] else f"{hour:02d}:{minute:02d}"
+    return date, time
+
+
+def readable_moments(values: Sequence[str]) -> list[str]:
+    """Dates and times as people write them, each moment once.
+
+    A camera stores one moment several ways (EXIF, XMP, IPTC; a fraction of
+    a second apart; with a time zone): "2025:06:14 16:03:11, 302,
+    2025-06-14T16:03:11.302+01:00" reads as "14 June 2025 at 16:03:11".
+    Values that are not dates are kept as they are.
+    """
+    parsed = [(v, _moment(v)) for v in values]
+    has_date = any(m is not None and m[0] is not None for _, m in parsed)
+    full = [m for _, m in parsed if m is not None and m[0] and m[1]]
+    dates = [m for _, m in parsed if m is not None and m[0] and not m[1]]
+    times = [m for _, m in parsed if m is not None and m[1] and not m[0]]
+    joined = None
+    if not full and len(dates) == 1 and len(times) == 1:  # IPTC: a date and a time in two fields
+        joined = (dates[0][0], times[0][1])
+    out: list[str] = []
+    for value, moment in parsed:
+        if moment is None:
+            if has_date and value.strip().isdigit() and len(value.strip()) <= 9:
+                continue  # a fraction of a second (SubSecTime) of a moment already shown
+            text = value
+        elif joined is not None:
+            text = f"{joined[0]} at {joined[1]}"
+        elif moment[0] and not moment[1] and any(f[0] == moment[0] for f in full):
+            continue  # the day of a moment already shown
+        else:
+            text = " at ".join(part for part in moment if part)
+        if text not in out:
+            out.append(text)
+    return out
+
+
 def _bullet(category: Category, explanation: str, values: list[str]) -> str:
+    if category is Category.TIME:
+        values = readable_moments(values)
     if category is Category.HIDDEN_IMAGE:
         described = [v for v in values if not v.isdigit()]
         return f"{explanation} ({', '.join(described)})" if described else explanation
@@ -303,7 +370,8 @@ def _bullet(category: Category, explanation: str, values: list[str]) -> str:
         return explanation
     if category is Category.OTHER and len(values) > MAX_VALUES:
         return f"{explanation} ({len(values)} items)"
-    shown_values = ", ".join(_cut(escape(v)) for v in values[:MAX_VALUES])
+    separator = "; " if category is Category.TIME else ", "  # "14 June 2025 at 16:03:11; 2 May 2024"
+    shown_values = separator.join(_cut(escape(v)) for v in values[:MAX_VALUES])
     if len(values) > MAX_VALUES:
         shown_values += f" and {len(values) - MAX_VALUES} more"
     separator = " " if explanation.endswith(("serial number", ":")) else ": "
@@ -410,34 +478,42 @@ def _capital(text: str) -> str:
 _ACTION_WORDS = {
     "cleaned": ("cleaned", {"fg": "green"}),
     "already_clean": ("already clean", {"fg": "green"}),
+    "already_cleaned": ("already cleaned", {"fg": "green"}),
     "would_clean": ("would clean", {"fg": "cyan"}),
     "refused": ("refused", {"fg": "red", "bold": True}),
     "rebuilt": ("rebuilt", {"fg": "yellow", "bold": True}),
     "would_rebuild": ("would rebuild", {"fg": "yellow"}),
 }
+#: Lines are printed as the batch goes, so the column is as wide as the longest word there can be.
+_ACTION_WIDTH = max(len(word) for word, _ in _ACTION_WORDS.values())
+
+
+def clean_lines(outcome: CleanOutcome, *, dry_run: bool, colour: bool = False) -> list[str]:
+    """The line for one file (with bullets when it is a dry run), printed as soon as it is done."""
+    word, style = _ACTION_WORDS[outcome.action]
+    head = _paint(word.ljust(_ACTION_WIDTH), colour, **style) + "  " + shown(outcome.report.path)
+    if outcome.action == "refused":
+        return [f"{head}: {refusal_text(outcome)}"]
+    if outcome.output is not None and outcome.output != outcome.report.path:
+        head += f" -> {shown(outcome.output)}"
+    if outcome.action == "already_cleaned":
+        earlier = [head + " (an earlier run made this copy; nothing to do)"]
+        return earlier + ([f"  ! {outcome.warning}"] if outcome.warning else [])
+    if outcome.report.findings and not dry_run:
+        head += f" ({removed_text(outcome.report)})"
+    if outcome.note:
+        head += f" [{outcome.note}]"
+    lines = [head]
+    if outcome.warning:
+        lines.append(f"  ! {outcome.warning}")
+    if dry_run:
+        lines.extend(f"  - would remove: {b}" for b in bullets(outcome.report))
+    return lines
 
 
 def render_clean(outcomes: list[CleanOutcome], skipped: list[Path], *, dry_run: bool, colour: bool = False) -> str:
     """One line per file (with bullets when it is a dry run), then the summary."""
-    lines: list[str] = []
-    width = max((len(_ACTION_WORDS[o.action][0]) for o in outcomes), default=0)
-    for o in outcomes:
-        word, style = _ACTION_WORDS[o.action]
-        head = _paint(word.ljust(width), colour, **style) + "  " + shown(o.report.path)
-        if o.action == "refused":
-            lines.append(f"{head}: {refusal_text(o)}")
-            continue
-        if o.output is not None and o.output != o.report.path:
-            head += f" -> {shown(o.output)}"
-        if o.report.findings and not dry_run:
-            head += f" ({removed_text(o.report)})"
-        if o.note:
-            head += f" [{o.note}]"
-        lines.append(head)
-        if o.warning:
-            lines.append(f"  ! {o.warning}")
-        if dry_run:
-            lines.extend(f"  - would remove: {b}" for b in bullets(o.report))
+    lines = [line for o in outcomes for line in clean_lines(o, dry_run=dry_run, colour=colour)]
     if lines:
         lines.append("")
     lines.append(clean_summary(outcomes, skipped, dry_run=dry_run))
@@ -480,11 +556,17 @@ def outcome_words(outcome: CleanOutcome) -> dict[str, object]:
     }
 
 
-def clean_summary(outcomes: list[CleanOutcome], skipped: list[Path], *, dry_run: bool) -> str:
+def clean_summary(outcomes: list[CleanOutcome], skipped: list[Path], *, dry_run: bool,
+                  not_started: int = 0, stopped_by: str | None = None) -> str:
+    """The closing lines: counts, every refused file again, and what an interruption left undone."""
     cleaned = sum(1 for o in outcomes if o.action in ("cleaned", "would_clean"))
     already = sum(1 for o in outcomes if o.action == "already_clean")
+    earlier = sum(1 for o in outcomes if o.action == "already_cleaned")
     refused = [o for o in outcomes if o.action == "refused"]
     rebuilt = sum(1 for o in outcomes if o.action in ("rebuilt", "would_rebuild"))
+    lines = []
+    if stopped_by is not None:
+        lines.append(stopped_text(stopped_by, not_started, dry_run=dry_run))
     if dry_run:
         text = f"Dry run, nothing was written: {cleaned} would be cleaned, {already} already clean"
         if rebuilt:
@@ -495,8 +577,62 @@ def clean_summary(outcomes: list[CleanOutcome], skipped: list[Path], *, dry_run:
         if rebuilt:
             text += f"rebuilt {rebuilt} (re-encoded: see the warnings above), "
         text += f"refused {len(refused)}."
+    if earlier:
+        text += f" {_count(earlier, 'photo')} had been cleaned by an earlier run: nothing to do."
     if refused:
         text += " Refused files are left exactly as they were:"
         text += "".join(f"\n  - {shown(o.report.path)}: {refusal_text(o)}" for o in refused)
+    lines.append(text)
     extra = _skipped_line(skipped)
-    return text + (f"\n{extra}" if extra else "")
+    if extra:
+        lines.append(extra)
+    return "\n".join(lines)
+
+
+def stopped_text(signal_name: str, not_started: int, *, dry_run: bool) -> str:
+    """What an interruption did: the photos listed above are done, the rest were not touched."""
+    if signal_name == "SIGINT":
+        why = "Stopped by Ctrl+C"
+    else:
+        why = f"Stopped by {signal_name}"
+    done = "The photos listed above are done" if not dry_run else "The photos listed above were looked at"
+    if not not_started:
+        return f"{why}. {done}; nothing was left half-written."
+    return (f"{why}. {done}; {_count(not_started, 'photo')} {'was' if not_started == 1 else 'were'} "
+            f"not started and {'is' if not_started == 1 else 'are'} exactly as before. Nothing was left half-written.")
+
+
+def existing_file_reason(dest: Path, *, in_output_folder: bool) -> str:
+    """Why a copy was not written: its name is taken by a file that is not this photo's copy."""
+    fix = "move that file away or choose another --output folder" if in_output_folder else "move that file away first"
+    return (f"{shown(dest)} already exists and is not a clean copy of this photo; "
+            f"geoscrub never replaces it ({fix})")
+
+
+def swept_text(count: int) -> str:
+    """After removing temp files a stopped run left behind."""
+    return f"Removed {_count(count, 'unfinished temp file')} left behind by an earlier run that was stopped."
+
+
+def already_renamed_note() -> str:
+    return "it already has a neutral name and nothing is left to remove, so it was left as it is"
+
+
+def already_a_copy_note() -> str:
+    return "its name says it is a cleaned copy and nothing is left to remove, so no new copy was made"
+
+
+# ---------------------------------------------------------------- command-line hints
+
+def not_a_command_hint(name: str) -> str:
+    """``geoscrub photo.jpg``: say which command was probably meant."""
+    quoted = escape(name)
+    return (f"No such command '{quoted}'. To look at a photo, put a command before it: "
+            f"did you mean `geoscrub check {quoted}` or `geoscrub clean {quoted}`?")
+
+
+def quotes_hint(parts: Sequence[str], joined: str) -> str:
+    """``geoscrub clean My Photos``: the shell split one name with a space into several."""
+    listed = _join([f"'{escape(p)}'" for p in parts])
+    return (f"{listed} do not exist, but '{escape(joined)}' does. A name with spaces needs quotes "
+            f"around it: \"{escape(joined)}\"")

@@ -113,11 +113,11 @@ def run_all_commands(root: Path) -> dict[str, object]:
 WATCH_SETTLE = 0.2
 
 
-def watch_delivers(root: Path) -> dict[str, object]:
-    """``watch --poll`` on an inbox with photos in a subfolder and one text file: what came out where."""
+def watch_delivers(root: Path, *, poll: bool = True) -> dict[str, object]:
+    """``watch --poll`` (or native events) on an inbox with photos in a subfolder and one text file: what came out where."""
     inbox, outbox, quarantine = root / "inbox", root / "outbox", root / "quarantine"
     inbox.mkdir()
-    config = WatchConfig(inbox=inbox, outbox=outbox, quarantine=quarantine, poll=True, settle=WATCH_SETTLE,
+    config = WatchConfig(inbox=inbox, outbox=outbox, quarantine=quarantine, poll=poll, settle=WATCH_SETTLE,
                          rescan_every=0.5, status_every=60.0, poll_interval=0.1, workers=2, patience=0.5)
     stream = io.StringIO()
     service = WatchService(config, EventLog(stream=stream, outbox=outbox, quarantine=quarantine))
@@ -206,6 +206,14 @@ def test_watch_poll_delivers_the_same_photos_without(removal: str, tmp_path: Pat
     assert delivered == watched_on_linux
     assert set(delivered["outbox"]) == {"album/IMG_0001.jpg", "IMG_0002.jpg"}  # type: ignore[arg-type]
     assert delivered["quarantined"] == ["notes.jpg", "notes.jpg.reason.txt"]
+
+
+@pytest.mark.parametrize("removal", ["no-dir_fd", "windows"])
+def test_watch_with_native_events_delivers_the_same_photos_without(removal: str, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                   watched_on_linux: dict[str, object]) -> None:
+    systems.REMOVALS[removal](monkeypatch)
+    assert watch_delivers(tmp_path, poll=False) == watched_on_linux
 
 
 # ---------------------------------------------------------------- proof each stand-in was the one used
@@ -451,6 +459,15 @@ def test_an_emoji_or_japanese_name_on_a_cp1252_stdout_is_escaped_not_a_crash(tmp
     assert b"\\U0001f389" in words and b"\\u65e5\\u672c" in words
     assert clean_code == 0 and b"\\u65e5\\u672c" in clean_words
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["party \U0001f389.jpg", "\u65e5\u672c.jpg"]
+
+
+def test_a_stream_made_encodable_escapes_what_its_encoding_cannot_hold() -> None:
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="cp1252", errors="strict")
+    oscaps.make_encodable(stream)
+    stream.write('cleaned "party \U0001f389.jpg" caf\u00e9\n')
+    stream.flush()
+    assert raw.getvalue() == b'cleaned "party \\U0001f389.jpg" caf\xe9\n'
 
 
 # ---------------------------------------------------------------- clutter and case

@@ -222,3 +222,16 @@ def test_a_failed_rebuild_still_says_why_the_file_was_refused(tmp_path):
     result = run("clean", "--rebuild", str(photo))
     assert result.exit_code == 3
     assert "could not be rebuilt" in result.output and "unsupported format" in result.output
+
+
+def test_running_rebuild_again_finds_its_earlier_copy_and_writes_nothing(tmp_path):
+    photo = write(tmp_path / "a.jpg", damaged.jpeg_pixels_damaged_after_exif())
+    assert run("clean", "--rebuild", str(photo)).exit_code == 0
+    copy = tmp_path / "a.clean.jpg"
+    made = copy.stat().st_mtime_ns
+    again = run("clean", "--rebuild", str(photo))
+    assert again.exit_code == 0 and again.output.startswith("already cleaned") and "re-encoded" in again.output
+    assert copy.stat().st_mtime_ns == made
+    copy.write_bytes(b"someone else's file")
+    assert run("clean", "--rebuild", str(photo)).exit_code == 3
+    assert copy.read_bytes() == b"someone else's file"

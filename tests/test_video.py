@@ -85,7 +85,7 @@ def test_sixty_four_bit_chunk_offsets_are_rewritten():
 
 def test_timed_gps_samples_between_film_chunks_are_gone_from_the_media_data():
     data = vb.movie([vb.video_track(), vb.gps_track(), vb.sound_track()])
-    gps = [s for h, s in vb.samples(data) if h == b"meta"][0]
+    gps = next(s for h, s in vb.samples(data) if h == b"meta")
     assert all(sample in data for sample in gps)
     found = findings(data)
     timed = [f for f in found.findings if f.key == "TimedGPS"]
@@ -198,7 +198,8 @@ def test_report_says_filmed_for_videos():
     assert "where it was filmed" in report.verdict(rep)
     gps = vb.movie([vb.video_track(), vb.gps_track()])
     rep = Report(Path("gopro.mp4"))
-    rep.fill(*[(f.name, r) for f, r in [api.scan_bytes(gps)]][0])
+    fmt, found = api.scan_bytes(gps)
+    rep.fill(fmt.name, found)
     assert any(b.startswith("Records where the camera was every second while filming") for b in report.bullets(rep))
 
 
@@ -487,3 +488,24 @@ def test_a_video_that_cannot_be_cleaned_still_says_what_it_gives_away(tmp_path):
     result = geoscrub.scan(src)
     assert isinstance(result.error, TruncatedFile)
     assert result.location is not None and {"Make", "Model"} <= {f.key for f in result.findings}
+
+
+def test_unknown_codec_settings_are_refused_and_notes_in_them_dropped():
+    unknown = vb.Track(b"vide", vb.visual_entry(children=(vb.box(b"zzzz", b"setting"),)), vb.film())
+    assert "zzzz" in str(refused(vb.movie([unknown]), UnsafeToClean))
+    noted = vb.Track(b"vide", vb.visual_entry(children=(vb.box(b"avcC", b"\x01config"),
+                                                        vb.box(b"uuid", bytes(16), b"Alex's camera"))), vb.film())
+    data = vb.movie([noted])
+    assert "'uuid' box" in keys(data)
+    cleaned = clean(data)
+    assert b"Alex's camera" not in cleaned and b"\x01config" in cleaned
+
+
+def test_the_web_page_engine_cleans_videos():
+    from geoscrub.web import engine
+
+    result = engine.clean_for_page(phone_clip(brand=b"qt  "), "IMG_0042.MOV")
+    assert result["status"] == "cleaned" and result["format"] == "MOV"
+    assert result["download_name"] == "IMG_0042.clean.MOV" and result["mime"] == "video/quicktime"
+    assert result["bullets"][0].startswith("Shows where it was filmed")
+    assert vb.ISO6709 not in bytes(result["cleaned"])

@@ -111,6 +111,20 @@ def sized_uint(data: bytes, pos: int, size: int, end: int) -> int:
     return u32(data, pos) if size == 4 else u64(data, pos)
 
 
+def ascii4(btype: bytes) -> bool:
+    """True for a four-character code of printable ASCII (box types, brands)."""
+    return len(btype) == 4 and all(32 <= b < 127 for b in btype)
+
+
+def prefix_brands(prefix: bytes) -> set[bytes]:
+    """The ftyp brands visible in the first bytes (empty when there is no ftyp)."""
+    if len(prefix) < 12 or prefix[4:8] != b"ftyp":
+        return set()
+    size = int.from_bytes(prefix[:4], "big")
+    end = min(len(prefix), max(size, 16))
+    return {bytes(prefix[8:12])} | {bytes(prefix[p : p + 4]) for p in range(16, end - 3, 4)}
+
+
 def box(btype: bytes, *payload: bytes) -> bytes:
     """Serialise a plain box (32-bit size)."""
     body = b"".join(payload)

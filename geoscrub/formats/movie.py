@@ -37,8 +37,11 @@ KEPT_IN_ENTRY = {
     b"colr", b"pasp", b"btrt", b"clap", b"fiel", b"gama", b"mdcv", b"clli", b"cclv", b"amve", b"SmDm",
     b"CoLL", b"st3d", b"sv3d", b"glbl", b"chrm", b"wave", b"chan", b"dOps", b"dac3", b"dec3", b"dac4",
     b"dfLa", b"alac", b"damr", b"d263", b"frma", b"enda", b"mp4a", b"srat", b"dmlp", b"ddts", b"mhaC",
-    b"pcmC", b"chnl", b"\x00\x00\x00\x00",  # the last: QuickTime's terminator inside 'wave'
+    b"pcmC", b"chnl", b"vexu", b"hfov", b"dapa", b"SA3D", b"ccst", b"aclr", b"av3c", b"wfex", b"dvh1",
+    b"\x00\x00\x00\x00",  # the last: QuickTime's terminator inside 'wave'
 }
+#: Boxes in a sample entry that only take room or carry notes: dropped (and reported when not blank).
+DROPPED_IN_ENTRY = {b"free", b"skip", b"uuid"}
 #: Sample entries that hold encrypted media: refused (the keys and rights data cannot be judged).
 ENCRYPTED_ENTRIES = {b"encv", b"enca", b"drmi", b"drms", b"encs", b"enct"}
 #: Fixed bytes of a sample entry before its child boxes.
@@ -274,10 +277,14 @@ def _entry_children(m: bytes, start: int, end: int, budget: Budget) -> tuple[lis
     if end - start >= 12 and not m[end - 4 : end].strip(b"\x00") and _boxes_fill(m, start, end - 4):
         end -= 4  # QuickTime ends some descriptions with four zero bytes
     children = read_boxes(m, start, end, budget, 7)
+    for b in children:
+        if b.type not in KEPT_IN_ENTRY and b.type not in DROPPED_IN_ENTRY:
+            # an unknown codec setting: dropping it could leave a film that no longer plays
+            raise UnsafeToClean(f"the film's or sound's codec settings hold a box geoscrub does not know ('{b.name}')")
     kept = [b for b in children if b.type in KEPT_IN_ENTRY]
     for b in kept:
         if b.type == b"wave":  # QuickTime sound: its own list of codec boxes
-            inner_kept, inner_dropped = _entry_children(m, b.payload, b.end, budget)
+            _, inner_dropped = _entry_children(m, b.payload, b.end, budget)
             if inner_dropped:
                 raise UnsafeToClean("a QuickTime sound description holds boxes geoscrub does not know")
     return kept, [b for b in children if b.type not in KEPT_IN_ENTRY]

@@ -17,6 +17,7 @@ else not understood is refused with a reason.
 from __future__ import annotations
 
 import bisect
+import itertools
 import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,10 +30,9 @@ from ..fileview import is_zero_padding, same_range
 from ..model import Category, Finding, Location, Policy, ScanResult, better_location
 from . import video_tags
 from .base import Plan, join_plan, remember_last_parses
-from .heif import BRANDS as HEIF_BRANDS
-from .heif import prefix_brands
-from .isobmff import Box, Budget, read_header
-from .movie import Movie, Track, read_movie
+from .heif_items import BRANDS as HEIF_BRANDS
+from .isobmff import Box, Budget, ascii4, prefix_brands, read_header
+from .movie import Movie, read_movie
 from .video_rebuild import decoding_spans, rebuild_movie
 
 T = TypeVar("T")
@@ -47,10 +47,6 @@ FRAGMENT_BOXES = {b"moof", b"mfra", b"sidx", b"ssix", b"styp", b"emsg", b"prft"}
 FILLER = {b"free", b"skip", b"wide"}
 
 
-def _ascii4(btype: bytes) -> bool:
-    return len(btype) == 4 and all(32 <= b < 127 for b in btype)
-
-
 def video_kind(prefix: bytes) -> str | None:
     """'MP4', 'MOV', '3GP', 'M4V' or None, from the first bytes."""
     if len(prefix) < 12:
@@ -58,7 +54,7 @@ def video_kind(prefix: bytes) -> str | None:
     if prefix[4:8] == b"ftyp":
         brands = prefix_brands(prefix)
         major = bytes(prefix[8:12])
-        if not _ascii4(major) or brands & NOT_VIDEO_BRANDS:
+        if not ascii4(major) or brands & NOT_VIDEO_BRANDS:
             return None
         if major == b"qt  ":
             return "MOV"
@@ -110,7 +106,7 @@ def _top_boxes(data: bytes, budget: Budget) -> tuple[list[Box], int]:
     pos, end = 0, len(data)
     while pos < end:
         btype = bytes(data[pos + 4 : pos + 8])
-        if end - pos < 8 or not _ascii4(btype):
+        if end - pos < 8 or not ascii4(btype):
             break
         try:
             b = read_header(data, pos, end)
@@ -155,7 +151,7 @@ def _check_brands(data: bytes, ftyp: Box) -> None:
     if ftyp.size < 16 or (ftyp.end - ftyp.payload) % 4 or ftyp.size > 1024:
         raise MalformedFile("the video's 'ftyp' box is not a plain list of brands", ftyp.start)
     for p in range(ftyp.payload, ftyp.end, 4):
-        if p != ftyp.payload + 4 and not _ascii4(bytes(data[p : p + 4])) and bytes(data[p : p + 4]) != bytes(4):
+        if p != ftyp.payload + 4 and not ascii4(bytes(data[p : p + 4])) and bytes(data[p : p + 4]) != bytes(4):
             raise MalformedFile("the video's 'ftyp' box holds something other than brands", p)
 
 
@@ -188,7 +184,7 @@ def _check_chunks(data: bytes, movie: Movie, mdats: list[Box]) -> tuple[list[tup
             kept.append((off, off + length))
     limits.enforce("MAX_VIDEO_CHUNKS", len(kept), limits.MAX_VIDEO_CHUNKS)
     kept.sort()
-    for (_, stop), (start, _) in zip(kept, kept[1:]):
+    for (_, stop), (start, _) in itertools.pairwise(kept):
         if start < stop:
             raise MalformedFile("two pieces of the film or sound claim the same bytes", start)
     kept_starts = [s for s, _ in kept]

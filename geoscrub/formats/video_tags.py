@@ -75,7 +75,7 @@ def words(name: str) -> str:
 
 
 _ISO6709 = re.compile(rb"([+-])(\d+(?:\.\d*)?)([+-])(\d+(?:\.\d*)?)")
-_EPOCH_1904 = datetime.datetime(1904, 1, 1, tzinfo=datetime.timezone.utc)
+_EPOCH_1904 = datetime.datetime(1904, 1, 1, tzinfo=datetime.UTC)
 
 
 def iso6709(text: bytes) -> Location | None:
@@ -92,7 +92,7 @@ def iso6709(text: bytes) -> Location | None:
 
 def _degrees(number: bytes, degree_digits: int) -> float:
     """Degrees from DD.D, DDMM.M or DDMMSS.S (ISO 6709 allows all three)."""
-    whole, _, fraction = number.partition(b".")
+    whole = number.partition(b".")[0]
     value = float(number)
     if len(whole) <= degree_digits:
         return value
@@ -192,10 +192,8 @@ def _dates(found: _Collector, movie: Movie) -> None:
 
 def _kept_track(found: _Collector, track: Track) -> None:
     for b in track.dropped:
-        if b.type not in (b"tref", b"free", b"skip", b"load", b"clip", b"matt", b"kmat", b"elng", b"txas"):
-            _dropped_box(found, b, 0)
-        elif b.type in (b"free", b"skip"):
-            _dropped_box(found, b, 0)
+        if b.type not in (b"tref", b"load", b"clip", b"matt", b"kmat", b"elng", b"txas"):
+            _dropped_box(found, b, 0)  # links to dropped tracks and display hints say nothing
     for entry in track.entries:
         name = _compressor_name(found.m, track, entry.box)
         if name:

@@ -6,6 +6,7 @@ limits in ``geoscrub.limits``.
 """
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass, field
 
@@ -341,6 +342,17 @@ def _fmt_rational(r: tuple[int, int]) -> str:
     return str(num // den) if num % den == 0 else f"{num / den:g}"
 
 
+#: HostComputer values that name a model, not a person: phones write their model there.
+_DEVICE_MODEL = re.compile(
+    r"\s*(iPhone|iPad|iPod|Mac( ?OS)?|macOS|Pixel|Galaxy|SM-|Android|Windows|Linux|Nokia|Xiaomi|Redmi|OnePlus|"
+    r"HUAWEI|moto|Canon|NIKON|SONY|ILCE-|DSC-)[\w .,()+-]*", re.IGNORECASE)
+
+
+def is_device_model(host: str) -> bool:
+    """True for "iPhone 11 Pro Max", "Pixel 7", "Mac OS X 10.15"; false for "Alex's MacBook Pro"."""
+    return "'" not in host and "\u2019" not in host and _DEVICE_MODEL.fullmatch(host) is not None
+
+
 def _is_empty(e: Entry) -> bool:
     if e.value is None:
         return e.count == 0
@@ -497,6 +509,8 @@ def classify(dirs: list[Directory], source: str = "EXIF") -> ScanResult:
                     value = f"{e.count} bytes"
                 else:
                     value = _text(e.value)
+                if e.tag == 0x013C and is_device_model(str(value).strip("\x00 ")):
+                    category, explanation = Category.DEVICE, "Names the phone or computer model"
                 findings.append(Finding.make(category, name, value, explanation, source))
             else:
                 unknown += 1

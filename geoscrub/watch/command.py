@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .. import oscaps
 from .placement import layout_problem
 from .settle import DEFAULT_PATIENCE
 
@@ -67,6 +68,7 @@ def watch(inbox: Path, outbox: Path, quarantine: Path, archive: Path | None, pol
         click.echo(f"geoscrub watch: the inbox folder {inbox} is not there (yet): "
                    "is its disk or network share mounted?", err=True)
         sys.exit(EXIT_NOT_READY)
+    oscaps.make_encodable(sys.stdout)  # an uploader's emoji name is logged escaped on any console
     problem = layout_problem(inbox, {"output": outbox, "quarantine": quarantine, "archive": archive})
     if problem:
         raise click.UsageError(problem)

@@ -25,7 +25,7 @@ def _picture(size: tuple[int, int] = (32, 24)) -> Image.Image:
 
 def exif_bytes(*, gps: tuple[float, float] | None = WESTMINSTER, artist: str | None = OWNER,
                serial: str | None = SERIAL, when: str | None = "2025:06:14 16:03:11",
-               orientation: int | None = None) -> bytes:
+               orientation: int | None = None, host: str | None = None) -> bytes:
     """An EXIF block (piexif) holding the chosen identifying items."""
     zeroth: dict[int, object] = {piexif.ImageIFD.Make: b"Example Phones", piexif.ImageIFD.Model: b"Pocket 7"}
     exif: dict[int, object] = {}
@@ -34,6 +34,8 @@ def exif_bytes(*, gps: tuple[float, float] | None = WESTMINSTER, artist: str | N
         zeroth[piexif.ImageIFD.Artist] = artist.encode()
     if orientation:
         zeroth[piexif.ImageIFD.Orientation] = orientation
+    if host:
+        zeroth[piexif.ImageIFD.HostComputer] = host.encode()
     if serial:
         exif[piexif.ExifIFD.BodySerialNumber] = serial.encode()
     if when:
@@ -79,6 +81,38 @@ def truncated_jpeg() -> bytes:
     """A JPEG cut off in its coding tables, after a sound EXIF block (which ``check`` still reads)."""
     data = identifying_jpeg()
     return data[: len(data) // 2]
+
+
+def phone_jpeg() -> bytes:
+    """What an iPhone writes: the model in HostComputer, one moment stored as several dates,
+    and the empty bits a first-time user should not be shown (an empty comment, an empty APP segment)."""
+    zeroth: dict[int, object] = {
+        piexif.ImageIFD.Make: b"Apple", piexif.ImageIFD.Model: b"iPhone 11 Pro Max",
+        piexif.ImageIFD.HostComputer: b"iPhone 11 Pro Max", piexif.ImageIFD.DateTime: b"2025:06:14 16:03:11",
+    }
+    exif: dict[int, object] = {
+        piexif.ExifIFD.DateTimeOriginal: b"2025:06:14 16:03:11",
+        piexif.ExifIFD.DateTimeDigitized: b"2025:06:14 16:03:11",
+        piexif.ExifIFD.SubSecTimeOriginal: b"302",
+        piexif.ExifIFD.SubSecTimeDigitized: b"302",
+        piexif.ExifIFD.UserComment: b"ASCII\x00\x00\x00",  # a comment with no text in it
+    }
+    block = piexif.dump({"0th": zeroth, "Exif": exif, "GPS": {}, "1st": {}, "thumbnail": None})
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           b'<rdf:Description xmlns:xmp="http://ns.adobe.com/xap/1.0/" '
+           b'xmp:CreateDate="2025-06-14T16:03:11.302+01:00"/></rdf:RDF></x:xmpmeta>')
+    app1_xmp = b"\xff\xe1" + (len(xmp) + 31).to_bytes(2, "big") + b"http://ns.adobe.com/xap/1.0/\x00" + xmp
+    empty_app = b"\xff\xe9\x00\x02"  # an APP9 segment holding nothing
+    data = jpeg(block)
+    return data[:2] + app1_xmp + empty_app + data[2:]
+
+
+def big_jpeg(size: tuple[int, int] = (640, 480)) -> bytes:
+    """An identifying JPEG of a few hundred kB, for batches that take a moment to clean."""
+    img = Image.frombytes("RGB", size, bytes((i * 2654435761 >> 13) & 0xFF for i in range(size[0] * size[1] * 3)))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=95, exif=exif_bytes())
+    return buf.getvalue()
 
 
 def unreadable_jpeg() -> bytes:

@@ -132,6 +132,8 @@ def multiprocessing_unusable(mp: pytest.MonkeyPatch) -> None:
         def Pool(self, *_args: object, **_kwargs: object) -> None:
             raise ImportError("This platform lacks a functioning sem_open implementation")
 
+        Event = Pool  # every synchronisation object needs sem_open
+
     mp.setattr(multiprocessing, "get_context", lambda *_a, **_k: NoPools())
 
 

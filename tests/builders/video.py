@@ -9,7 +9,7 @@ This module does not import geoscrub.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 LAT, LON = 51.50101, -0.14159
 ISO6709 = b"+51.5010-000.1416+012.000/"
