@@ -84,12 +84,14 @@ def ensure_corpus(folder: Path, count: int) -> Path:
     return folder
 
 
-def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
-    """(seconds, peak RSS in MB, exit code) of one command.
+def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int, float]:
+    """(seconds, peak RSS in MB, exit code, CPU seconds) of one command.
 
     posix_spawn (not fork) so the child's peak RSS is its own, not this
     process's memory copied at fork time.  The peak covers the command's
-    children too (``sh -c "cp ... && sync"``).
+    children too (``sh -c "cp ... && sync"``), and so does the CPU time
+    (user and system), which a busy shared machine stretches less than the
+    wall-clock time.
     """
     exe = shutil.which(cmd[0]) or cmd[0]
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -99,7 +101,7 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, 
     _, status, usage = os.wait4(pid, 0)
     elapsed = time.perf_counter() - start
     os.close(devnull)
-    return elapsed, usage.ru_maxrss // 1024, os.waitstatus_to_exitcode(status)
+    return elapsed, usage.ru_maxrss // 1024, os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime
 
 
 def then_sync(cmd: list[str]) -> list[str]:
@@ -164,6 +166,7 @@ def main() -> int:
     times: dict[str, list[float]] = {name: [] for name in tools}
     rss: dict[str, int] = {name: 0 for name in tools}
     codes: dict[str, set[int]] = {name: set() for name in tools}
+    cpu: dict[str, list[float]] = {name: [] for name in tools}
     loads: list[tuple[float, float]] = []
     subprocess.run(["cat", *map(str, files)], check=False, stdout=subprocess.DEVNULL)  # warm the page cache
     for r in range(args.rounds):
@@ -173,8 +176,9 @@ def main() -> int:
             shutil.rmtree(out, ignore_errors=True)
             os.sync()  # start each run with no dirty pages left by the one before
             cmd, env = tools[name]
-            seconds, peak, code = run(cmd, env)
+            seconds, peak, code, cpu_seconds = run(cmd, env)
             times[name].append(seconds)
+            cpu[name].append(cpu_seconds)
             rss[name] = max(rss[name], peak)
             codes[name].add(code)
         loads.append((load_before, os.getloadavg()[0]))
@@ -195,13 +199,15 @@ def main() -> int:
           f"{os.cpu_count()} cores")
     print("load average (1 min) before -> after each round: "
           + ", ".join(f"{a:.1f}->{b:.1f}" for a, b in loads))
-    print(f"{'tool':36} {'median s':>9} {'min-max':>11} {'x cp&&sync':>10} {'x exif&&sync':>12} {'peak MB':>8}  exit")
+    print(f"{'tool':36} {'median s':>9} {'min-max':>11} {'x cp&&sync':>10} {'x exif&&sync':>12} {'peak MB':>8} "
+          f"{'CPU s':>6}  exit")
     for name in tools:
         ref = EXIF_JSON if name in (CHECK, EXIF_JSON) else EXIF_SYNC
         vs_exif = f"{med[name] / med[ref]:.2f}" if ref in med and name != HELP else "-"
         vs_cp = f"{med[name] / med[CP_SYNC]:.2f}" if name != HELP else "-"
         spread = f"{min(times[name]):.2f}-{max(times[name]):.2f}"
-        print(f"{name:36} {med[name]:9.3f} {spread:>11} {vs_cp:>10} {vs_exif:>12} {rss[name]:8d}  "
+        print(f"{name:36} {med[name]:9.3f} {spread:>11} {vs_cp:>10} {vs_exif:>12} {rss[name]:8d} "
+              f"{statistics.median(cpu[name]):6.2f}  "
               f"{','.join(map(str, sorted(codes[name])))}")
     print("targets:")
     peak = max(rss[n] for n in (CLEAN, PURE, ONE, TWO, CHECK))
@@ -248,8 +254,8 @@ def bench_big_file(cache: Path, megabytes: int, geoscrub: str) -> bool:
     work = Path(tempfile.mkdtemp(prefix="gsbench-big-"))
     try:
         os.sync()
-        clean_s, clean_mb, clean_code = run([geoscrub, "clean", "--output", str(work / "out"), str(folder)])
-        check_s, check_mb, _ = run([geoscrub, "check", "--json", str(folder)])
+        clean_s, clean_mb, clean_code, _ = run([geoscrub, "clean", "--output", str(work / "out"), str(folder)])
+        check_s, check_mb, _, _ = run([geoscrub, "check", "--json", str(folder)])
         from geoscrub import scan
 
         verified = scan(work / "out" / "big.jpg").status == "clean"

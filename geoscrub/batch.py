@@ -34,8 +34,12 @@ def default_workers(count: int) -> int:
     return max(1, min(oscaps.usable_cpus(), 8))
 
 
-def map_files(fn: Callable[[T], R], items: Iterable[T], *, workers: int | None = None) -> Iterator[R]:
+def map_files(fn: Callable[[T], R], items: Iterable[T], *, workers: int | None = None,
+              per_task: int | None = None) -> Iterator[R]:
     """``map(fn, items)``, in worker processes when that helps; ``fn`` must be picklable.
+
+    ``per_task`` items go to a worker at a time (by default a few, to save
+    on messages between processes).
 
     Where processes cannot be started (no ``multiprocessing``, no working
     semaphores, as in Pyodide or some sandboxes) the batch runs in this one.
@@ -55,7 +59,8 @@ def map_files(fn: Callable[[T], R], items: Iterable[T], *, workers: int | None =
     pool, stop = started
     interrupt.share(stop)
     try:
-        yield from pool.map(fn, jobs, chunksize=max(1, min(8, len(jobs) // (count * 8))))
+        chunksize = per_task or max(1, min(8, len(jobs) // (count * 8)))
+        yield from pool.map(fn, jobs, chunksize=chunksize)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -112,5 +117,6 @@ def map_chunks(fn: Callable[[list[T]], list[R]], items: Iterable[T], *, workers:
     jobs = list(items)
     count = default_workers(len(jobs)) if workers is None else workers
     chunks = [jobs[i : i + CHUNK_FILES] for i in range(0, len(jobs), CHUNK_FILES)]
-    for results in map_files(fn, chunks, workers=count):
+    # one run per task: results come back (and ``clean`` prints them) a run at a time
+    for results in map_files(fn, chunks, workers=count, per_task=1):
         yield from results

@@ -26,8 +26,16 @@ from . import __version__, batch, interrupt, limits, oscaps, places, registry
 from . import paths as paths_mod
 from . import rebuild as rebuilding
 from . import report as render
-from .api import (Photo, find_clean_copy, holds_clean_copy, read_photo, scan_file, scan_photo,
-                  start_clean_copy, verify_clean_copy)
+from .api import (
+    Photo,
+    find_clean_copy,
+    holds_clean_copy,
+    read_photo,
+    scan_file,
+    scan_photo,
+    start_clean_copy,
+    verify_clean_copy,
+)
 from .errors import CannotRebuild, GeoscrubError, InternalError, WriteFailed
 from .formats.base import ContainerFormat, forget_recent_parses
 from .fsio import GroupCommit, PendingWrite, keep_owner, open_regular_file, read_all, sweep_stale_temp_files
@@ -75,7 +83,7 @@ class Progress:
         self._bar = (click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
                      if use_progress(sys.stderr, total) else None)
 
-    def __enter__(self) -> Progress:
+    def __enter__(self) -> Progress:  # noqa: PYI034 - never subclassed
         if self._bar is not None:
             self._bar.__enter__()
         return self

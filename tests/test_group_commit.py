@@ -286,3 +286,20 @@ def test_a_batch_of_photos_takes_few_flushes(tmp_path, syncfs):
     outcomes = cli.clean_files(inputs, target, Policy(), dry_run=False)
     assert [o.action for o in outcomes] == ["cleaned"] * 8
     assert syncfs.calls <= 8 // cli.COMMIT_GROUP + 1  # was one or more per photo
+
+
+def test_a_file_leaves_the_page_cache_only_after_the_flush_that_made_it_durable(tmp_path, monkeypatch):
+    """Its memory goes back for the next photo's write; the bytes on disk are untouched."""
+    events: list[str] = []
+    monkeypatch.setattr(fsio, "_syncfs_function", lambda: lambda _fd: events.append("flush") or 0)
+    if hasattr(os, "posix_fadvise"):
+        real_advise = os.posix_fadvise
+        monkeypatch.setattr(fsio.os, "posix_fadvise",
+                            lambda fd, offset, length, advice: (events.append(f"drop {advice}"),
+                                                                real_advise(fd, offset, length, advice))[1])
+    group = fsio.GroupCommit()
+    pending = fsio.start_write(tmp_path / "a.jpg", b"photo" * 1000)
+    group.commit(pending, group.written(pending))
+    assert (tmp_path / "a.jpg").read_bytes() == b"photo" * 1000
+    if hasattr(os, "posix_fadvise"):
+        assert events == ["flush", f"drop {os.POSIX_FADV_DONTNEED}"]

@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -120,3 +119,19 @@ def test_exit_codes_for_a_stop_are_documented():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("<!-- cli:start -->"):readme.index("<!-- cli:end -->")]
     assert "130" in section and "143" in section and "Ctrl+C" in section
+
+
+def test_in_one_process_a_stop_request_finishes_the_photo_in_hand_and_starts_no_other(tmp_path, monkeypatch):
+    from geoscrub import cli, interrupt
+
+    folder = tmp_path / "photos"
+    for i in range(5):
+        (folder / f"{i}.jpg").parent.mkdir(exist_ok=True)
+        (folder / f"{i}.jpg").write_bytes(build.identifying_jpeg())
+    asked = iter([False, False, True, True, True])
+    monkeypatch.setattr(interrupt, "requested", lambda: next(asked))
+    inputs = cli.paths_mod.select([str(folder)]).inputs
+    outcomes = cli.clean_files(inputs, cli.Target(), cli.Policy(), dry_run=False)
+    assert [o.action for o in outcomes] == ["cleaned", "cleaned", "not_started", "not_started", "not_started"]
+    assert sorted(p.name for p in folder.iterdir()) == ["0.clean.jpg", "0.jpg", "1.clean.jpg", "1.jpg",
+                                                       "2.jpg", "3.jpg", "4.jpg"]

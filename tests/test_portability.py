@@ -30,7 +30,7 @@ from geoscrub.watch.inbox import is_ignored_name
 from geoscrub.watch.log import EventLog
 from tests.builders import cli as build
 from tests.builders import systems
-from tests.builders.watch import dirty_jpeg, text_named_like_photo
+from tests.builders.watch import dirty_jpeg, random_junk, text_named_like_photo
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="imitates other systems on Linux (needs /proc); elsewhere the suite runs for real")
@@ -129,6 +129,7 @@ def watch_delivers(root: Path, *, poll: bool = True) -> dict[str, object]:
         (inbox / "album" / "IMG_0001.jpg").write_bytes(dirty_jpeg(1, (64, 48), noise=True))
         (inbox / "IMG_0002.jpg").write_bytes(dirty_jpeg(2, (64, 48), noise=True))
         (inbox / "notes.jpg").write_bytes(text_named_like_photo())
+        (inbox / "noise.jpg").write_bytes(random_junk(7, 4000))  # big enough to be looked into
         (inbox / "desktop.ini").write_bytes(b"[.ShellClassInfo]\r\n")  # clutter: left alone
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -205,7 +206,7 @@ def test_watch_poll_delivers_the_same_photos_without(removal: str, tmp_path: Pat
     delivered = watch_delivers(tmp_path)
     assert delivered == watched_on_linux
     assert set(delivered["outbox"]) == {"album/IMG_0001.jpg", "IMG_0002.jpg"}  # type: ignore[arg-type]
-    assert delivered["quarantined"] == ["notes.jpg", "notes.jpg.reason.txt"]
+    assert delivered["quarantined"] == ["noise.jpg", "noise.jpg.reason.txt", "notes.jpg", "notes.jpg.reason.txt"]
 
 
 @pytest.mark.parametrize("removal", ["no-dir_fd", "windows"])

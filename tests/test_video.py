@@ -97,7 +97,7 @@ def test_timed_gps_samples_between_film_chunks_are_gone_from_the_media_data():
     assert kept_samples(cleaned) == kept_samples(data)
 
 
-@pytest.mark.parametrize("codec", [b"camm", b"djmd"])
+@pytest.mark.parametrize("codec", [b"camm", b"djmd", b"rtmd"])
 def test_other_cameras_timed_gps_tracks_are_reported_and_removed(codec):
     data = vb.movie([vb.video_track(), vb.gps_track(codec)], faststart=True)
     assert "TimedGPS" in keys(data)
@@ -509,3 +509,14 @@ def test_the_web_page_engine_cleans_videos():
     assert result["download_name"] == "IMG_0042.clean.MOV" and result["mime"] == "video/quicktime"
     assert result["bullets"][0].startswith("Shows where it was filmed")
     assert vb.ISO6709 not in bytes(result["cleaned"])
+
+
+@pytest.mark.parametrize("faststart", [False, True])
+def test_a_second_media_data_box_that_no_track_uses_is_dropped(faststart):
+    extra = vb.box(b"mdat", b"HIDDEN " + vb.ISO6709)
+    data = vb.movie([vb.video_track(), vb.sound_track()], faststart=faststart, top_extra=(extra,))
+    assert vb.top_types(data).count(b"mdat") == 2
+    assert "UnusedMediaData" in keys(data)
+    cleaned = clean(data)
+    assert vb.top_types(cleaned).count(b"mdat") == 1 and b"HIDDEN" not in cleaned
+    assert kept_samples(cleaned) == kept_samples(data)

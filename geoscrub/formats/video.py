@@ -285,27 +285,24 @@ def _mdat_header(size: int) -> bytes:
 
 def _rebuild_plan(data: bytes, video: Video, policy: Policy) -> Plan:
     """ftyp, the new moov and the new media data, in the file's own order; kept chunks copied by range."""
-    spans_in: list[list[tuple[int, int]]] = []
+    starts = [s for s, _ in video.kept]
+    spans_in: dict[int, list[tuple[int, int]]] = {}  # mdat start -> the kept spans inside it
     for m in video.mdats:
-        spans_in.append([(s, e) for s, e in video.kept if m.payload <= s and e <= m.end])
+        first, last = bisect.bisect_left(starts, m.payload), bisect.bisect_left(starts, m.end)
+        spans_in[m.start] = video.kept[first:last]
     moov_size = len(rebuild_movie(video.m, video.movie, lambda off: 0, policy))
-    where: list[int] = []  # new file offset of each kept span, in video.kept order
-    new_start: dict[int, int] = {}
+    new_start: dict[int, int] = {}  # kept span start -> where it lands in the new file
     pos = 0
     for b in video.top:
         if b.type == b"ftyp":
             pos += b.size
         elif b.type == b"moov":
             pos += moov_size
-        elif b.type == b"mdat":
-            spans = spans_in[video.mdats.index(b)]
-            if not spans:
-                continue
-            pos += len(_mdat_header(sum(e - s for s, e in spans)))
-            for s, e in spans:
+        elif b.type == b"mdat" and spans_in[b.start]:
+            pos += len(_mdat_header(sum(e - s for s, e in spans_in[b.start])))
+            for s, e in spans_in[b.start]:
                 new_start[s] = pos
                 pos += e - s
-    starts = [s for s, _ in video.kept]
     where = [new_start[s] for s in starts]
 
     def moved(off: int) -> int:
@@ -323,11 +320,10 @@ def _rebuild_plan(data: bytes, video: Video, policy: Policy) -> Plan:
             plan.append(bytes(data[b.start : b.end]))
         elif b.type == b"moov":
             plan.append(moov)
-        elif b.type == b"mdat":
-            spans = spans_in[video.mdats.index(b)]
-            if spans:
-                plan.append(_mdat_header(sum(e - s for s, e in spans)))
-                plan.extend(range(s, e) for s, e in spans)
+        elif b.type == b"mdat" and spans_in[b.start]:
+            spans = spans_in[b.start]
+            plan.append(_mdat_header(sum(e - s for s, e in spans)))
+            plan.extend(range(s, e) for s, e in spans)
     return plan
 
 

@@ -61,8 +61,8 @@ KEYS: dict[str, tuple[Category, str, str]] = {
     "author": (Category.PERSON, "Author", "person"),
     "artist": (Category.PERSON, "Artist", "person"),
 }
-#: Timed-metadata sample types that carry GPS (GoPro, Google, DJI, Apple).
-GPS_TRACKS = {b"gpmd", b"camm", b"djmd", b"dbgi", b"mebx"}
+#: Timed-metadata sample types that carry GPS (GoPro, Google, DJI, Apple, Sony).
+GPS_TRACKS = {b"gpmd", b"camm", b"djmd", b"dbgi", b"mebx", b"rtmd"}
 TIMECODE = {b"tmcd"}
 TEXT_HANDLERS = {b"text", b"sbtl", b"subt", b"clcp", b"tx3g"}
 

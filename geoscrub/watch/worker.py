@@ -15,7 +15,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .. import api, limits, registry
+from .. import api, fsio, limits, registry
 from .. import rebuild as rebuilding
 from .. import report as render
 from ..errors import (
@@ -226,7 +226,7 @@ def looks_unfinished(err: BaseException, fd: int, size: int) -> bool:
     if size < FORMAT_PREFIX_BYTES:
         return True
     try:
-        head = os.pread(fd, 16, 0)
+        head = fsio.read_at(fd, 0, 16)
     except OSError:
         return True
     return not head.strip(b"\x00")

@@ -107,7 +107,7 @@ def _download() -> bytes:
             f"Connect to the internet and try again, or fetch it with `npm pack pyodide@{PYODIDE_VERSION}` "
             f"and set {TARBALL_ENV} to that file")
     try:
-        with urllib.request.urlopen(PYODIDE_URL, timeout=60) as response:  # noqa: S310 - a fixed https URL
+        with urllib.request.urlopen(PYODIDE_URL, timeout=60) as response:  # a fixed https URL
             blob = response.read(_MAX_TARBALL_BYTES + 1)
     except (urllib.error.URLError, OSError, ValueError) as err:
         raise RuntimeUnavailable(f"could not download {PYODIDE_URL} ({getattr(err, 'reason', err)}). {hint}.") from None

@@ -12,6 +12,7 @@ import http.server
 import ipaddress
 import threading
 from pathlib import Path
+from typing import ClassVar
 
 #: Only the page's own origin; WebAssembly may be compiled; photos are previewed from blob: URLs.
 CONTENT_SECURITY_POLICY = (
@@ -46,7 +47,7 @@ MIME_TYPES = {
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
     """Static files with the security headers on every response (errors included)."""
 
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES, "": "application/octet-stream"}
+    extensions_map: ClassVar[dict[str, str]] = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES, "": "application/octet-stream"}
     server_version = "geoscrub"
     sys_version = ""
 
@@ -56,10 +57,9 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         super().end_headers()
 
     def list_directory(self, path):  # type: ignore[no-untyped-def]
-        self.send_error(404, "Not found")
-        return None
+        self.send_error(404, "Not found")  # a folder's contents are nobody's business
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: object) -> None:
         if getattr(self.server, "quiet", False):
             return
         super().log_message(format, *args)

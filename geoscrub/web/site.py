@@ -189,6 +189,11 @@ def _package_files() -> Iterator[tuple[str, Path]]:
             yield f"{package}/{relative.as_posix()}", path
 
 
+def read_lazily(name: str, size: int) -> bool:
+    """Whether a packed file stays beside the archive, fetched only when the engine opens it."""
+    return not name.endswith(".py") and size >= LAZY_MIN_BYTES
+
+
 def _pack_python() -> tuple[bytes, dict[str, bytes]]:
     """(zip of the packages, {archive path: bytes} of the big data files read lazily)."""
     buffer = io.BytesIO()
@@ -196,7 +201,7 @@ def _pack_python() -> tuple[bytes, dict[str, bytes]]:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         for name, path in _package_files():
             blob = path.read_bytes()
-            if not name.endswith(".py") and len(blob) >= LAZY_MIN_BYTES:
+            if read_lazily(name, len(blob)):
                 lazy[name] = blob
                 continue
             entry = zipfile.ZipInfo(name, _ZIP_TIME)

@@ -21,6 +21,7 @@ worker.addEventListener("message", (event) => {
   if (message.type === "ready") {
     document.body.dataset.engine = "ready";
     document.body.dataset.readyMs = String(Math.round(performance.now())); // since the page was opened
+    document.body.dataset.readyStages = JSON.stringify(message.stages); // within the worker
     statusLine.textContent = "Ready. Choose photos to clean them.";
     pump();
   } else if (message.type === "failed") {

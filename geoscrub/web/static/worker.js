@@ -7,12 +7,18 @@ const started = performance.now();
 const engine = start();
 
 async function start() {
+  const stages = {}; // how long each step took, for bench/web_bench.py
+  const mark = (name) => { stages[name] = Math.round(performance.now() - started); };
   const site = await fetchOk("geoscrub-site.json").then((response) => response.json());
   const [pyodide, archive] = await Promise.all([
-    loadPyodide({ indexURL: new URL("pyodide/", import.meta.url).href, packages: [] }),
+    loadPyodide({ indexURL: new URL("pyodide/", import.meta.url).href, packages: [] }).then((py) => {
+      mark("runtime");
+      return py;
+    }),
     fetchOk(site.archive).then((response) => response.arrayBuffer()),
   ]);
   pyodide.unpackArchive(archive, "zip", { extractDir: ROOT });
+  mark("unpacked");
   // big data files (the place-name index) are read from the site only when first opened
   for (const [name, url] of Object.entries(site.lazy)) {
     const path = `${ROOT}/${name}`;
@@ -30,7 +36,8 @@ def clean_photo(data, name):
 
 clean_for_page(b"", "warm-up")  # loads every format module before the first photo
 clean_photo`);
-  postMessage({ type: "ready", ms: Math.round(performance.now() - started), version: site.version });
+  mark("imported");
+  postMessage({ type: "ready", ms: Math.round(performance.now() - started), version: site.version, stages });
   return cleanPhoto;
 }
 
