@@ -618,11 +618,15 @@ def check(as_json: bool, paths: tuple[str, ...]) -> None:
 
     Exit code 0: nothing identifying; 1: something identifying found;
     2: bad command line; 3: some file could not be read and showed nothing
-    identifying before the problem (wins over 1).  Your photos are never
-    changed (place names are looked up offline).
+    identifying before the problem (wins over 1); 130: stopped by Ctrl+C.
+    Your photos are never changed (place names are looked up offline).
     """
     selection = select_paths(paths)
-    reports = [with_place(r) for r, _ in run_batch(check_one, selection.inputs, "Checking")]
+    try:
+        reports = [with_place(r) for r, _ in run_batch(check_one, selection.inputs, "Checking")]
+    except KeyboardInterrupt:  # nothing is written, so nothing is left to finish
+        click.echo(render.stopped_check_text(), err=True)
+        sys.exit(ExitCode.INTERRUPTED)
     if as_json:
         click.echo(render.dumps([render.report_json(r) for r in reports]))
     else:

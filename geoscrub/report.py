@@ -602,6 +602,10 @@ def stopped_text(signal_name: str, not_started: int, *, dry_run: bool) -> str:
             f"not started and {'is' if not_started == 1 else 'are'} exactly as before. Nothing was left half-written.")
 
 
+def stopped_check_text() -> str:
+    return "Stopped by Ctrl+C before every photo was checked; nothing was changed."
+
+
 def existing_file_reason(dest: Path, *, in_output_folder: bool) -> str:
     """Why a copy was not written: its name is taken by a file that is not this photo's copy."""
     fix = "move that file away or choose another --output folder" if in_output_folder else "move that file away first"

@@ -317,3 +317,14 @@ def test_in_place_rename_leaves_a_clean_neutral_name_as_it_is(tmp_path):
     again = run("clean", "--in-place", "--rename", str(tmp_path))
     assert again.exit_code == 0 and again.stdout.startswith("already clean ")
     assert list(tmp_path.iterdir()) == [renamed]
+
+
+def test_check_stopped_by_ctrl_c_exits_130_and_says_nothing_changed(photos, monkeypatch):
+    def interrupted(_inp):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "check_one", interrupted)
+    result = run("check", str(photos))
+    assert result.exit_code == 130
+    assert "nothing was changed" in result.stderr
+    assert "Aborted" not in result.output

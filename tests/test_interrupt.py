@@ -16,6 +16,8 @@ from tests.builders import cli as build
 
 PHOTOS = 100
 
+pytestmark = pytest.mark.skipif(not hasattr(os, "killpg"), reason="needs POSIX signals and process groups")
+
 #: Runs the real command, with each photo's temp file held a moment before its commit,
 #: so the signal lands while photos are in hand (a fast disk would otherwise finish first).
 SLOW_CHILD = textwrap.dedent("""
