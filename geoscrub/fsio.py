@@ -181,7 +181,7 @@ def keep_owner(pending: PendingWrite, st: os.stat_result) -> None:
             os.fchown(pending.fd, st.st_uid, st.st_gid)
         except PermissionError:
             os.fchown(pending.fd, -1, st.st_gid)
-        os.fchmod(pending.fd, stat.S_IMODE(now.st_mode))  # chown may clear set-id bits: keep the mode asked for
+        oscaps.set_mode(pending.fd, pending.tmp, stat.S_IMODE(now.st_mode))  # chown may clear set-id bits
     except OSError:
         pass
 

@@ -44,9 +44,10 @@ def create_flags() -> int:
     return os.O_RDWR | os.O_CREAT | os.O_EXCL | _flag("O_BINARY") | _flag("O_CLOEXEC")
 
 
-def folder_flags() -> int:
+def folder_flags(*, follow_symlinks: bool = True) -> int:
     """Flags for opening a folder (to fsync it, or to work relative to it)."""
-    return os.O_RDONLY | _flag("O_DIRECTORY") | _flag("O_CLOEXEC")
+    flags = os.O_RDONLY | _flag("O_DIRECTORY") | _flag("O_CLOEXEC")
+    return flags if follow_symlinks else flags | _flag("O_NOFOLLOW")
 
 
 def opens_without_blocking() -> bool:

@@ -556,6 +556,11 @@ def outcome_words(outcome: CleanOutcome) -> dict[str, object]:
     }
 
 
+def counts_text(cleaned: int | str, already: int | str, refused: int | str) -> str:
+    """How ``clean`` counts its files; the web page fills the same sentence as photos finish."""
+    return f"Cleaned {cleaned}, already clean {already}, refused {refused}."
+
+
 def clean_summary(outcomes: list[CleanOutcome], skipped: list[Path], *, dry_run: bool,
                   not_started: int = 0, stopped_by: str | None = None) -> str:
     """The closing lines: counts, every refused file again, and what an interruption left undone."""
@@ -573,10 +578,9 @@ def clean_summary(outcomes: list[CleanOutcome], skipped: list[Path], *, dry_run:
             text += f", {rebuilt} would be rebuilt (re-encoded)"
         text += f", {len(refused)} would be refused."
     else:
-        text = f"Cleaned {cleaned}, already clean {already}, "
+        text = counts_text(cleaned, already, len(refused))
         if rebuilt:
-            text += f"rebuilt {rebuilt} (re-encoded: see the warnings above), "
-        text += f"refused {len(refused)}."
+            text += f" Rebuilt {rebuilt} (re-encoded: see the warnings above)."
     if earlier:
         text += f" {_count(earlier, 'photo')} had been cleaned by an earlier run: nothing to do."
     if refused:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import re
 import shutil
 import stat
 import sys
@@ -389,6 +390,20 @@ def test_without_dir_fd_a_folder_swapped_for_a_link_is_never_read_through(tmp_pa
             src.open()
     with pytest.raises(OutsideInbox), open_source(str(inbox), os.path.join("album", "private.jpg")):
         pass
+
+
+#: Calls and flags some systems lack: only ``oscaps`` may use them directly (it knows the stand-ins).
+UNIX_ONLY = re.compile(r"os\.(pread|fchmod|O_NONBLOCK|O_NOFOLLOW|O_DIRECTORY|O_CLOEXEC|copy_file_range|"
+                       r"sched_getaffinity)\b|ctypes\.CDLL|/proc/self|get_all_start_methods")
+
+
+def test_unix_only_calls_are_made_through_oscaps_alone() -> None:
+    package = Path(__file__).resolve().parent.parent / "geoscrub"
+    found = [f"{path.relative_to(package)}:{number}: {line.strip()}"
+             for path in sorted(package.rglob("*.py")) if path.name != "oscaps.py"
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if UNIX_ONLY.search(line)]
+    assert found == []
 
 
 # ---------------------------------------------------------------- Windows behaviour

@@ -16,7 +16,7 @@ from geoscrub.api import clean_bytes
 from geoscrub.cli import main
 from geoscrub.errors import GeoscrubError
 from geoscrub.model import Report
-from geoscrub.web.engine import clean_for_page
+from geoscrub.web.engine import clean_for_page, page_phrases
 from tests.builders import core
 from tests.web.support import sample_photos
 
@@ -95,7 +95,7 @@ def no_files(file, mode="r", *a, **k):
     if any(c in mode for c in "wax+"): raise AssertionError(f"wrote {file}")
     return real_open(file, mode, *a, **k)
 builtins.open = no_files
-from geoscrub.web.engine import clean_for_page
+from geoscrub.web.engine import clean_for_page, page_phrases
 from tests.builders import core
 result = clean_for_page(core.dirty_jpeg(), "a.jpg")
 assert result["status"] == "cleaned", result
@@ -106,3 +106,12 @@ print("ok")
                           cwd=Path(__file__).resolve().parents[1], timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_page_counts_photos_in_the_sentence_clean_ends_with(tmp_path: Path) -> None:
+    (tmp_path / "a.jpg").write_bytes(core.dirty_jpeg())
+    (tmp_path / "b.jpg").write_bytes(core.jpeg())
+    (tmp_path / "c.jpg").write_bytes(b"not a photo")
+    printed = CliRunner().invoke(main, ["clean", str(tmp_path)]).output
+    filled = page_phrases()["counts"].format(cleaned=1, already_clean=1, refused=1)
+    assert filled == render.counts_text(1, 1, 1) and filled in printed

@@ -247,6 +247,9 @@ def test_page_in_headless_chromium_cleans_like_the_cli_even_with_the_server_stop
             else:
                 assert item["link"], photo
                 expected_links.append((item["link"], cleaned, photo))
+        counts = [sum(1 for item in items if item["status"] == status)
+                  for status in ("cleaned", "already_clean", "refused")]
+        assert driver.find_element("id", "summary").text == render.counts_text(*counts)
         driver.find_element("id", "save-all").click()
         names = [name for name, _, _ in expected_links]
         assert len(set(names)) == len(names)

@@ -193,7 +193,7 @@ def open_source(root: str, rel: str) -> Iterator[Source]:
     try:
         for folder in folders:
             try:
-                next_fd = os.open(folder, oscaps.folder_flags() | os.O_NOFOLLOW, dir_fd=fd)
+                next_fd = os.open(folder, oscaps.folder_flags(follow_symlinks=False), dir_fd=fd)
             except OSError as err:
                 if err.errno in (errno.ELOOP, errno.ENOTDIR):
                     raise OutsideInbox(_LINKED_FOLDER) from None

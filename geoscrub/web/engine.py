@@ -57,6 +57,11 @@ def clean_for_page(data: bytes, name: str) -> dict[str, Any]:
     }
 
 
+def page_phrases() -> dict[str, str]:
+    """Sentences the page fills in itself, from the same place as the command line's words."""
+    return {"counts": render.counts_text("{cleaned}", "{already_clean}", "{refused}")}
+
+
 def _base_name(name: str) -> str:
     """The last part of whatever name the browser gave (never a path), or a neutral one."""
     base = str(name).replace("\\", "/").rsplit("/", 1)[-1].strip()

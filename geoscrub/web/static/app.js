@@ -14,11 +14,13 @@ const worker = new Worker(new URL("worker.js", import.meta.url), { type: "module
 const queue = []; // photos waiting for the engine: {id, file, item}
 const blobUrls = new Map(); // id -> blob URL of the clean copy
 let busy = false;
+let phrases = null; // sentences from geoscrub's report module, sent by the engine when it is ready
 let nextId = 1;
 
 worker.addEventListener("message", (event) => {
   const message = event.data;
   if (message.type === "ready") {
+    phrases = message.phrases;
     document.body.dataset.engine = "ready";
     document.body.dataset.readyMs = String(Math.round(performance.now())); // since the page was opened
     document.body.dataset.readyStages = JSON.stringify(message.stages); // within the worker
@@ -190,8 +192,11 @@ function updateSummary() {
   const items = Array.from(results.children);
   const count = (status) => items.filter((item) => item.dataset.status === status).length;
   const working = count("working");
-  const parts = [`Cleaned ${count("cleaned")}`, `already clean ${count("already_clean")}`, `refused ${count("refused")}`];
-  summary.textContent = parts.join(", ") + "." + (working ? ` Still working on ${working}.` : "");
+  let counts = "";
+  if (phrases) {
+    counts = phrases.counts.replace(/\{(\w+)\}/g, (_, status) => String(count(status)));
+  }
+  summary.textContent = [counts, working ? `Still working on ${working}.` : ""].filter(Boolean).join(" ");
   $("#save-all").disabled = !items.some((item) => item.querySelector("a[download]"));
 }
 

@@ -29,7 +29,7 @@ async function start() {
   const cleanPhoto = pyodide.runPython(`
 import sys
 sys.path.insert(0, ${JSON.stringify(ROOT)})
-from geoscrub.web.engine import clean_for_page
+from geoscrub.web.engine import clean_for_page, page_phrases
 
 def clean_photo(data, name):
     return clean_for_page(data.to_bytes(), name)
@@ -37,7 +37,8 @@ def clean_photo(data, name):
 clean_for_page(b"", "warm-up")  # loads every format module before the first photo
 clean_photo`);
   mark("imported");
-  postMessage({ type: "ready", ms: Math.round(performance.now() - started), version: site.version, stages });
+  const phrases = pyodide.runPython("page_phrases()").toJs({ dict_converter: Object.fromEntries });
+  postMessage({ type: "ready", ms: Math.round(performance.now() - started), version: site.version, stages, phrases });
   return cleanPhoto;
 }
 
