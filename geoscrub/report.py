@@ -82,9 +82,42 @@ class CleanOutcome:
     """What ``clean`` did (or, with ``--dry-run``, would do) with one file."""
 
     report: Report
-    action: str  # "cleaned", "already_clean", "refused", "would_clean"
+    action: str  # "cleaned", "already_clean", "refused", "would_clean", "rebuilt", "would_rebuild"
     output: Path | None = None
     note: str | None = None  # e.g. the extension was corrected
+    #: Rebuilt (or would be) from its pixels: the words saying it was re-encoded, and why.
+    warning: str | None = None
+    #: Refused, but ``--rebuild`` would find a picture in it.
+    rebuildable: bool = False
+
+
+# ---------------------------------------------------------------- --rebuild
+
+#: Told for every photo made again from its pixels, wherever it is reported (never silently).
+REBUILT_WARNING = ("re-encoded: this is a new picture made from what the photo shows, because the file could "
+                   "not be cleaned without changing it ({why}). It may look very slightly different; nothing "
+                   "else from the file was kept")
+#: Added when the picture could be decoded only in part.
+REBUILT_DAMAGED = "Part of the picture was missing or broken, so some of it may look grey or smeared"
+#: Added to a refusal when --rebuild would find a picture in the file.
+REBUILD_HINT = "--rebuild can make a new copy from the picture alone, re-encoded"
+
+
+def rebuilt_warning(why: str, *, damaged: bool) -> str:
+    """The warning for a rebuilt photo; ``why`` is the refusal it got around."""
+    text = REBUILT_WARNING.format(why=why)
+    return f"{text}. {REBUILT_DAMAGED}." if damaged else f"{text}."
+
+
+def refusal_text(outcome: CleanOutcome) -> str:
+    """Why a file was refused, with the --rebuild hint when a rebuild would work."""
+    text = error_text(outcome.report)
+    return f"{text}; {REBUILD_HINT}" if outcome.rebuildable else text
+
+
+def rebuilt_extension_note(format_name: str, extension: str) -> str:
+    """Why a rebuilt copy's name ends differently from the original's."""
+    return f"rebuilt as a {format_name} file, so the copy ends in {extension}"
 
 
 # ---------------------------------------------------------------- escaping
@@ -174,6 +207,10 @@ def outcome_json(outcome: CleanOutcome) -> dict[str, object]:
     obj["output"] = _json_path(outcome.output) if outcome.output is not None else None
     if outcome.note:
         obj["note"] = outcome.note
+    if outcome.warning:
+        obj["warning"] = outcome.warning
+    if outcome.rebuildable:
+        obj["hint"] = REBUILD_HINT
     return obj
 
 
@@ -444,6 +481,8 @@ _ACTION_WORDS = {
     "already_cleaned": ("already cleaned", {"fg": "green"}),
     "would_clean": ("would clean", {"fg": "cyan"}),
     "refused": ("refused", {"fg": "red", "bold": True}),
+    "rebuilt": ("rebuilt", {"fg": "yellow", "bold": True}),
+    "would_rebuild": ("would rebuild", {"fg": "yellow"}),
 }
 #: Lines are printed as the batch goes, so the column is as wide as the longest word there can be.
 _ACTION_WIDTH = max(len(word) for word, _ in _ACTION_WORDS.values())
@@ -454,16 +493,19 @@ def clean_lines(outcome: CleanOutcome, *, dry_run: bool, colour: bool = False) -
     word, style = _ACTION_WORDS[outcome.action]
     head = _paint(word.ljust(_ACTION_WIDTH), colour, **style) + "  " + shown(outcome.report.path)
     if outcome.action == "refused":
-        return [f"{head}: {error_text(outcome.report)}"]
+        return [f"{head}: {refusal_text(outcome)}"]
     if outcome.output is not None and outcome.output != outcome.report.path:
         head += f" -> {shown(outcome.output)}"
     if outcome.action == "already_cleaned":
-        return [head + " (an earlier run made this copy; nothing to do)"]
+        earlier = [head + " (an earlier run made this copy; nothing to do)"]
+        return earlier + ([f"  ! {outcome.warning}"] if outcome.warning else [])
     if outcome.report.findings and not dry_run:
         head += f" ({removed_text(outcome.report)})"
     if outcome.note:
         head += f" [{outcome.note}]"
     lines = [head]
+    if outcome.warning:
+        lines.append(f"  ! {outcome.warning}")
     if dry_run:
         lines.extend(f"  - would remove: {b}" for b in bullets(outcome.report))
     return lines
@@ -497,7 +539,9 @@ def outcome_words(outcome: CleanOutcome) -> dict[str, object]:
     """
     report = outcome.report
     if outcome.action == "refused":
-        detail, found = error_text(report), []
+        detail, found = refusal_text(outcome), []
+    elif outcome.warning:
+        detail, found = outcome.warning, []
     elif report.findings:
         detail, found = removed_text(report), bullets(report)
     else:
@@ -508,6 +552,7 @@ def outcome_words(outcome: CleanOutcome) -> dict[str, object]:
         "detail": detail,
         "bullets": found,
         "note": outcome.note,
+        "warning": outcome.warning,
     }
 
 
@@ -523,19 +568,24 @@ def clean_summary(outcomes: list[CleanOutcome], skipped: list[Path], *, dry_run:
     already = sum(1 for o in outcomes if o.action == "already_clean")
     earlier = sum(1 for o in outcomes if o.action == "already_cleaned")
     refused = [o for o in outcomes if o.action == "refused"]
+    rebuilt = sum(1 for o in outcomes if o.action in ("rebuilt", "would_rebuild"))
     lines = []
     if stopped_by is not None:
         lines.append(stopped_text(stopped_by, not_started, dry_run=dry_run))
     if dry_run:
         text = f"Dry run, nothing was written: {cleaned} would be cleaned, {already} already clean"
+        if rebuilt:
+            text += f", {rebuilt} would be rebuilt (re-encoded)"
         text += f", {len(refused)} would be refused."
     else:
         text = counts_text(cleaned, already, len(refused))
+        if rebuilt:
+            text += f" Rebuilt {rebuilt} (re-encoded: see the warnings above)."
     if earlier:
         text += f" {_count(earlier, 'photo')} had been cleaned by an earlier run: nothing to do."
     if refused:
         text += " Refused files are left exactly as they were:"
-        text += "".join(f"\n  - {shown(o.report.path)}: {error_text(o.report)}" for o in refused)
+        text += "".join(f"\n  - {shown(o.report.path)}: {refusal_text(o)}" for o in refused)
     lines.append(text)
     extra = _skipped_line(skipped)
     if extra:

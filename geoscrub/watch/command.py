@@ -50,9 +50,12 @@ _folder = click.Path(file_okay=False, path_type=Path)
               help="Seconds between polls with --poll.")
 @click.option("--workers", type=click.IntRange(1, 16), default=4, show_default=True,
               help="Files cleaned at the same time.")
+@click.option("--rebuild", is_flag=True,
+              help="Instead of quarantining a photo refused as damaged or unsupported, post a new copy made "
+                   "from the picture alone (re-encoded, and logged as 'rebuilt').")
 def watch(inbox: Path, outbox: Path, quarantine: Path, archive: Path | None, poll: bool, settle: float,
           patience: float, json_log: bool, rescan_every: float, status_every: float, poll_interval: float,
-          workers: int) -> None:
+          workers: int, rebuild: bool) -> None:
     """Clean every photo dropped into INBOX, for as long as it runs.
 
     Cleaned copies go to --output; the original is then deleted (or moved to
@@ -73,7 +76,8 @@ def watch(inbox: Path, outbox: Path, quarantine: Path, archive: Path | None, pol
 
     config = WatchConfig(inbox=inbox, outbox=outbox, quarantine=quarantine, archive=archive, poll=poll,
                          settle=settle, patience=patience, json_log=json_log, rescan_every=rescan_every,
-                         status_every=status_every, poll_interval=poll_interval, workers=workers)
+                         status_every=status_every, poll_interval=poll_interval, workers=workers,
+                         rebuild=rebuild)
     service = WatchService(config)
     _install_signal_handlers(service)
     try:

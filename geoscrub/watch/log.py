@@ -98,6 +98,9 @@ class EventLog:
             if out.already:
                 words = "already in the outbox from an earlier run"
             plain = f"cleaned {name} -> outbox {escape_name(dest)}; {words}"
+            if out.warning:  # --rebuild: never passed off as a lossless clean
+                record.update(outcome="rebuilt", warning=out.warning)
+                plain = f"rebuilt {name} -> outbox {escape_name(dest)}; {_safe_text(out.warning)}"
             if out.archived_to is not None:
                 record["archived"] = str(out.archived_to)
                 plain += "; original archived"

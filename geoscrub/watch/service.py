@@ -70,6 +70,9 @@ class WatchConfig:
     workers: int = 4
     #: Seconds an empty or cut-short file must stay unchanged before it is quarantined.
     patience: float = DEFAULT_PATIENCE
+    #: Post a copy rebuilt from the pixels (re-encoded, labelled) of a photo that would be quarantined as
+    #: damaged or unsupported, when one can be made.
+    rebuild: bool = False
 
 
 class _Feed(FileSystemEventHandler):
@@ -201,7 +204,7 @@ class WatchService:
                 return
             in_flight += job.sig.size
             self.tracker.start(job.rel)
-            future = pool.submit(process, job, self.root, self.places)
+            future = pool.submit(process, job, self.root, self.places, self.config.rebuild)
             future.add_done_callback(lambda _f: self.wake.set())
             self._running[future] = job
 

@@ -13,9 +13,11 @@ import errno
 import os
 import traceback
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from .. import api, fsio
+from .. import api, fsio, limits, registry
+from .. import rebuild as rebuilding
+from .. import report as render
 from ..errors import (
     GeoscrubError,
     LimitExceeded,
@@ -25,8 +27,10 @@ from ..errors import (
     UnsupportedFormat,
     WriteFailed,
 )
-from ..formats.base import forget_recent_parses
+from ..formats.base import ContainerFormat, forget_recent_parses
+from ..fsio import read_all
 from ..model import Finding
+from ..paths import extension_for
 from . import reasons
 from .beneath import OutsideInbox, Source, open_source
 from .placement import CannotMove, Places
@@ -56,15 +60,16 @@ class Outcome:
     archived_to: Path | None = None
     kept_original: bool = False  # cleaned, but the original could not be removed
     original_changed: bool = False  # ... because it changed meanwhile: clean the new version
+    warning: str = ""  # rebuilt from its pixels (--rebuild): re-encoded, and why
 
 
-def process(job: Job, inbox: str, places: Places) -> Outcome:
+def process(job: Job, inbox: str, places: Places, rebuild: bool = False) -> Outcome:
     """Handle ``job``; never raises (except KeyboardInterrupt/SystemExit)."""
     try:
         with open_source(inbox, job.rel) as src:
             if job.kind in NOT_FILES:
                 return _remove_entry(job, src, places, job.kind)
-            return _clean(job, src, places)
+            return _clean(job, src, places, rebuild)
     except (FileNotFoundError, OutsideInbox):
         return Outcome(job.rel, Result.GONE)  # gone, or reached through a symlinked folder: not ours
     except Exception as err:  # noqa: BLE001 - the service must outlive any one file
@@ -72,7 +77,7 @@ def process(job: Job, inbox: str, places: Places) -> Outcome:
         return Outcome(job.rel, Result.RETRY, reason="something went wrong", detail=detail)
 
 
-def _clean(job: Job, src: Source, places: Places) -> Outcome:
+def _clean(job: Job, src: Source, places: Places, rebuild: bool = False) -> Outcome:
     try:
         fd, st = src.open()
     except FileNotFoundError:
@@ -84,14 +89,27 @@ def _clean(job: Job, src: Source, places: Places) -> Outcome:
     except PermissionError as err:
         return _refuse_or_wait(job, src, places, err)
     try:
-        return _clean_open(job, src, places, fd, st)
+        return _clean_open(job, src, places, fd, st, rebuild)
     finally:
         src.release(fd)  # if moving or removing the original has not closed it already
         forget_recent_parses()
 
 
-def _clean_open(job: Job, src: Source, places: Places, fd: int, st: os.stat_result) -> Outcome:
-    """Clean the open file ``fd``: read whole when small, a window at a time when big (see api)."""
+def _clean_open(job: Job, src: Source, places: Places, fd: int, st: os.stat_result, rebuild: bool = False
+                ) -> Outcome:
+    """Clean the open file ``fd``: read whole when small, a window at a time when big (see api).
+
+    With ``rebuild``, a settled file refused as damaged or unsupported is made
+    again from its pixels instead (see ``geoscrub.rebuild``), labelled so.
+    """
+    def refuse(err: BaseException, *, unfinished: bool = False) -> Outcome:
+        if rebuild:
+            return _rebuild_or_refuse(job, src, places, fd, st, err, unfinished=unfinished)
+        hint = ""
+        if _would_rebuild(job, fd, st, err, unfinished=unfinished):
+            hint = render.REBUILD_HINT
+        return _refuse_or_wait(job, src, places, err, unfinished=unfinished, also=hint)
+
     if Signature.of(st) != job.sig:
         return Outcome(job.rel, Result.CHANGED)
     if st.st_nlink > 1:
@@ -104,7 +122,7 @@ def _clean_open(job: Job, src: Source, places: Places, fd: int, st: os.stat_resu
         fmt, photo = api.read_photo(fd, st.st_size)
         found = api.scan_photo(fmt, photo)
     except (GeoscrubError, PermissionError) as err:
-        return _refuse_or_wait(job, src, places, err, unfinished=looks_unfinished(err, fd, st.st_size))
+        return refuse(err, unfinished=looks_unfinished(err, fd, st.st_size))
     except OSError:
         raise  # the disk failed, not the file: ``process`` tries again later
     except Exception as err:  # noqa: BLE001 - a bug in a format module: fail closed
@@ -112,13 +130,13 @@ def _clean_open(job: Job, src: Source, places: Places, fd: int, st: os.stat_resu
     if not found.picture_complete:
         # a stalled upload looks exactly like this: never post it, never delete it
         incomplete = TruncatedFile("the picture data is cut short: the photo is incomplete")
-        return _refuse_or_wait(job, src, places, incomplete, unfinished=True)
+        return refuse(incomplete, unfinished=True)
     try:
         dest, already = places.write_clean(job.rel, fmt, photo)
     except WriteFailed as err:
         return Outcome(job.rel, Result.RETRY, reason="could not write the cleaned copy", detail=str(err))
     except GeoscrubError as err:  # the cleaned copy did not verify: nothing was written
-        return _refuse_or_wait(job, src, places, err)
+        return refuse(err)
     except OSError:
         raise  # reading the photo again failed: tried again later
     except Exception as err:  # noqa: BLE001 - a bug in a format module: fail closed
@@ -126,6 +144,47 @@ def _clean_open(job: Job, src: Source, places: Places, fd: int, st: os.stat_resu
     outcome = Outcome(job.rel, Result.CLEANED, dest=dest, findings=list(found.findings), already=already)
     _retire_original(job, src, places, outcome)
     return outcome
+
+
+def _rebuild_or_refuse(job: Job, src: Source, places: Places, fd: int, st: os.stat_result, err: BaseException, *,
+                       unfinished: bool = False) -> Outcome:
+    """``--rebuild``: once the file may be refused, post a copy made from its pixels instead, if one can be made."""
+    if (not job.may_refuse or (unfinished and not job.may_refuse_unfinished) or not rebuilding.may_rescue(err)
+            or st.st_size > limits.MAX_FILE_BYTES):
+        return _refuse_or_wait(job, src, places, err, unfinished=unfinished)
+    why = str(err)
+    try:
+        rebuilt = rebuilding.rebuild_photo(read_all(fd))
+        fmt = registry.sniff(rebuilt.data[: registry.PREFIX_BYTES])
+        dest, already = places.write_clean(_with_extension(job.rel, fmt), fmt, rebuilt.data)
+    except WriteFailed as write_err:
+        return Outcome(job.rel, Result.RETRY, reason="could not write the rebuilt copy", detail=str(write_err))
+    except GeoscrubError as rebuild_err:
+        return _refuse_or_wait(job, src, places, err, unfinished=unfinished,
+                               also=f"rebuilding it failed too: {rebuild_err.reason}: {rebuild_err}")
+    except OSError:
+        raise  # the disk failed, not the file: ``process`` tries again later
+    except Exception as bug:  # noqa: BLE001 - a bug: fail closed, refuse as before
+        return _refuse_or_wait(job, src, places, err, unfinished=unfinished,
+                               also=f"rebuilding it failed too: {repr(bug)[:200]}")
+    outcome = Outcome(job.rel, Result.CLEANED, dest=dest, already=already,
+                      warning=render.rebuilt_warning(why, damaged=rebuilt.damaged))
+    _retire_original(job, src, places, outcome)
+    return outcome
+
+
+def _would_rebuild(job: Job, fd: int, st: os.stat_result, err: BaseException, *, unfinished: bool) -> bool:
+    """Whether a file about to be quarantined would have been rebuilt with --rebuild (for its reason note)."""
+    if not job.may_refuse or (unfinished and not job.may_refuse_unfinished) or not rebuilding.may_rescue(err):
+        return False
+    return st.st_size <= limits.MAX_FILE_BYTES and rebuilding.can_decode(read_all(fd))
+
+
+def _with_extension(rel: str, fmt: ContainerFormat) -> str:
+    """``rel`` ending in the rebuilt format's extension (a BMP rebuilt as PNG must not end in .bmp)."""
+    path = PurePosixPath(rel)
+    extension = extension_for(path, fmt.name, fmt.extension)  # type: ignore[arg-type]
+    return str(path.with_suffix(extension)) if extension != path.suffix else rel
 
 
 def _retire_original(job: Job, src: Source, places: Places, outcome: Outcome) -> None:
@@ -193,7 +252,7 @@ def has_unwritten_parts(fd: int, size: int) -> bool:
 
 
 def _refuse_or_wait(job: Job, src: Source, places: Places, err: BaseException, *,
-                    unfinished: bool = False) -> Outcome:
+                    unfinished: bool = False, also: str = "") -> Outcome:
     """Refuse a file for its content, but only once it has fully settled (and, if it
     looks unfinished, stayed unchanged for the patience)."""
     if not job.may_refuse:
@@ -201,6 +260,8 @@ def _refuse_or_wait(job: Job, src: Source, places: Places, err: BaseException, *
     if unfinished and not job.may_refuse_unfinished:
         return Outcome(job.rel, Result.UNFINISHED, detail=str(err))
     detail = str(err) if isinstance(err, GeoscrubError) else _oserror_words(err)
+    if also:  # what --rebuild did or would do
+        detail += f"; {also}"
     return _refuse(job, src, places, reasons.refusal_for_error(err), detail)
 
 
