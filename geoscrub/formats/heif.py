@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from .. import limits
 from .._binary import u32
 from ..errors import GeoscrubError, UnsafeToClean
-from ..fileview import is_zero_padding, same_range
+from ..fileview import is_zero_padding
 from ..metadata import exif as exif_meta
 from ..metadata import icc
 from ..metadata.iptc import scan_iim
@@ -54,7 +54,7 @@ from .heif_items import (
 )
 from .heif_kept import DECODING_PROPERTIES, KEPT_PROPERTIES, dropped_property, icc_span, judged, roles
 from .heif_rebuild import Layout, rebuild_plan
-from .isobmff import Box, prefix_brands
+from .isobmff import Box, labelled_views, prefix_brands, same_labelled_spans
 
 #: Properties holding text or times someone or something wrote: reported, dropped.
 TEXT_PROPERTIES = {
@@ -336,21 +336,11 @@ class HeifFormat:
 
     def image_data(self, data: bytes) -> Sequence[bytes | memoryview]:
         """Coded bytes of every kept picture, and the properties that decide how it decodes."""
-        view = memoryview(data)
-        parts: list[bytes | memoryview] = []
-        for kind, spans in typed(_picture_parts, data):
-            parts.append(kind)
-            parts.extend(view[start:stop] for start, stop in spans)
-        return parts
+        return labelled_views(data, typed(_picture_parts, data))
 
     def same_picture(self, original: bytes, cleaned: bytes) -> bool:
         """The kept pictures decode the same: same items, types and settings, same coded bytes (in windows)."""
-        a, b = typed(_picture_parts, original), typed(_picture_parts, cleaned)
-        return len(a) == len(b) and all(
-            kind_a == kind_b and len(spans_a) == len(spans_b)
-            and all(a1 - a0 == b1 - b0 and same_range(original, a0, cleaned, b0, a1 - a0)
-                    for (a0, a1), (b0, b1) in zip(spans_a, spans_b))
-            for (kind_a, spans_a), (kind_b, spans_b) in zip(a, b))
+        return same_labelled_spans(original, typed(_picture_parts, original), cleaned, typed(_picture_parts, cleaned))
 
 
 def _picture_parts(data: bytes) -> list[tuple[bytes, list[tuple[int, int]]]]:

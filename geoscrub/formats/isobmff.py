@@ -7,11 +7,13 @@ and the number and nesting of boxes are counted against ``geoscrub.limits``.
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .. import limits
 from .._binary import u32, u64
 from ..errors import MalformedFile, TruncatedFile
+from ..fileview import same_range
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,30 @@ def prefix_brands(prefix: bytes) -> set[bytes]:
     size = int.from_bytes(prefix[:4], "big")
     end = min(len(prefix), max(size, 16))
     return {bytes(prefix[8:12])} | {bytes(prefix[p : p + 4]) for p in range(16, end - 3, 4)}
+
+
+#: What decides how a kept picture or track decodes: a label (its id and type) and
+#: the file spans holding its coded bytes and the settings it decodes with.
+LabelledSpans = list[tuple[bytes, list[tuple[int, int]]]]
+
+
+def labelled_views(data: bytes, parts: LabelledSpans) -> list[bytes | memoryview]:
+    """Each label followed by views of its spans: the image data a verifier compares."""
+    view = memoryview(data)
+    out: list[bytes | memoryview] = []
+    for label, spans in parts:
+        out.append(label)
+        out.extend(view[start:stop] for start, stop in spans)
+    return out
+
+
+def same_labelled_spans(original: bytes, a: LabelledSpans, cleaned: bytes, b: LabelledSpans) -> bool:
+    """Same labels in the same order, each span the same bytes (compared in windows for big files)."""
+    return len(a) == len(b) and all(
+        label_a == label_b and len(spans_a) == len(spans_b)
+        and all(a1 - a0 == b1 - b0 and same_range(original, a0, cleaned, b0, a1 - a0)
+                for (a0, a1), (b0, b1) in zip(spans_a, spans_b))
+        for (label_a, spans_a), (label_b, spans_b) in zip(a, b))
 
 
 def box(btype: bytes, *payload: bytes) -> bytes:

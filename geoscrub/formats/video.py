@@ -26,12 +26,12 @@ from typing import TypeVar
 from .. import limits
 from .._binary import u32
 from ..errors import GeoscrubError, MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
-from ..fileview import is_zero_padding, same_range
+from ..fileview import is_zero_padding
 from ..model import Category, Finding, Location, Policy, ScanResult, better_location
 from . import video_tags
 from .base import Plan, join_plan, remember_last_parses
 from .heif_items import BRANDS as HEIF_BRANDS
-from .isobmff import Box, Budget, ascii4, prefix_brands, read_header
+from .isobmff import Box, Budget, ascii4, labelled_views, prefix_brands, read_header, same_labelled_spans
 from .movie import Movie, read_movie
 from .video_rebuild import decoding_spans, rebuild_movie
 
@@ -361,21 +361,11 @@ class VideoFormat:
 
     def image_data(self, data: bytes) -> Sequence[bytes | memoryview]:
         """Every kept track's playing instructions and its samples, in order."""
-        view = memoryview(data)
-        parts: list[bytes | memoryview] = []
-        for kind, spans in _typed(_film_parts, data):
-            parts.append(kind)
-            parts.extend(view[start:stop] for start, stop in spans)
-        return parts
+        return labelled_views(data, _typed(_film_parts, data))
 
     def same_picture(self, original: bytes, cleaned: bytes) -> bool:
         """The kept tracks play the same: same tables and codec settings, same sample bytes (in windows)."""
-        a, b = _typed(_film_parts, original), _typed(_film_parts, cleaned)
-        return len(a) == len(b) and all(
-            kind_a == kind_b and len(spans_a) == len(spans_b)
-            and all(a1 - a0 == b1 - b0 and same_range(original, a0, cleaned, b0, a1 - a0)
-                    for (a0, a1), (b0, b1) in zip(spans_a, spans_b))
-            for (kind_a, spans_a), (kind_b, spans_b) in zip(a, b))
+        return same_labelled_spans(original, _typed(_film_parts, original), cleaned, _typed(_film_parts, cleaned))
 
 
 def _film_parts(data: bytes) -> list[tuple[bytes, list[tuple[int, int]]]]:
