@@ -511,6 +511,28 @@ def test_the_web_page_engine_cleans_videos():
     assert vb.ISO6709 not in bytes(result["cleaned"])
 
 
+@pytest.mark.parametrize("brand, name, mime", [(b"isom", "clip.mp4", "video/mp4"), (b"3gp5", "clip.3gp", "video/3gpp"),
+                                               (b"qt  ", "IMG_1.MOV", "video/quicktime")])
+def test_the_web_page_offers_every_clip_as_a_video(brand, name, mime):
+    from geoscrub.web import engine
+
+    result = engine.clean_for_page(phone_clip(brand=brand), name)
+    assert result["status"] == "cleaned" and result["mime"] == mime
+
+
+def test_the_web_pages_picker_and_share_target_take_clips():
+    import json
+    from importlib import resources
+
+    static = resources.files("geoscrub.web").joinpath("static")
+    picker = static.joinpath("index.html").read_text(encoding="utf-8")
+    accept = picker.split('accept="', 1)[1].split('"', 1)[0].split(",")
+    shared = json.loads(static.joinpath("manifest.webmanifest").read_text(encoding="utf-8"))
+    share_accept = shared["share_target"]["params"]["files"][0]["accept"]
+    for wanted in ("video/*", ".mp4", ".mov", ".m4v", ".3gp"):
+        assert wanted in accept and wanted in share_accept
+
+
 @pytest.mark.parametrize("faststart", [False, True])
 def test_a_second_media_data_box_that_no_track_uses_is_dropped(faststart):
     extra = vb.box(b"mdat", b"HIDDEN " + vb.ISO6709)

@@ -53,8 +53,20 @@ def clean_for_page(data: bytes, name: str) -> dict[str, Any]:
         **words,
         "cleaned": cleaned,
         "download_name": download_name,
-        "mime": (mimetypes.guess_type(download_name)[0] if download_name else None) or "application/octet-stream",
+        "mime": _mime(download_name),
     }
+
+
+#: Endings whose usual type is wrong for what geoscrub writes (Python's table says .3gp is sound only).
+_MIME_BY_ENDING = {".3gp": "video/3gpp"}
+
+
+def _mime(download_name: str | None) -> str:
+    """The type the copy is saved and previewed as (a clip as a video, so the page shows a player)."""
+    if not download_name:
+        return "application/octet-stream"
+    ending = PurePosixPath(download_name).suffix.lower()
+    return _MIME_BY_ENDING.get(ending) or mimetypes.guess_type(download_name)[0] or "application/octet-stream"
 
 
 def page_phrases() -> dict[str, str]:

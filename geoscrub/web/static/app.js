@@ -111,13 +111,22 @@ function showResult(message) {
   const url = URL.createObjectURL(blob);
   blobUrls.set(message.id, url);
 
-  const preview = document.createElement("img");
+  // a clip is previewed as a video (with controls, never autoplayed), a photo as an image
+  const isVideo = String(message.mime).startsWith("video/");
+  const preview = document.createElement(isVideo ? "video" : "img");
   preview.className = "preview";
-  preview.alt = `The clean copy of ${item.dataset.file}`;
-  preview.decoding = "async";
-  preview.loading = "lazy";
+  if (isVideo) {
+    preview.controls = true;
+    preview.preload = "metadata";
+    preview.setAttribute("aria-label", `The clean copy of ${item.dataset.file}`);
+  } else {
+    preview.alt = `The clean copy of ${item.dataset.file}`;
+    preview.decoding = "async";
+    preview.loading = "lazy";
+  }
   preview.addEventListener("error", () => {
-    preview.replaceWith(paragraph("This browser cannot show this kind of photo, but the clean copy is ready.", "no-preview"));
+    const kind = isVideo ? "video" : "photo";
+    preview.replaceWith(paragraph(`This browser cannot show this kind of ${kind}, but the clean copy is ready.`, "no-preview"));
   });
   preview.src = url;
   item.prepend(preview);
