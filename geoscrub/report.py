@@ -76,6 +76,18 @@ SUMMARY_PHRASES = {
     Category.TIME: ("tells when it was taken", "tell when they were taken"),
 }
 
+#: The same for films, and for photos and films counted together.
+SUMMARY_PHRASES_VIDEO = {
+    **SUMMARY_PHRASES,
+    Category.PLACE: ("shows where it was filmed", "show where they were filmed"),
+    Category.TIME: ("tells when it was filmed", "tell when they were filmed"),
+}
+SUMMARY_PHRASES_MIXED = {
+    **SUMMARY_PHRASES,
+    Category.PLACE: ("shows where it was taken or filmed", "show where they were taken or filmed"),
+    Category.TIME: ("tells when it was taken or filmed", "tell when they were taken or filmed"),
+}
+
 
 @dataclass
 class CleanOutcome:
@@ -436,10 +448,12 @@ def check_summary(reports: list[Report], skipped: list[Path]) -> str:
         return _skipped_line(skipped) or "No files found to check."
     n = len(reports)
     readable = [r for r in reports if r.error is None]
-    counts = {c: sum(1 for r in reports if c in r.categories()) for c in SUMMARY_PHRASES}
-    parts = [
-        f"{counts[c]} {SUMMARY_PHRASES[c][0 if counts[c] == 1 else 1]}" for c in SUMMARY_PHRASES if counts[c]
-    ]
+    parts = []
+    for category in SUMMARY_PHRASES:
+        films = [r.format in VIDEO_FORMATS for r in reports if category in r.categories()]
+        if films:
+            phrases = SUMMARY_PHRASES_VIDEO if all(films) else SUMMARY_PHRASES_MIXED if any(films) else SUMMARY_PHRASES
+            parts.append(f"{len(films)} {phrases[category][0 if len(films) == 1 else 1]}")
     text = f"Checked {_count(n, 'file')}."
     if parts:
         text += " " + _capital(_join(parts)) + "."

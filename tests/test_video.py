@@ -394,6 +394,19 @@ def test_the_cli_cleans_videos_found_in_folders(tmp_path):
         assert vb.ISO6709 not in out and kept_samples(out) == kept_samples((folder / name).read_bytes())
     checked = CliRunner().invoke(main, ["check", str(folder)])
     assert "Shows where it was filmed" in checked.output
+    assert "4 show where they were filmed" in checked.output.splitlines()[-1]
+
+
+def test_the_check_summary_says_taken_or_filmed_for_photos_and_clips_together(tmp_path):
+    from click.testing import CliRunner
+
+    from geoscrub.cli import main
+    from tests.builders import core
+
+    (tmp_path / "clip.mp4").write_bytes(phone_clip())
+    (tmp_path / "photo.jpg").write_bytes(core.dirty_jpeg())
+    summary = CliRunner().invoke(main, ["check", str(tmp_path)]).output.splitlines()[-1]
+    assert "2 show where they were taken or filmed" in summary
 
 
 # ------------------------------------------------------------ real clips --
