@@ -19,22 +19,13 @@ from geoscrub import cli, places
 from geoscrub.cli import main
 from geoscrub.fsio import TEMP_PREFIX
 from tests.builders import cli as build
+from tests.builders.cli import listing, write
 
 ANSI = re.compile(r"\x1b\[")
 
 
 def run(*args: str, env: dict[str, str] | None = None):
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
-
-
-def write(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
-
-
-def listing(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def findings_in(path: Path) -> list[str]:

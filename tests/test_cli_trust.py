@@ -16,20 +16,11 @@ from click.testing import CliRunner
 from geoscrub import cli, fsio
 from geoscrub.cli import main
 from tests.builders import cli as build
+from tests.builders.cli import listing, write
 
 
 def run(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
-def write(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
-
-
-def listing(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def temp_files(folder: Path) -> list[Path]:

@@ -6,6 +6,7 @@ so the offline place lookup has a well-known answer.
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import piexif
 from PIL import Image, PngImagePlugin
@@ -119,3 +120,17 @@ def unreadable_jpeg() -> bytes:
     """A JPEG without metadata, cut off in its coding tables: nothing can be said about it."""
     data = jpeg()
     return data[:100]
+
+
+# --------------------------------------------------------------- folders of files
+
+def write(path: Path, data: bytes) -> Path:
+    """Write ``data`` at ``path``, making its folders."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def listing(folder: Path) -> dict[str, bytes]:
+    """Every file below ``folder``, by relative name, with its bytes: a folder's state to compare."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
