@@ -265,13 +265,19 @@ def _refuse_or_wait(job: Job, src: Source, places: Places, err: BaseException, *
     return _refuse(job, src, places, reasons.refusal_for_error(err), detail)
 
 
-def _refuse(job: Job, src: Source, places: Places, sentence: str, detail: str = "") -> Outcome:
+def _as_judged(job: Job, src: Source) -> Signature | Outcome:
+    """The entry's signature if it is still what was judged; otherwise what became of it."""
     try:
         now_sig = Signature.of(src.lstat())
     except FileNotFoundError:
         return Outcome(job.rel, Result.GONE)
-    if now_sig != job.sig:
-        return Outcome(job.rel, Result.CHANGED)
+    return now_sig if now_sig == job.sig else Outcome(job.rel, Result.CHANGED)
+
+
+def _refuse(job: Job, src: Source, places: Places, sentence: str, detail: str = "") -> Outcome:
+    now = _as_judged(job, src)
+    if isinstance(now, Outcome):
+        return now
     text = reasons.reason_text(job.rel, sentence, detail)
     try:
         dest = places.to_quarantine(src, job.rel, text)
@@ -299,12 +305,9 @@ def _remove_entry(job: Job, src: Source, places: Places, kind: str) -> Outcome:
     copy the private file).  Only the entry's own name goes.
     """
     sentence, removed = NOT_FILES[kind]
-    try:
-        now_sig = Signature.of(src.lstat())
-    except FileNotFoundError:
-        return Outcome(job.rel, Result.GONE)
-    if now_sig != job.sig:
-        return Outcome(job.rel, Result.CHANGED)
+    now_sig = _as_judged(job, src)
+    if isinstance(now_sig, Outcome):
+        return now_sig
     text = reasons.reason_text(job.rel, sentence, removed)
     try:
         note = places.note_and_remove(src, job.rel, text, now_sig.dev, now_sig.ino)
