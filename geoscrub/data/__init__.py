@@ -1,1 +1,1 @@
-"""Data shipped with geoscrub: ``places.bin.gz``, the offline place-name index (see SOURCE.md)."""
+"""Data shipped with geoscrub: ``places.bin``, the offline place-name index (see SOURCE.md)."""
