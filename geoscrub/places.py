@@ -94,9 +94,7 @@ class Index:
 
     def block_for_cell(self, key: int) -> Block | None:
         """The block holding a cell's towns (inflated on first use), or None when no town is near."""
-        row, column = divmod(key, _CELLS_PER_ROW)
-        degrees = self.block_degrees
-        wanted = (row + 90) // degrees * -(-_CELLS_PER_ROW // degrees) + column // degrees
+        wanted = _block_key(key, self.block_degrees)
         i = bisect_left(self.block_keys, wanted)
         if i == len(self.block_keys) or self.block_keys[i] != wanted:
             return None
@@ -162,15 +160,19 @@ class Index:
         names = raw[pos:]
         name_ends = array("I", accumulate(lengths))
         degrees, key = self.block_degrees, self.block_keys[i]
-        per_row = -(-_CELLS_PER_ROW // degrees)
         if (not c or cell_starts[0] != 0 or cell_starts[-1] != n or (name_ends[-1] if n else 0) != len(names)
                 or (regions and max(regions) >= self.region_count)
                 or any(a >= b for a, b in zip(cells, cells[1:]))
                 or any(a > b for a, b in zip(cell_starts, cell_starts[1:]))
-                or any((cell // _CELLS_PER_ROW + 90) // degrees * per_row + cell % _CELLS_PER_ROW // degrees != key
-                       for cell in cells)):
+                or any(_block_key(cell, degrees) != key for cell in cells)):
             raise ValueError("places index block does not add up")
         return Block(first, cells, cell_starts, latitudes, longitudes, regions, name_ends, names)
+
+
+def _block_key(cell: int, degrees: int) -> int:
+    """The block of ``degrees`` x ``degrees`` cells a cell belongs to (the same rule as scripts/build_places.py)."""
+    row, column = divmod(cell, _CELLS_PER_ROW)
+    return (row + 90) // degrees * -(-_CELLS_PER_ROW // degrees) + column // degrees
 
 
 #: No block of a real index comes near this (the biggest inflates to under 1 MB).
@@ -186,7 +188,7 @@ def _inflate(blob: bytes, offset: int, stored: int, size: int) -> bytes:
     """Inflate one zlib stream of the index: exactly ``size`` bytes, never more, or ValueError."""
     inflater = zlib.decompressobj()
     try:
-        raw = inflater.decompress(blob[offset : offset + stored], size)
+        raw = inflater.decompress(blob[offset : offset + stored], size or 1)  # max_length 0 means no limit
         if inflater.unconsumed_tail or not inflater.eof:
             raise ValueError("places index block is longer than its directory says")
     except zlib.error as err:

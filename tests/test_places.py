@@ -251,12 +251,19 @@ def test_a_damaged_block_is_refused_when_first_inflated_and_names_nothing(fresh,
     assert places.place_name(-33.9, 151.2) == "near Harbourton, Coastal, Imaginaria"  # other blocks still serve
 
 
-def test_a_damaged_region_table_is_refused_when_first_needed(fresh):
+@pytest.mark.parametrize(("field", "value"), [
+    (12, 99),  # more regions than the table holds
+    (28, 0),  # the table said to inflate to nothing (zlib's "no limit")
+    (28, 3),  # to less than it holds
+])
+def test_a_damaged_region_table_is_refused_when_first_needed(fresh, monkeypatch, field, value):
     blob = bytearray(tiny.tiny_index())
-    struct.pack_into("<I", blob, tiny.MAGIC_SIZE + 12, len(tiny.TOWNS) + 5)  # more regions than the table holds
+    struct.pack_into("<I", blob, tiny.MAGIC_SIZE + field, value)
     index = places.index_from_bytes(bytes(blob))
     with pytest.raises(ValueError):
         places.nearest_town_in(index, 51.5, -0.12)
+    monkeypatch.setattr(places, "index_bytes", lambda: bytes(blob))
+    assert places.place_name(51.5, -0.12) is None
 
 
 def test_no_single_damaged_byte_makes_the_index_raise_anything_but_value_error(fresh):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from geoscrub import places
 from geoscrub import report as render
 from geoscrub.api import clean_bytes
 from geoscrub.errors import GeoscrubError
@@ -53,6 +54,16 @@ def native(path: Path) -> tuple[str, bytes | None, str]:
     return ("cleaned" if found.findings else "already_clean"), cleaned, ""
 
 
+def native_place(path: Path) -> str | None:
+    """The place name the command line gives a photo's GPS position, from the shipped index."""
+    try:
+        _, found, _ = clean_bytes(path.read_bytes())
+    except GeoscrubError:
+        return None
+    loc = found.location
+    return None if loc is None else places.place_name(loc.latitude, loc.longitude)
+
+
 # ---------------------------------------------------------------- Node
 
 def test_pyodide_engine_in_node_cleans_byte_identical_to_native(built_site: Path, tmp_path: Path) -> None:
@@ -67,11 +78,15 @@ def test_pyodide_engine_in_node_cleans_byte_identical_to_native(built_site: Path
     assert done.returncode == 0, done.stderr[-3000:]
     results = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert len(results) == len(photos)
-    statuses = set()
+    statuses, named = set(), 0
     for result in results:
         photo = Path(result["input"])
         status, cleaned, words = native(photo)
         statuses.add(status)
+        place = native_place(photo)
+        if place is not None:  # the engine read the lazily packed index and named the same place
+            assert place in json.dumps(result, ensure_ascii=False), (photo, place)
+            named += 1
         assert result["status"] == status, photo
         if status == "refused":
             assert result["detail"] == words, photo
@@ -79,6 +94,7 @@ def test_pyodide_engine_in_node_cleans_byte_identical_to_native(built_site: Path
         else:
             assert (out / f"{result['index']}.out").read_bytes() == cleaned, photo
     assert statuses == {"cleaned", "already_clean", "refused"}  # every path of the page was taken
+    assert named > 0
 
 
 # ---------------------------------------------------------------- Chromium
