@@ -14,7 +14,7 @@ durable before it reports it; they do not); geoscrub check against exiftool
 RSS of the process and its children), the machine's load average before and
 after each round (the machine may be shared), the targets, and checks every
 geoscrub output (re-scanned clean).  On generated photos it also times
-bench/floor.py: the least work any Python cleaner must do, as a reference.
+bench/floor.py: the least work any durable Python cleaner must do, as a reference.
 """
 from __future__ import annotations
 
@@ -117,6 +117,7 @@ CP, CP_SYNC = "cp -r", "cp -r && sync"
 EXIF, EXIF_SYNC = "exiftool -all=", "exiftool -all= && sync"
 EXIF_JSON = "exiftool -json"
 HELP = "geoscrub --help"
+FLOOR = "python floor (floor.py, durable)"
 
 
 def main() -> int:
@@ -158,7 +159,7 @@ def main() -> int:
         HELP: ([geoscrub, "--help"], {}),
     }
     if not args.folder:  # the generated photos are plain baseline JPEGs, which is all floor.py handles
-        tools["python floor (floor.py)"] = ([sys.executable, str(ROOT / "bench" / "floor.py"), out, str(src)], {})
+        tools[FLOOR] = ([sys.executable, str(ROOT / "bench" / "floor.py"), out, str(src)], {})
     if exiftool:
         tools[EXIF] = ([exiftool, "-q", "-all=", "-o", out + "/", str(src)], {})
         tools[EXIF_SYNC] = (then_sync([exiftool, "-q", "-all=", "-o", out + "/", str(src)]), {})

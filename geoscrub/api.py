@@ -4,7 +4,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -223,6 +222,8 @@ def verify_clean_copy(fmt: ContainerFormat, data: Photo, policy: Policy | None =
     if not isinstance(data, FileView):
         verify_clean(fmt, data, join_plan(plan, data), policy)
         return
+    import tempfile  # only for big files: loading it costs every run a few milliseconds
+
     with tempfile.TemporaryFile() as scratch:
         try:
             write_plan(scratch.fileno(), plan, data.fd)

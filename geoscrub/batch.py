@@ -108,8 +108,9 @@ def reuse_freed_buffers() -> None:
     mallopt(_M_TRIM_THRESHOLD, 2 * _KEEP_BUFFERS_UP_TO)
 
 
-#: Files per job in ``map_chunks``: enough for one file's fsync to overlap the next one's work.
-CHUNK_FILES = 8
+#: Files per job in ``map_chunks``: enough for one group's flush to overlap the next group's work (see
+#: ``cli.COMMIT_GROUP``), and few enough that lines appear as the batch goes.
+CHUNK_FILES = 16
 
 
 def map_chunks(fn: Callable[[list[T]], list[R]], items: Iterable[T], *, workers: int | None = None) -> Iterator[R]:

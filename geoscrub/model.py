@@ -24,7 +24,10 @@ class Category(str, enum.Enum):
     @property
     def severity(self) -> int:
         """0 is worst; used to order findings and files."""
-        return list(Category).index(self)
+        return _SEVERITY[self]
+
+
+_SEVERITY = {category: rank for rank, category in enumerate(Category)}
 
 
 def shorten(value: object, limit: int = MAX_VALUE_CHARS) -> str:
@@ -34,11 +37,13 @@ def shorten(value: object, limit: int = MAX_VALUE_CHARS) -> str:
         size = len(value)
         raw = bytes(value[: 4 * limit + 64])
         text = raw.decode("utf-8", "replace") if raw else ""
-        if raw and sum(1 for ch in text if not ch.isprintable()) > len(text) // 4:
+        if raw and not text.isprintable() and sum(1 for ch in text if not ch.isprintable()) > len(text) // 4:
             return f"<{size} bytes>"
     else:
         text = str(value)[: 4 * limit + 64]
     text = text.strip("\x00 \t\r\n")
+    if text.isprintable():  # the common case: nothing to escape
+        return text if len(text) <= limit else text[: limit - 1] + "…"
     out = []
     for ch in text:
         if ch.isprintable():

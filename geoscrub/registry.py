@@ -1,26 +1,44 @@
 """Choosing a format module from a file's first bytes, never from its name.
 
-The format modules are imported on the first call, not at import time, so
-``geoscrub --help`` and other commands that read no photo start fast.
+Only the module a file needs is imported: the formats with a fixed signature
+(``formats.signatures``) are recognised before any format module loads, so
+``check`` on a folder of JPEGs never loads the HEIF or video code, and
+``geoscrub --help`` loads none.
 """
 from __future__ import annotations
 
 import functools
+import importlib
+from collections.abc import Callable
 
 from .errors import UnsupportedFormat
+from .formats import signatures
 from .formats.base import ContainerFormat
 
 #: Bytes of the file's start that ``sniff`` needs.
 PREFIX_BYTES = 64
 
+#: The formats with a fixed signature, in the order they are tried, before the ISO media family
+#: (HEIF, AVIF, video), whose modules decide from the brands.  Each module's ``accept`` is its test here.
+_SIGNED: tuple[tuple[str, Callable[[bytes], bool]], ...] = (
+    ("jpeg", signatures.is_jpeg),
+    ("png", signatures.is_png),
+    ("webp", signatures.is_webp),
+    ("tiff", signatures.is_tiff),
+    ("gif", signatures.is_gif),
+)
+
+
+def _module_format(name: str) -> ContainerFormat:
+    return importlib.import_module(f"{__package__}.formats.{name}").FORMAT  # type: ignore[no-any-return]
+
 
 @functools.cache
 def formats() -> tuple[ContainerFormat, ...]:
     """The cleanable formats, in the order they are tried."""
-    from .formats import gif, heif, jpeg, png, tiff, video, webp
+    from .formats import heif, video
 
-    return (jpeg.FORMAT, png.FORMAT, webp.FORMAT, tiff.FORMAT, gif.FORMAT, heif.FORMAT, heif.AVIF_FORMAT,
-            *video.FORMATS)
+    return (*(_module_format(name) for name, _ in _SIGNED), heif.FORMAT, heif.AVIF_FORMAT, *video.FORMATS)
 
 
 def __getattr__(name: str) -> object:
@@ -38,7 +56,10 @@ def _not_yet(prefix: bytes) -> str | None:
 
 def sniff(prefix: bytes) -> ContainerFormat:
     """The format module for these first bytes, or UnsupportedFormat."""
-    for fmt in formats():
+    for name, matches in _SIGNED:
+        if matches(prefix):
+            return _module_format(name)
+    for fmt in formats()[len(_SIGNED) :]:
         if fmt.accept(prefix):
             return fmt
     known = _not_yet(prefix)

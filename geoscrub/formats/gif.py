@@ -22,9 +22,10 @@ from ..fileview import same_range
 from ..metadata import icc
 from ..metadata.xmp import scan_xmp
 from ..model import Category, Finding, Location, Policy, ScanResult
+from . import signatures
 from .base import Plan, join_plan, recent, remember_last_parses
 
-HEADERS = (b"GIF87a", b"GIF89a")
+HEADERS = signatures.GIF_HEADERS
 TRAILER, IMAGE, EXTENSION = 0x3B, 0x2C, 0x21
 GRAPHIC_CONTROL, COMMENT, PLAIN_TEXT, APPLICATION = 0xF9, 0xFE, 0x01, 0xFF
 LOOP_APPS = (b"NETSCAPE2.0", b"ANIMEXTS1.0")
@@ -319,7 +320,7 @@ class GifFormat:
     reads_views = True
 
     def accept(self, prefix: bytes) -> bool:
-        return prefix[:6] in HEADERS
+        return signatures.is_gif(prefix)
 
     def scan(self, data: bytes) -> ScanResult:
         layout = parse(data)

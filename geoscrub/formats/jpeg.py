@@ -21,7 +21,7 @@ from ..metadata.icc import is_valid_profile
 from ..metadata.iptc import scan_photoshop
 from ..metadata.xmp import scan_xmp
 from ..model import Category, Finding, Location, Policy, ScanResult, better_location
-from . import trailers
+from . import signatures, trailers
 from .base import Plan, join_plan, recent, remember_last_parses
 from .markerscan import MARKER_IN_SCAN, find_marker_in_scan
 
@@ -383,7 +383,7 @@ class JpegFormat:
     reads_views = True
 
     def accept(self, prefix: bytes) -> bool:
-        return prefix[:3] == b"\xff\xd8\xff"
+        return signatures.is_jpeg(prefix)
 
     # ---------------------------------------------------------------- scan --
     def scan(self, data: bytes) -> ScanResult:

@@ -17,10 +17,10 @@ from ..metadata import icc
 from ..metadata.icc import is_valid_profile
 from ..metadata.xmp import scan_xmp
 from ..model import Category, Finding, Location, Policy, ScanResult, better_location
-from . import trailers
+from . import signatures, trailers
 from .base import Plan, join_plan, remember_last_parses
 
-SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SIGNATURE = signatures.PNG_SIGNATURE
 #: Chunks that make up the picture: kept byte for byte.
 IMAGE_CHUNKS = {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"sBIT",
                 b"pHYs", b"bKGD", b"cICP", b"mDCV", b"cLLI", b"acTL", b"fcTL", b"fdAT"}
@@ -341,7 +341,7 @@ class PngFormat:
     reads_views = True
 
     def accept(self, prefix: bytes) -> bool:
-        return prefix.startswith(SIGNATURE)
+        return signatures.is_png(prefix)
 
     def scan(self, data: bytes) -> ScanResult:
         chunks, end = parse(data)

@@ -39,12 +39,13 @@ from ..metadata.exif import BIG, CLASSIC, TYPE_SIZES, Directory, Entry, IfdShape
 from ..metadata.iptc import scan_iim, scan_photoshop
 from ..metadata.xmp import scan_xmp
 from ..model import Category, Finding, Location, Policy, ScanResult
+from . import signatures
 from .base import Plan, join_plan, remember_last_parses
 from .tiff_jpeg import PICTURE_MARKERS, TABLE_MARKERS, check_jpeg_stream
 from .tiff_writer import TiffWriter
 
-CLASSIC_HEADERS = (b"II*\x00", b"MM\x00*")
-BIGTIFF_HEADERS = (b"II+\x00", b"MM\x00+")
+CLASSIC_HEADERS = signatures.TIFF_CLASSIC_HEADERS
+BIGTIFF_HEADERS = signatures.TIFF_BIG_HEADERS
 
 NEW_SUBFILE_TYPE = 0x00FE
 STRIP_OFFSETS, STRIP_BYTE_COUNTS = 0x0111, 0x0117
@@ -567,7 +568,7 @@ class TiffFormat:
     reads_views = True
 
     def accept(self, prefix: bytes) -> bool:
-        return prefix[:4] in CLASSIC_HEADERS or prefix[:4] in BIGTIFF_HEADERS
+        return signatures.is_tiff(prefix)
 
     def scan(self, data: bytes) -> ScanResult:
         return _scan_layout(data, parse(data))

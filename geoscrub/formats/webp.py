@@ -17,7 +17,7 @@ from ..metadata import icc
 from ..metadata.icc import is_valid_profile
 from ..metadata.xmp import scan_xmp
 from ..model import Category, Finding, Location, Policy, ScanResult, better_location
-from . import trailers
+from . import signatures, trailers
 from .base import Plan, join_plan, remember_last_parses
 
 IMAGE_CHUNKS = {b"VP8 ", b"VP8L", b"ALPH", b"ANIM", b"ANMF"}
@@ -140,7 +140,7 @@ class WebpFormat:
     reads_views = True
 
     def accept(self, prefix: bytes) -> bool:
-        return prefix[:4] == b"RIFF" and prefix[8:12] == b"WEBP"
+        return signatures.is_webp(prefix)
 
     def scan_readable(self, data: bytes) -> ScanResult:
         """EXIF and XMP in the chunks before the first problem, for a file that cannot be read whole

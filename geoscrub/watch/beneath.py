@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -99,6 +98,8 @@ class Source:
         last name of a file is never removed (two names of one photo both in
         the inbox: the second is then a file of its own, to be cleaned).
         """
+        import secrets  # loaded here: every command line would pay for it at start
+
         self.release()
         aside = f".geoscrub-{secrets.token_hex(6)}.tmp"  # a dot-name: the inbox walk ignores it
         self._rename_here(self.name, aside)

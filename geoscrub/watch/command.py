@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 import click
 
 from .. import oscaps
-from .placement import layout_problem
 from .settle import DEFAULT_PATIENCE
 
 if TYPE_CHECKING:
@@ -69,6 +68,8 @@ def watch(inbox: Path, outbox: Path, quarantine: Path, archive: Path | None, pol
                    "is its disk or network share mounted?", err=True)
         sys.exit(EXIT_NOT_READY)
     oscaps.make_encodable(sys.stdout)  # an uploader's emoji name is logged escaped on any console
+    from .placement import layout_problem
+
     problem = layout_problem(inbox, {"output": outbox, "quarantine": quarantine, "archive": archive})
     if problem:
         raise click.UsageError(problem)
