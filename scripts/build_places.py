@@ -15,8 +15,8 @@ Get the wheel with the ordinary client, then run this script::
 
 The script refuses a wheel whose sha256 differs, so the index is always built
 from the same data.  It needs only the standard library (no numpy), and the
-output is byte-for-byte reproducible.  The format is described in
-``geoscrub/places.py`` (``index_from_bytes``).
+output is byte-for-byte reproducible.  The format (version 2) is described at the top of
+``geoscrub/places.py``.
 """
 from __future__ import annotations
 
