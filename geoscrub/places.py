@@ -106,10 +106,18 @@ class Index:
             found = self._blocks[i] = self._inflate_block(i)
         return found
 
-    def all_cells(self) -> list[tuple[int, Block]]:
-        """Every cell (key, block) in key order: inflates every block."""
-        return sorted(((key, self.block(i)) for i in range(len(self.block_keys)) for key in self.block(i).cells),
-                      key=lambda pair: pair[0])
+    def block_bound(self, i: int, latitude: float, longitude: float, scale: float) -> float:
+        """A little less than the smallest distance squared (as ``_nearest`` measures it) from
+        the position to any point of block ``i``'s area, read from the directory alone."""
+        degrees = self.block_degrees
+        row, column = divmod(self.block_keys[i], -(-_CELLS_PER_ROW // degrees))
+        south, west = row * degrees - 90, column * degrees
+        north, width = min(south + degrees, 90), min(degrees, _CELLS_PER_ROW - west)
+        dlat = max(0.0, south - latitude, latitude - north)
+        east_of_west = (longitude - west) % 360
+        dlon = 0.0 if east_of_west <= width else min(east_of_west - width, 360 - east_of_west)
+        bound = (dlat * dlat + (dlon * scale) ** 2) * _UNITS * _UNITS
+        return bound * (1 - 1e-9) - 1  # below any town's distance despite rounding
 
     def position(self, town: int) -> tuple[float, float]:
         block, i = self._locate(town)
@@ -287,7 +295,7 @@ def nearest_town_in(index: Index, latitude: float, longitude: float) -> tuple[st
     return city, state, country, distance_km(latitude, longitude, *index.position(best))
 
 
-#: Rings of cells searched before falling back to every town (far out at sea, near the poles).
+#: Rings of cells searched before looking block by block everywhere (far out at sea, near the poles).
 _MAX_RING = 6
 
 
@@ -296,9 +304,15 @@ def _nearest(index: Index, latitude: float, longitude: float) -> int:
 
     Distance is equirectangular around the photo (what picks the town); the
     search stops once no cell outside the rings can hold anything nearer.
-    Far from every town, all towns are compared (tens of milliseconds).
+    Far from every town, every block that could hold a nearer town is searched.
     """
     scale = max(math.cos(math.radians(latitude)), 1e-6)
+    best, best_d2, proven = _nearest_in_rings(index, latitude, longitude, scale)
+    return best if proven else _search_everywhere(index, latitude, longitude, scale, best, best_d2)
+
+
+def _nearest_in_rings(index: Index, latitude: float, longitude: float, scale: float) -> tuple[int, float, bool]:
+    """(town, distance squared, whether no town outside the rings can be nearer) of the rings' nearest town."""
     row, column = _cell(latitude, longitude)
     best, best_d2 = -1, math.inf
     for ring in range(_MAX_RING + 1):
@@ -311,10 +325,34 @@ def _nearest(index: Index, latitude: float, longitude: float) -> int:
         west, east = longitude - math.floor(longitude) + ring, math.floor(longitude) + 1 - longitude + ring
         reach = min(latitude - (row - ring), row + ring + 1 - latitude, scale * min(west, east)) * _UNITS
         if best >= 0 and best_d2 <= reach * reach:
-            return best
-    for key, block in index.all_cells():
-        best, best_d2 = _search_block_cell(block, key, latitude, longitude, scale, best, best_d2)
-    return best
+            return best, best_d2, True
+    return best, best_d2, False
+
+
+def _search_everywhere(index: Index, latitude: float, longitude: float, scale: float,
+                       ring_best: int, ring_d2: float) -> int:
+    """The town that comparing every town, cell after cell in key order, would pick, without
+    inflating the blocks that cannot hold a nearer town than the best found so far.
+
+    Blocks are visited nearest first; among towns equally near, the first in cell-key
+    order wins (as in that sweep, where only a strictly nearer town replaces the best),
+    unless the rings' best is already that near.
+    """
+    lat, lon, half, full = latitude * _UNITS, longitude * _UNITS, 180 * _UNITS, 360 * _UNITS
+    best, best_d2, best_order = -1, ring_d2, (0, 0)
+    for bound, i in sorted((index.block_bound(i, latitude, longitude, scale), i) for i in range(len(index.block_keys))):
+        if bound > best_d2:
+            break  # this block and every one after it are farther than the best
+        block = index.block(i)
+        lats, lons, starts = block.latitudes, block.longitudes, block.cell_starts
+        for c, key in enumerate(block.cells):
+            for town in range(starts[c], starts[c + 1]):
+                dlat = lats[town] - lat
+                dlon = ((lons[town] - lon + half) % full - half) * scale
+                d2 = dlat * dlat + dlon * dlon
+                if d2 < best_d2 or (d2 == best_d2 and best >= 0 and (key, town) < best_order):
+                    best, best_d2, best_order = block.first + town, d2, (key, town)
+    return best if best >= 0 else ring_best
 
 
 def _search_cell(index: Index, key: int, latitude: float, longitude: float, scale: float,
