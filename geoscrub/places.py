@@ -36,7 +36,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, pairwise
 
 #: Beyond this distance from the nearest town, say "about N km from" instead of "near".
 NEAR_KM = 25.0
@@ -170,8 +170,8 @@ class Index:
         degrees, key = self.block_degrees, self.block_keys[i]
         if (not c or cell_starts[0] != 0 or cell_starts[-1] != n or (name_ends[-1] if n else 0) != len(names)
                 or (regions and max(regions) >= self.region_count)
-                or any(a >= b for a, b in zip(cells, cells[1:]))
-                or any(a > b for a, b in zip(cell_starts, cell_starts[1:]))
+                or any(a >= b for a, b in pairwise(cells))
+                or any(a > b for a, b in pairwise(cell_starts))
                 or any(_block_key(cell, degrees) != key for cell in cells)):
             raise ValueError("places index block does not add up")
         return Block(first, cells, cell_starts, latitudes, longitudes, regions, name_ends, names)
@@ -242,7 +242,8 @@ def index_from_bytes(blob: bytes) -> Index:
         spans.append((at, stored, raw))
     if offset != len(blob) or towns_so_far != n or cells_so_far != c:
         raise ValueError("places index directory does not add up")
-    return Index(blob, n, c, r, degrees, keys, firsts, cell_counts, tuple(spans), (directory_end, region_stored, region_raw))
+    return Index(blob, n, c, r, degrees, keys, firsts, cell_counts, tuple(spans),
+                 (directory_end, region_stored, region_raw))
 
 
 def index_bytes() -> bytes:
@@ -256,7 +257,8 @@ def index_bytes() -> bytes:
         with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", DATA_FILE), "rb") as file:
             return file.read()
     except OSError:
-        
+        from importlib import resources
+
         return resources.files(DATA_PACKAGE).joinpath(DATA_FILE).read_bytes()
 
 
@@ -340,7 +342,8 @@ def _search_everywhere(index: Index, latitude: float, longitude: float, scale: f
     """
     lat, lon, half, full = latitude * _UNITS, longitude * _UNITS, 180 * _UNITS, 360 * _UNITS
     best, best_d2, best_order = -1, ring_d2, (0, 0)
-    for bound, i in sorted((index.block_bound(i, latitude, longitude, scale), i) for i in range(len(index.block_keys))):
+    bounds = sorted((index.block_bound(i, latitude, longitude, scale), i) for i in range(len(index.block_keys)))
+    for bound, i in bounds:
         if bound > best_d2:
             break  # this block and every one after it are farther than the best
         block = index.block(i)

@@ -96,7 +96,8 @@ def build(towns: list[dict], countries: dict[str, str]) -> bytes:
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             continue
         code = town.get("country_code", "")
-        kept.append((scaled(lat), scaled(lon), town.get("city", ""), (town.get("state", ""), countries.get(code, code))))
+        region = (town.get("state", ""), countries.get(code, code))
+        kept.append((scaled(lat), scaled(lon), town.get("city", ""), region))
     return pack(kept)
 
 

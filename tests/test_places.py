@@ -4,10 +4,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import math
+import os
 import re
 import struct
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -329,6 +331,20 @@ def test_the_index_is_package_data():
 
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert places.DATA_FILE in str(config["tool"]["setuptools"]["package-data"])
+
+
+def test_the_index_is_read_through_importlib_resources_when_geoscrub_runs_from_a_zip(tmp_path):
+    package = Path(places.__file__).parent
+    archive = tmp_path / "geoscrub.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in sorted(package.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".so", ".pyc"):
+                zipped.write(path, path.relative_to(package.parent).as_posix())
+    code = ("import sys; from geoscrub import places; assert '.zip' in places.__file__, places.__file__; "
+            "print(places.place_name(51.5010, -0.1416))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(archive)}, cwd=tmp_path)
+    assert proc.stdout.strip() == "near City of Westminster, England, United Kingdom"
 
 
 def test_place_names_need_neither_numpy_nor_scipy():

@@ -105,5 +105,5 @@ def with_block_replaced(blob: bytes, i: int, raw: bytes) -> bytes:
 
 
 def block_raw(blob: bytes, i: int) -> bytes:
-    _, _, _, offset, stored, raw = directory(blob)[i]
+    _, _, _, offset, stored, _ = directory(blob)[i]
     return zlib.decompress(blob[offset : offset + stored])
