@@ -11,7 +11,16 @@ from . import limits, registry
 from .errors import GeoscrubError, InternalError, WriteFailed
 from .fileview import FileView, same_range
 from .formats.base import ContainerFormat, forget_recent_parses, join_plan, plan_of
-from .fsio import PendingWrite, open_regular_file, read_all, read_at, start_write, start_write_plan, write_plan
+from .fsio import (
+    PendingWrite,
+    open_regular_file,
+    read_all,
+    read_at,
+    start_write,
+    start_write_plan,
+    write_error,
+    write_plan,
+)
 from .metadata import budget as parse_budget
 from .model import Category, Finding, Policy, Report, ScanResult
 from .verify import plan_spells, verify_clean
@@ -228,7 +237,7 @@ def verify_clean_copy(fmt: ContainerFormat, data: Photo, policy: Policy | None =
         try:
             write_plan(scratch.fileno(), plan, data.fd)
         except OSError as err:
-            raise WriteFailed(f"could not try the cleaning: {err.strerror or err}") from None
+            raise write_error(err, "could not try the cleaning", "a scratch copy in the temp folder") from None
         verify_clean(fmt, data, FileView(scratch.fileno(), os.fstat(scratch.fileno()).st_size), policy)
 
 

@@ -36,9 +36,17 @@ from .api import (
     start_clean_copy,
     verify_clean_copy,
 )
-from .errors import CannotRebuild, GeoscrubError, InternalError, WriteFailed
+from .errors import CannotRebuild, DiskFull, GeoscrubError, InternalError, WriteFailed
 from .formats.base import ContainerFormat, forget_recent_parses
-from .fsio import GroupCommit, PendingWrite, keep_owner, open_regular_file, read_all, sweep_stale_temp_files
+from .fsio import (
+    GroupCommit,
+    PendingWrite,
+    keep_owner,
+    open_regular_file,
+    read_all,
+    sweep_stale_temp_files,
+    write_error,
+)
 from .model import Policy, Report
 from .paths import Input
 
@@ -47,7 +55,8 @@ class ExitCode(enum.IntEnum):
     OK = 0  # nothing identifying / everything cleaned or already clean
     FOUND = 1  # check: identifying metadata found
     USAGE = 2  # bad command line (Click's own code)
-    ERROR = 3  # some file could not be read or was refused; wins over FOUND
+    ERROR = 3  # check: some file could not be read (FOUND wins: a leak is never hidden); clean: some file refused
+    DISK_FULL = interrupt.DISK_FULL_EXIT  # clean stopped because the disk is full (wins over a signal)
     # clean stopped by a signal exits 128 + its number: 130 for Ctrl+C (SIGINT), 143 for SIGTERM
     INTERRUPTED = 130
     TERMINATED = 143
@@ -76,7 +85,8 @@ def use_progress(stream: IO[str], count: int) -> bool:
 class Progress:
     """The progress bar on stderr, when there is one; lines printed meanwhile go above it.
 
-    ``advance`` is called once per finished file, so the bar ends on the total.
+    ``advance`` is called once per file done, so the bar ends on the number done
+    (the total, unless the batch was stopped).
     """
 
     def __init__(self, total: int, label: str) -> None:
@@ -109,13 +119,18 @@ class Progress:
 
 
 def run_batch(job: Callable[[Input], R] | Callable[[Sequence[Input]], list[R]], inputs: Sequence[Input],
-              label: str, *, chunked: bool = False) -> Iterator[tuple[R, Progress]]:
+              label: str, *, chunked: bool = False, advance: bool = True) -> Iterator[tuple[R, Progress]]:
     """``job`` over every input (or over runs of a few, when ``chunked``), on both cores
-    for big batches; yields each result as it comes, in order, with the progress bar."""
+    for big batches; yields each result as it comes, in order, with the progress bar.
+
+    Without ``advance`` the caller advances the bar for each file really done,
+    so a stopped batch's bar ends where the batch did.
+    """
     mapped = batch.map_chunks(job, inputs) if chunked else batch.map_files(job, inputs)  # type: ignore[arg-type]
     with Progress(len(inputs), label) as bar:
         for result in mapped:
-            bar.advance()
+            if advance:
+                bar.advance()
             yield result, bar
 
 
@@ -275,7 +290,8 @@ class Target:
             try:
                 dest.parent.mkdir(parents=True, exist_ok=True)
             except OSError as err:
-                raise WriteFailed(f"cannot make folder {render.shown(dest.parent)}: {err.strerror or err}") from None
+                raise write_error(err, f"cannot make folder {render.shown(dest.parent)}",
+                                  f"the folder {render.shown(dest.parent)}") from None
         pending = start_clean_copy(src.fmt, src.data, dest, policy, mode=mode, overwrite=False)
         if self.in_place:
             keep_owner(pending, src.stat)
@@ -411,7 +427,8 @@ def _rebuild_one(inp: Input, data: bytes, st: os.stat_result, target: Target, po
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
         except OSError as err:
-            raise WriteFailed(f"cannot make folder {render.shown(dest.parent)}: {err.strerror or err}") from None
+            raise write_error(err, f"cannot make folder {render.shown(dest.parent)}",
+                              f"the folder {render.shown(dest.parent)}") from None
     pending = start_clean_copy(fmt, rebuilt.data, dest, policy, mode=stat.S_IMODE(st.st_mode), overwrite=overwrite)
     report.cleaned_to = dest
     return render.CleanOutcome(report, "rebuilt", dest, note, warning), Prepared(dest, pending)
@@ -515,15 +532,29 @@ def not_started(inp: Input) -> render.CleanOutcome:
     return render.CleanOutcome(Report(inp.path), "not_started")
 
 
+def found_disk_full(outcome: render.CleanOutcome) -> bool:
+    """True when this file was refused because the disk is full (its temp file is already removed)."""
+    return outcome.action == "refused" and isinstance(outcome.report.error, DiskFull)
+
+
+def _commit(prepared: Prepared, group: GroupCommit, place: int) -> None:
+    """``prepared.finish``; a full disk stops the batch, as a photo whose copy could not be started does."""
+    try:
+        prepared.finish(group, place)
+    except DiskFull:
+        interrupt.stop_for_full_disk()
+        raise
+
+
 def clean_files(inputs: Sequence[Input], target: Target, policy: Policy, *, dry_run: bool, rebuild: bool = False
                 ) -> list[render.CleanOutcome]:
     """Clean a few files in turn; flushing and renaming overlap the next file's work.
 
     Commits run on one thread in order, a few files per disk flush (see
     ``GroupCommit``), and a file is reported cleaned only once its copy is
-    durable.  After a stop request (see ``interrupt``) the file in hand is
-    finished and the rest are not started; on any exception, temp files not
-    yet committed are removed.
+    durable.  After a stop request (see ``interrupt``), or once the disk is
+    found full, the file in hand is finished and the rest are not started; on
+    any exception, temp files not yet committed are removed.
     """
     started: list[tuple[render.CleanOutcome, Prepared | None, Future[None] | None]] = []
     group = GroupCommit(group_size=COMMIT_GROUP)
@@ -535,11 +566,13 @@ def clean_files(inputs: Sequence[Input], target: Target, policy: Policy, *, dry_
                     started.append((not_started(inp), None, None))
                     continue
                 outcome, prepared = clean_one(inp, target, policy, dry_run=dry_run, rebuild=rebuild)
+                if found_disk_full(outcome):
+                    interrupt.stop_for_full_disk()  # every photo after it would fail the same way
                 commit = None
                 if prepared is not None:
                     try:
                         place = group.written(prepared.pending) if prepared.pending is not None else 0
-                        commit = committer.submit(functools.partial(prepared.finish, group, place))
+                        commit = committer.submit(functools.partial(_commit, prepared, group, place))
                     except BaseException:
                         prepared.discard()
                         raise
@@ -701,9 +734,12 @@ def clean(output: Path | None, in_place: bool, dry_run: bool, as_json: bool, ren
 
     \b
     Exit code 0: every file cleaned, already clean, already cleaned or rebuilt;
-    3: some file refused; 2: bad command line; 130: stopped by Ctrl+C;
-    143: stopped by SIGTERM.  When stopped, the photo in hand is finished,
-    the photos done are listed and the rest are left untouched.
+    3: some file refused; 2: bad command line; 4: stopped because the disk is
+    full (wins over the others); 130: stopped by Ctrl+C; 143: stopped by SIGTERM.
+    When stopped, the photos in hand are finished (or, on a full disk, rolled
+    back), the photos done are listed, the rest are left untouched and counted
+    ("the disk is full: N photos not started"; with --json, one object with
+    "action": "not_started" each).  Nothing is left half-written.
     """
     if output is not None and in_place:
         raise click.UsageError("choose either --output or --in-place, not both")
@@ -717,15 +753,25 @@ def clean(output: Path | None, in_place: bool, dry_run: bool, as_json: bool, ren
     job = functools.partial(clean_files, target=target, policy=policy, dry_run=dry_run, rebuild=rebuild)
     outcomes: list[render.CleanOutcome] = []
     waiting = 0
+    disk_full = False
     json_out = JsonArray()
     with interrupt.stop_between_files():
         swept = [] if dry_run else [p for f in write_folders(inputs, target) for p in sweep_stale_temp_files(f)]
         if swept and not as_json:
             click.echo(render.swept_text(len(swept)))
-        for outcome, bar in run_batch(job, inputs, "Cleaning", chunked=True):
+        for outcome, bar in run_batch(job, inputs, "Cleaning", chunked=True, advance=False):
+            if found_disk_full(outcome):
+                if disk_full:  # in hand when the disk filled (another worker's photo): rolled back, untouched
+                    outcome = render.CleanOutcome(Report(outcome.report.path), "not_started")
+                else:
+                    disk_full = True
+                    interrupt.stop_for_full_disk()  # tells the workers too
             if outcome.action == "not_started":
                 waiting += 1
+                if as_json:
+                    bar.echo(json_out.item(render.not_started_json(outcome.report.path)))
                 continue
+            bar.advance()
             outcomes.append(outcome)
             if as_json:
                 with_place(outcome.report)
@@ -736,14 +782,19 @@ def clean(output: Path | None, in_place: bool, dry_run: bool, as_json: bool, ren
                 for line in render.clean_lines(outcome, dry_run=dry_run, colour=colour):
                     bar.echo(line)
         stopped_by = interrupt.received()
+    name = signal.Signals(stopped_by).name if stopped_by is not None else None
     if as_json:
         click.echo(json_out.end())
+        if disk_full or name is not None:  # the array has an object for each; people get the sentence
+            click.echo(render.stop_text(not_started=waiting, disk_full=disk_full, stopped_by=name,
+                                        dry_run=dry_run), err=True)
     else:
         if outcomes:
             click.echo("")
-        name = signal.Signals(stopped_by).name if stopped_by is not None else None
         click.echo(render.clean_summary(outcomes, selection.skipped, dry_run=dry_run, not_started=waiting,
-                                        stopped_by=name))
+                                        stopped_by=name, disk_full=disk_full))
+    if disk_full:
+        sys.exit(ExitCode.DISK_FULL)
     if stopped_by is not None:
         sys.exit(interrupt.exit_code(stopped_by))
     sys.exit(ExitCode.ERROR if any(o.action == "refused" for o in outcomes) else ExitCode.OK)

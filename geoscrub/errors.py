@@ -87,6 +87,16 @@ class WriteFailed(GeoscrubError):
     reason = "could not write the cleaned copy"
 
 
+class DiskFull(WriteFailed):
+    """The disk (or the user's share of it) is full: nothing more can be written until space is freed.
+
+    A batch stops at the first one rather than refusing every photo after it
+    (see ``interrupt.stop_for_full_disk``); the temp file is always removed.
+    """
+
+    reason = "the disk is full"
+
+
 class InternalError(GeoscrubError):
     """A bug in geoscrub met this file: it is refused (fail closed), the others go on."""
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import limits, oscaps
-from .errors import NotARegularFile, WriteFailed
+from .errors import DiskFull, NotARegularFile, WriteFailed
 
 #: Every temp file geoscrub writes has this shape, so leftovers can be swept.
 TEMP_PREFIX = ".geoscrub-"
@@ -118,6 +118,18 @@ def _kind(mode: int) -> str:
     if stat.S_ISLNK(mode):
         return "symbolic link"
     return "special file"
+
+
+def write_error(err: OSError, failed: str, name: str) -> WriteFailed:
+    """``failed`` ("could not write X") with the system's reason; DiskFull when there was no room for ``name``.
+
+    A full disk is told apart because a batch stops there instead of
+    refusing every photo after it (see ``interrupt.stop_for_full_disk``).
+    """
+    if oscaps.is_disk_full(err):
+        quota = "your disk quota is used up, " if oscaps.is_quota_full(err) else ""
+        return DiskFull(f"{quota}no room left for {name}")
+    return WriteFailed(f"{failed}: {err.strerror or err}")
 
 
 def temp_path_for(target: Path) -> Path:
@@ -232,7 +244,7 @@ class PendingWrite:
             raise
         except OSError as err:
             _unlink_quietly(self.tmp)
-            raise WriteFailed(f"could not write {self.target.name}: {err.strerror or err}") from None
+            raise write_error(err, f"could not write {self.target.name}", self.target.name) from None
         except BaseException:
             _unlink_quietly(self.tmp)
             raise
@@ -267,7 +279,7 @@ class PendingWrite:
                 return name, False
         except OSError as err:
             self.discard()
-            raise WriteFailed(f"could not write {self.target.name}: {err.strerror or err}") from None
+            raise write_error(err, f"could not write {self.target.name}", self.target.name) from None
         except BaseException:
             self.discard()
             raise
@@ -311,7 +323,7 @@ def start_write_plan(target: str | os.PathLike[str], plan: Sequence[bytes | rang
     try:
         fd = os.open(tmp, oscaps.create_flags(), 0o600)
     except OSError as err:
-        raise WriteFailed(f"cannot write in {target.parent}: {err.strerror}") from None
+        raise write_error(err, f"cannot write in {target.parent}", target.name) from None
     try:
         write_plan(fd, plan, src_fd)
         oscaps.set_mode(fd, tmp, mode & 0o7777)
@@ -319,7 +331,7 @@ def start_write_plan(target: str | os.PathLike[str], plan: Sequence[bytes | rang
     except OSError as err:
         os.close(fd)
         _unlink_quietly(tmp)
-        raise WriteFailed(f"could not write {target.name}: {err.strerror or err}") from None
+        raise write_error(err, f"could not write {target.name}", target.name) from None
     except BaseException:
         os.close(fd)
         _unlink_quietly(tmp)
@@ -429,7 +441,7 @@ class GroupCommit:
                 self._flush(pending.fd)
             except OSError as err:
                 pending.discard()
-                raise WriteFailed(f"could not write {pending.target.name}: {err.strerror or err}") from None
+                raise write_error(err, f"could not write {pending.target.name}", pending.target.name) from None
             self._flushed[pending.device] = covered
             self._renamed.pop(pending.device, None)
         forget_cached_pages(pending.fd)  # on disk now: let the next photo's write reuse this memory

@@ -8,6 +8,9 @@ process through a shared event, so a Ctrl+C that reaches the whole process
 group cannot kill a worker half way through writing a file.  A second Ctrl+C
 stops at once; the next run removes what that leaves (see
 ``fsio.sweep_stale_temp_files``).
+
+A full disk stops a batch the same way (``stop_for_full_disk``): every photo
+after it would only fail the same way, so none is started.
 """
 from __future__ import annotations
 
@@ -24,11 +27,16 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 _received: int | None = None  # the first stop signal this process was sent
 _shared: Any = None  # a multiprocessing Event: set by the main process, seen by its workers
+_disk_full = False  # a write in this process found no room left
+
+
+#: Exit code of a batch stopped because the disk is full (a signal gives 128 + its number).
+DISK_FULL_EXIT = 4
 
 
 def requested() -> bool:
     """True once this process, or the main process of its batch, was asked to stop."""
-    return _received is not None or (_shared is not None and _shared.is_set())
+    return _received is not None or _disk_full or (_shared is not None and _shared.is_set())
 
 
 def received() -> int | None:
@@ -41,6 +49,22 @@ def exit_code(signum: int) -> int:
     return 128 + int(signum)
 
 
+def stop_for_full_disk() -> None:
+    """A write found the disk full: start no more photos, here or in any worker of this batch.
+
+    Safe from any thread (a commit thread meets the full disk too).
+    """
+    global _disk_full
+    _disk_full = True
+    if _shared is not None:
+        _shared.set()
+
+
+def disk_full() -> bool:
+    """True once ``stop_for_full_disk`` was called in this process during this batch."""
+    return _disk_full
+
+
 def share(event: Any) -> None:
     """Use ``event`` to tell worker processes to stop (called in the main process)."""
     global _shared
@@ -51,8 +75,8 @@ def share(event: Any) -> None:
 
 def follow(event: Any) -> None:
     """Initialise a worker process: ignore stop signals and follow the main process's ``event``."""
-    global _received, _shared
-    _received, _shared = None, event
+    global _received, _shared, _disk_full
+    _received, _shared, _disk_full = None, event, False
     for signum in STOP_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
 
@@ -74,11 +98,16 @@ def stop_between_files() -> Iterator[None]:
     """Within this block the first SIGINT/SIGTERM sets ``requested()`` instead of raising.
 
     Only the main thread can own signals; elsewhere (a library caller's
-    thread) the block changes nothing.
+    thread) the block leaves them alone.  A full disk met in the block
+    (``stop_for_full_disk``) is forgotten when it ends, so the next batch starts afresh.
     """
-    global _received, _shared
+    global _received, _shared, _disk_full
+    _disk_full = False
     if threading.current_thread() is not threading.main_thread():
-        yield
+        try:
+            yield
+        finally:
+            _disk_full = False
         return
     _received, _shared = None, None
     previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
@@ -89,4 +118,4 @@ def stop_between_files() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        _shared = None
+        _shared, _disk_full = None, False

@@ -155,6 +155,22 @@ _SHARING_VIOLATIONS = frozenset({5, 32, 33})  # ACCESS_DENIED, SHARING_VIOLATION
 REPLACE_RETRY_DELAYS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4)
 
 
+#: errno values for "no room left": the disk is full (ENOSPC) or the user's quota is used up (EDQUOT, which
+#: Windows and Pyodide lack). Windows' ERROR_DISK_FULL and ERROR_HANDLE_DISK_FULL arrive as ENOSPC.
+DISK_FULL = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
+_DISK_FULL_WINERRORS = frozenset({39, 112})  # ERROR_HANDLE_DISK_FULL, ERROR_DISK_FULL
+
+
+def is_disk_full(err: OSError) -> bool:
+    """True when ``err`` means nothing more fits on the disk (or in the user's quota)."""
+    return err.errno in DISK_FULL or getattr(err, "winerror", None) in _DISK_FULL_WINERRORS
+
+
+def is_quota_full(err: OSError) -> bool:
+    """True when it is the user's quota, not the disk itself, that is used up."""
+    return hasattr(errno, "EDQUOT") and err.errno == errno.EDQUOT
+
+
 def is_sharing_violation(err: OSError) -> bool:
     """True for Windows' "the file is open in another program" (a virus scanner, a photo viewer)."""
     return isinstance(err, PermissionError) and getattr(err, "winerror", None) in _SHARING_VIOLATIONS

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import GeoscrubError
+from .errors import DiskFull, GeoscrubError
 from .metadata.exif import format_metres
 from .model import Category, Finding, Report
 
@@ -224,6 +224,16 @@ def outcome_json(outcome: CleanOutcome) -> dict[str, object]:
     if outcome.rebuildable:
         obj["hint"] = REBUILD_HINT
     return obj
+
+
+def not_started_json(path: Path | str) -> dict[str, object]:
+    """A file a stopped ``clean`` never started: the array keeps one object per file, and counts these.
+
+    ``status`` and ``action`` are both ``not_started``: nothing was read, so
+    nothing is known about it, and it is exactly as it was.
+    """
+    return {"path": _json_path(path), "format": None, "status": "not_started", "findings": [],
+            "action": "not_started", "output": None}
 
 
 def dumps(objects: list[dict[str, object]]) -> str:
@@ -576,16 +586,20 @@ def counts_text(cleaned: int | str, already: int | str, refused: int | str) -> s
 
 
 def clean_summary(outcomes: list[CleanOutcome], skipped: list[Path], *, dry_run: bool,
-                  not_started: int = 0, stopped_by: str | None = None) -> str:
-    """The closing lines: counts, every refused file again, and what an interruption left undone."""
+                  not_started: int = 0, stopped_by: str | None = None, disk_full: bool = False) -> str:
+    """The closing lines: counts, every refused file again, and what an interruption left undone.
+
+    The photo that found the disk full is not listed again: the line about
+    the full disk, just above the counts, already says what happened.
+    """
     cleaned = sum(1 for o in outcomes if o.action in ("cleaned", "would_clean"))
     already = sum(1 for o in outcomes if o.action == "already_clean")
     earlier = sum(1 for o in outcomes if o.action == "already_cleaned")
     refused = [o for o in outcomes if o.action == "refused"]
     rebuilt = sum(1 for o in outcomes if o.action in ("rebuilt", "would_rebuild"))
     lines = []
-    if stopped_by is not None:
-        lines.append(stopped_text(stopped_by, not_started, dry_run=dry_run))
+    if stopped_by is not None or disk_full:
+        lines.append(stop_text(not_started=not_started, disk_full=disk_full, stopped_by=stopped_by, dry_run=dry_run))
     if dry_run:
         text = f"Dry run, nothing was written: {cleaned} would be cleaned, {already} already clean"
         if rebuilt:
@@ -597,9 +611,10 @@ def clean_summary(outcomes: list[CleanOutcome], skipped: list[Path], *, dry_run:
             text += f" Rebuilt {rebuilt} (re-encoded: see the warnings above)."
     if earlier:
         text += f" {_count(earlier, 'photo')} had been cleaned by an earlier run: nothing to do."
-    if refused:
+    recap = [o for o in refused if not isinstance(o.report.error, DiskFull)]
+    if recap:
         text += " Refused files are left exactly as they were:"
-        text += "".join(f"\n  - {shown(o.report.path)}: {refusal_text(o)}" for o in refused)
+        text += "".join(f"\n  - {shown(o.report.path)}: {refusal_text(o)}" for o in recap)
     lines.append(text)
     extra = _skipped_line(skipped)
     if extra:
@@ -618,6 +633,26 @@ def stopped_text(signal_name: str, not_started: int, *, dry_run: bool) -> str:
         return f"{why}. {done}; nothing was left half-written."
     return (f"{why}. {done}; {_count(not_started, 'photo')} {'was' if not_started == 1 else 'were'} "
             f"not started and {'is' if not_started == 1 else 'are'} exactly as before. Nothing was left half-written.")
+
+
+def stop_text(*, not_started: int, disk_full: bool, stopped_by: str | None, dry_run: bool) -> str:
+    """Why a batch ended early: the full disk (which needs seeing to before a rerun) or the signal."""
+    if disk_full:
+        return disk_full_text(not_started, dry_run=dry_run)
+    assert stopped_by is not None
+    return stopped_text(stopped_by, not_started, dry_run=dry_run)
+
+
+def disk_full_text(not_started: int, *, dry_run: bool) -> str:
+    """A batch stopped by a full disk: one line, however many photos were left."""
+    if not_started:
+        pronoun = "it is" if not_started == 1 else "they are"
+        head = f"The disk is full: {_count(not_started, 'photo')} not started ({pronoun} exactly as before)."
+    else:
+        head = "The disk is full: no photo was left to start."
+    done = "The photos listed above are done" if not dry_run else "The photos listed above were looked at"
+    return (f"{head} {done} and nothing was left half-written; free some space, then run the same command "
+            f"again to finish.")
 
 
 def stopped_check_text() -> str:

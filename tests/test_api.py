@@ -11,7 +11,7 @@ import geoscrub
 from geoscrub import Policy, UnsupportedFormat, clean, scan
 from geoscrub.api import clean_bytes
 from geoscrub import fsio
-from geoscrub.errors import GeoscrubError, NotARegularFile, WriteFailed
+from geoscrub.errors import DiskFull, GeoscrubError, NotARegularFile, WriteFailed
 from tests.builders import core
 from tests.builders.systems import POSIX_ONLY
 
@@ -104,7 +104,8 @@ def test_disk_full_while_writing_leaves_no_temp_file_and_no_target(tmp_path, mon
 
     monkeypatch.setattr(os, "fsync", full)
     report = clean(src, dest)
-    assert isinstance(report.error, WriteFailed) and "No space" in str(report.error)
+    assert isinstance(report.error, DiskFull) and isinstance(report.error, WriteFailed)
+    assert str(report.error) == "no room left for b.jpg" and report.error.reason == "the disk is full"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jpg"]
 
 
@@ -173,7 +174,7 @@ def test_a_write_that_fails_leaves_no_temp_file(tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(fsio, "_write_all", disk_full)
-    with pytest.raises(WriteFailed, match="No space left"):
+    with pytest.raises(WriteFailed, match="no room left for out.jpg"):
         write_clean_copy(fmt, data, tmp_path / "out.jpg")
     assert list(tmp_path.iterdir()) == []
 

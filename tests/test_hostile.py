@@ -24,6 +24,7 @@ from click.testing import CliRunner
 import geoscrub
 from geoscrub import fsio, limits
 from geoscrub.errors import (
+    DiskFull,
     GeoscrubError,
     LimitExceeded,
     MalformedFile,
@@ -467,8 +468,8 @@ def test_case24_disk_full_leaves_original_and_old_copy_intact_and_no_temp_file(t
     monkeypatch.setattr(geoscrub.api, "scan_photo", scan_then_fill_the_disk)
     report = geoscrub.clean(src, dest)
     monkeypatch.undo()
-    assert isinstance(report.error, WriteFailed), report.error
-    assert "No space left" in str(report.error)
+    assert isinstance(report.error, DiskFull) and isinstance(report.error, WriteFailed), report.error
+    assert str(report.error) == "no room left for photo.jpg"
     assert src.read_bytes() == original
     assert dest.read_bytes() == b"previous cleaned copy"
     assert sorted(p.name for p in out_dir.iterdir()) == ["photo.jpg"]
@@ -495,8 +496,9 @@ def test_case24_cli_in_place_on_a_full_disk_keeps_the_original(tmp_path, monkeyp
         monkeypatch.setattr(fsio, "_syncfs_function", lambda: _failing_syncfs)
     result = CliRunner().invoke(cli.main, ["clean", "--in-place", str(photo)])
     monkeypatch.undo()
-    assert result.exit_code == 3, result.output
+    assert result.exit_code == 4, result.output  # stopped because the disk is full
     assert "Traceback" not in result.output
+    assert "the disk is full: no room left for photo.jpg" in result.output
     assert photo.read_bytes() == original
     assert [p.name for p in tmp_path.iterdir()] == ["photo.jpg"]
 

@@ -236,3 +236,55 @@ REMOVALS: dict[str, Removal] = {
     "open-files-stay-put": open_files_stay_put,
     "windows": windows,
 }
+
+
+# ---------------------------------------------------------------- a disk that fills up
+
+def _bytes_under(folder: str) -> int:
+    total = 0
+    for here, _dirs, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(here, name)).st_size
+            except OSError:
+                continue
+    return total
+
+
+def _fd_path(fd: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return None
+
+
+def disk_with_room(mp: pytest.MonkeyPatch, folder: os.PathLike[str] | str, room: int,
+                   code: int = errno.ENOSPC) -> None:
+    """The disk under ``folder`` has ``room`` bytes free: a write that would go past them fails with ``code``.
+
+    What is used is measured on the real files, so worker processes forked
+    with this patch share the one disk, and a temp file removed after a
+    failed write gives its room back, as on a real disk.  Copies go through
+    ``os.write`` (the kernel's copy_file_range is taken away).  Needs /proc.
+    """
+    root = os.path.realpath(folder) + os.sep
+    limit = _bytes_under(root) + room
+    real_write = os.write
+
+    def write(fd: int, data: bytes | memoryview) -> int:
+        where = _fd_path(fd)
+        if where is not None and where.startswith(root) and _bytes_under(root) + len(data) > limit:
+            raise OSError(code, os.strerror(code))
+        return real_write(fd, data)
+
+    mp.setattr(os, "write", write)
+    no_kernel_copy(mp)
+
+
+def syncfs_fails(mp: pytest.MonkeyPatch, code: int = errno.ENOSPC) -> None:
+    """The flush that makes a batch's copies durable fails with ``code`` (space runs out at write-back)."""
+    def syncfs(_fd: int) -> int:
+        ctypes.set_errno(code)
+        return -1
+
+    mp.setattr(oscaps, "group_flush", lambda: syncfs)
