@@ -55,7 +55,7 @@ class ExitCode(enum.IntEnum):
     OK = 0  # nothing identifying / everything cleaned or already clean
     FOUND = 1  # check: identifying metadata found
     USAGE = 2  # bad command line (Click's own code)
-    ERROR = 3  # check: some file could not be read (FOUND wins: a leak is never hidden); clean: some file refused
+    ERROR = 3  # check: some file could not be read (FOUND wins: a leak is never hidden); clean: a file refused
     DISK_FULL = interrupt.DISK_FULL_EXIT  # clean stopped because the disk is full (wins over a signal)
     # clean stopped by a signal exits 128 + its number: 130 for Ctrl+C (SIGINT), 143 for SIGTERM
     INTERRUPTED = 130
@@ -653,9 +653,13 @@ def main() -> None:
 def check(as_json: bool, paths: tuple[str, ...]) -> None:
     """Say what each photo gives away: place, people, device, time.
 
-    Exit code 0: nothing identifying; 1: something identifying found;
-    2: bad command line; 3: some file could not be read and showed nothing
-    identifying before the problem (wins over 1); 130: stopped by Ctrl+C.
+    \b
+    Exit code 0: nothing identifying, and every file was read;
+    1: something identifying found (1 wins over 3: a leak is never hidden,
+       and the files that could not be read are still listed);
+    3: nothing identifying found, but some file could not be read or is not
+       a photo geoscrub knows (it may hold anything);
+    2: bad command line; 130: stopped by Ctrl+C.
     Your photos are never changed (place names are looked up offline).
     """
     selection = select_paths(paths)
@@ -668,9 +672,9 @@ def check(as_json: bool, paths: tuple[str, ...]) -> None:
         click.echo(render.dumps([render.report_json(r) for r in reports]))
     else:
         click.echo(render.render_check(reports, selection.skipped, colour=use_colour(sys.stdout)))
-    if any(r.status == "error" for r in reports):
-        sys.exit(ExitCode.ERROR)
-    sys.exit(ExitCode.FOUND if any(r.findings for r in reports) else ExitCode.OK)
+    if any(r.findings for r in reports):  # before ERROR: a leak must never be hidden by a lesser status
+        sys.exit(ExitCode.FOUND)
+    sys.exit(ExitCode.ERROR if any(r.status == "error" for r in reports) else ExitCode.OK)
 
 
 class JsonArray:

@@ -68,10 +68,13 @@ def test_damage_with_nothing_readable_before_it_is_still_just_an_error(tmp_path)
     assert result.exit_code == 3
 
 
-def test_a_batch_with_a_file_that_could_not_be_checked_at_all_still_exits_3(broken, tmp_path):
+def test_a_batch_with_a_leak_and_a_file_that_could_not_be_checked_at_all_exits_1(broken, tmp_path):
+    """Identifying wins over unreadable across a batch too (issue 23): a leak is never hidden behind 3."""
     other = tmp_path / "plain.jpg"
     other.write_bytes(damaged.jpeg_broken_before_anything_identifying())
-    assert run("check", str(broken), str(other)).exit_code == 3
+    result = run("check", str(broken), str(other))
+    assert result.exit_code == 1
+    assert "plain.jpg" in result.stdout and "could not be checked" in result.stdout
 
 
 def test_a_tiff_whose_picture_runs_past_the_end_still_reports_its_tags(tmp_path):

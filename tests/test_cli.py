@@ -64,13 +64,33 @@ def test_check_exits_1_and_explains_in_plain_words(tmp_path):
     assert "Tells when the photo was taken or edited: 14 June 2025 at 16:03:11" in out
 
 
-def test_check_exits_3_when_a_file_is_unreadable_even_with_findings(tmp_path):
-    write(tmp_path / "IMG_1.jpg", build.identifying_jpeg())
+def test_check_exits_3_when_a_file_is_unreadable_and_nothing_identifying_was_found(tmp_path):
+    write(tmp_path / "cat.png", build.png())
     write(tmp_path / "broken.jpg", build.unreadable_jpeg())
     result = run("check", str(tmp_path))
     assert result.exit_code == 3
     assert "broken.jpg (JPEG)" not in result.stdout  # no format claimed for a file not understood
     assert "could not be checked" in result.stdout
+
+
+def test_check_exits_1_for_identifying_photos_beside_a_file_it_cannot_read(tmp_path):
+    """A leak is never hidden by a lesser status: a script testing ``-eq 1`` must see these GPS photos."""
+    for i in range(13):
+        write(tmp_path / f"IMG_{i}.jpg", build.identifying_jpeg())
+    write(tmp_path / "notes.txt", b"shopping list\n")
+    write(tmp_path / "broken.jpg", build.unreadable_jpeg())
+    result = run("check", str(tmp_path))
+    assert result.exit_code == 1
+    assert "could not be checked" in result.stdout  # the unreadable files are still reported
+    assert run("check", "--json", str(tmp_path)).exit_code == 1
+
+
+def test_check_help_and_readme_give_the_exit_codes_and_which_wins():
+    help_text = " ".join(run("check", "--help").stdout.split())
+    assert "1 wins over 3" in help_text
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = " ".join(readme[readme.index("<!-- cli:start -->"):readme.index("<!-- cli:end -->")].split())
+    assert "1 wins over 3" in section and "3 wins over 1" not in section
 
 
 def test_check_reports_a_missing_path_as_unreadable(tmp_path):
@@ -112,7 +132,7 @@ def test_json_has_every_field_of_the_contract(photos):
     write(photos / "broken.jpg", build.unreadable_jpeg())
     write(photos / "damaged.jpg", build.truncated_jpeg())
     result = run("check", "--json", str(photos))
-    assert result.exit_code == 3
+    assert result.exit_code == 1  # identifying photos, beside ones that cannot be read: identifying wins
     objects = {Path(o["path"]).name: o for o in json.loads(result.stdout)}
     assert set(objects) == {"IMG_20250614_160311.jpg", "cat.png", "beach.png", "broken.jpg", "damaged.jpg"}
 
@@ -487,7 +507,7 @@ def test_a_bug_in_a_format_module_costs_one_file_not_the_batch(photos, monkeypat
 
     monkeypatch.setattr(png.FORMAT, "scan", broken)
     result = run(command, str(photos))
-    assert result.exit_code == 3
+    assert result.exit_code == (1 if command == "check" else 3)  # check: the identifying JPEG wins
     assert "Traceback" not in result.output
     assert "unexpected ValueError: simulated bug" in result.output
     assert "IMG_20250614_160311.jpg" in result.output  # the JPEG was still handled
