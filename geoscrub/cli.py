@@ -176,6 +176,24 @@ def check_one(inp: Input) -> Report:
     return report
 
 
+def replaced_file(path: Path) -> Path:
+    """The file ``--in-place`` replaces, named as the user named it, so lines and errors read like other modes'.
+
+    A link named on the command line is followed to the file it points to
+    (relative to here when the user typed a relative path): replacing the
+    link itself would leave that file, metadata and all, where it was.
+    """
+    if not os.path.islink(path):
+        return path
+    real = os.path.realpath(path)
+    if path.is_absolute():
+        return Path(real)
+    try:
+        return Path(os.path.relpath(real))
+    except ValueError:  # Windows: on another drive than the current folder
+        return Path(real)
+
+
 @dataclass
 class Target:
     """Where cleaned bytes go: beside the original, under ``--output``, or in place."""
@@ -240,9 +258,9 @@ class Target:
         checked = []
         for inp in inputs:
             if inp.problem is None:
-                dest = (Path(os.path.realpath(inp.path)) if self.in_place
+                dest = (replaced_file(inp.path) if self.in_place
                         else paths_mod.mirrored_output(self.out_dir, inp.relative))  # type: ignore[arg-type]
-                key = self.claim_key(dest)
+                key = self.claim_key(Path(os.path.realpath(dest)) if self.in_place else dest)  # one file, two names
                 if key in self.claimed:
                     inp = replace(inp, problem=f"another file in this batch is also written to {render.shown(dest)}")
                 self.claimed.add(key)
@@ -254,7 +272,7 @@ class Target:
         """(path to write, a note for the user).  Raises GeoscrubError when unsafe."""
         note = None
         if self.in_place:
-            dest = Path(os.path.realpath(inp.path))  # a link named on the command line: clean its target
+            dest = replaced_file(inp.path)  # a link named on the command line: clean its target
             if self.rename:
                 dest = dest.with_name(paths_mod.neutral_name(fmt.extension))
         elif self.out_dir is not None:
@@ -381,7 +399,8 @@ def clean_one(inp: Input, target: Target, policy: Policy, *, dry_run: bool, rebu
             if dry_run:
                 verify_clean_copy(fmt, data, policy)  # would it be refused?
                 action = "would_clean" if report.findings else "already_clean"
-                return render.CleanOutcome(report, action, dest, note), None
+                shown_as = inp.path if target.overwrites else dest  # in place: the name the user gave, as below
+                return render.CleanOutcome(report, action, shown_as, note), None
             prepared = target.start(inp, dest, Source(fmt, data, st), policy)
         finally:
             os.close(fd)

@@ -512,6 +512,10 @@ _ACTION_WORDS = {
 _ACTION_WIDTH = max(len(word) for word, _ in _ACTION_WORDS.values())
 
 
+#: A dry run's words for a photo ``--in-place`` would clean: its copy has no other name to show.
+IN_PLACE_DRY_RUN = "would be replaced in place"
+
+
 def clean_lines(outcome: CleanOutcome, *, dry_run: bool, colour: bool = False) -> list[str]:
     """The line for one file (with bullets when it is a dry run), printed as soon as it is done."""
     word, style = _ACTION_WORDS[outcome.action]
@@ -520,6 +524,8 @@ def clean_lines(outcome: CleanOutcome, *, dry_run: bool, colour: bool = False) -
         return [f"{head}: {refusal_text(outcome)}"]
     if outcome.output is not None and outcome.output != outcome.report.path:
         head += f" -> {shown(outcome.output)}"
+    elif outcome.action == "would_clean" and outcome.output is not None:
+        head += f" ({IN_PLACE_DRY_RUN})"
     if outcome.action == "already_cleaned":
         earlier = [head + " (an earlier run made this copy; nothing to do)"]
         return earlier + ([f"  ! {outcome.warning}"] if outcome.warning else [])

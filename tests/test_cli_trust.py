@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import stat
 import sys
 import threading
@@ -319,3 +320,47 @@ def test_check_stopped_by_ctrl_c_exits_130_and_says_nothing_changed(photos, monk
     assert result.exit_code == 130
     assert "nothing was changed" in result.stderr
     assert "Aborted" not in result.output
+
+
+# ---------------------------------------------------------------- --in-place speaks like the other modes (issue 23)
+
+@pytest.fixture
+def typed(tmp_path, monkeypatch) -> Path:
+    """Photos under the current folder, to be named by relative paths as a user types them."""
+    monkeypatch.chdir(tmp_path)
+    write(Path("photos/IMG_1.jpg"), build.identifying_jpeg())
+    write(Path("photos/cat.png"), build.png())
+    return tmp_path
+
+
+def test_an_in_place_dry_run_says_the_photo_would_be_replaced_in_place(typed):
+    result = run("clean", "--in-place", "--dry-run", "photos")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "would clean      photos/IMG_1.jpg (would be replaced in place)"
+    assert "already clean    photos/cat.png" in lines
+    assert " -> " not in result.stdout and str(typed) not in result.stdout
+    [obj, _] = json.loads(run("clean", "--in-place", "--dry-run", "--json", "photos").stdout)
+    assert obj["output"] == "photos/IMG_1.jpg"
+
+
+def test_in_place_names_files_as_they_were_typed_in_lines_and_errors(typed, monkeypatch):
+    renamed = run("clean", "--in-place", "--rename", "--dry-run", "photos")
+    assert re.search(r"^would clean      photos/IMG_1\.jpg -> photos/photo-[0-9a-f]{12}\.jpg$", renamed.stdout, re.M)
+    twice = run("clean", "--in-place", "--dry-run", "photos/IMG_1.jpg", "./photos/IMG_1.jpg")
+    assert "refused          photos/IMG_1.jpg: another file in this batch is also written to photos/IMG_1.jpg" \
+        in twice.stdout
+    real_open = os.open
+
+    def folder_not_writable(path, *args, **kwargs):
+        if fsio.is_temp_name(os.path.basename(os.fsdecode(path))):
+            raise PermissionError(13, "Permission denied", os.fsdecode(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", folder_not_writable)
+    for args in (("--in-place",), ("--in-place", "--rename"), ()):
+        result = run("clean", *args, "photos/IMG_1.jpg")
+        assert result.exit_code == 3
+        assert "photos/IMG_1.jpg: could not write the cleaned copy: cannot write in photos: Permission denied" \
+            in result.stdout, args
+        assert str(typed) not in result.stdout, args
