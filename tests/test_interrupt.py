@@ -1,6 +1,8 @@
 """Ctrl+C and SIGTERM are normal events for ``clean`` (issue 13): a real process, a real signal."""
 from __future__ import annotations
 
+import io
+import json
 import os
 import signal
 import subprocess
@@ -137,3 +139,68 @@ def test_in_one_process_a_stop_request_finishes_the_photo_in_hand_and_starts_no_
     assert [o.action for o in outcomes] == ["cleaned", "cleaned", "not_started", "not_started", "not_started"]
     assert sorted(p.name for p in folder.iterdir()) == ["0.clean.jpg", "0.jpg", "1.clean.jpg", "1.jpg",
                                                        "2.jpg", "3.jpg", "4.jpg"]
+
+
+# ---------------------------------------------------------------- what a stop shows (issue 23)
+
+def ctrl_c_after(monkeypatch, photos: int) -> None:
+    """A real SIGINT to this process once ``photos`` photos were handled (one process: the test's)."""
+    from geoscrub import batch, cli
+
+    monkeypatch.setattr(batch, "MIN_FILES_FOR_WORKERS", 10_000)
+    real = cli.clean_one
+    handled = []
+
+    def then_ctrl_c(*args, **kwargs):
+        result = real(*args, **kwargs)
+        handled.append(1)
+        if len(handled) == photos:
+            os.kill(os.getpid(), signal.SIGINT)
+        return result
+
+    monkeypatch.setattr(cli, "clean_one", then_ctrl_c)
+
+
+def small_batch(folder: Path, count: int = 5) -> Path:
+    for i in range(count):
+        build.write(folder / f"IMG_{i}.jpg", build.identifying_jpeg())
+    return folder
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_after_ctrl_c_the_progress_bar_ends_at_the_photos_done_not_the_total(tmp_path, monkeypatch, capsys):
+    from geoscrub.cli import main
+
+    folder = small_batch(tmp_path / "photos")
+    ctrl_c_after(monkeypatch, 2)
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with pytest.raises(SystemExit) as stopped:
+        main(["clean", str(folder)])
+    assert stopped.value.code == 130
+    assert "3 photos were not started" in capsys.readouterr().out
+    bar = terminal.getvalue()
+    assert "2/5" in bar and "3/5" not in bar and "5/5" not in bar
+
+
+def test_an_interrupted_json_run_is_one_array_with_an_object_for_each_photo_not_started(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from geoscrub.cli import main
+
+    folder = small_batch(tmp_path / "photos")
+    ctrl_c_after(monkeypatch, 2)
+    result = CliRunner().invoke(main, ["clean", "--json", str(folder)])
+    assert result.exit_code == 130
+    objects = json.loads(result.stdout)
+    assert [o["action"] for o in objects] == ["cleaned", "cleaned", "not_started", "not_started", "not_started"]
+    assert [o["path"] for o in objects] == [str(folder / f"IMG_{i}.jpg") for i in range(5)]
+    assert objects[2] == {"path": str(folder / "IMG_2.jpg"), "format": None, "status": "not_started",
+                          "findings": [], "action": "not_started", "output": None}
+    assert "Stopped by Ctrl+C" in result.stderr and "3 photos were not started" in result.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["IMG_0.clean.jpg", "IMG_0.jpg", "IMG_1.clean.jpg",
+                                                       "IMG_1.jpg", "IMG_2.jpg", "IMG_3.jpg", "IMG_4.jpg"]
