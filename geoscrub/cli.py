@@ -658,6 +658,8 @@ def main() -> None:
     \b
       geoscrub check PHOTOS...     say what each photo gives away
       geoscrub clean PHOTOS...     write cleaned copies (NAME.clean.jpg)
+      geoscrub watch INBOX ...     clean every photo dropped into a folder
+      geoscrub web serve           the web page: photos cleaned in the browser
 
     Folders are searched inside.  Place names are looked up offline: geoscrub
     never uses the network.  Put -- before file names that start with a dash.
@@ -727,7 +729,7 @@ def write_folders(inputs: Sequence[Input], target: Target) -> list[Path]:
     return list(folders.values())
 
 
-@main.command()
+@main.command(short_help="Write cleaned copies beside each photo, or under --output.")
 @click.option("--output", "-o", "output", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Write copies into DIR, mirroring the folders given (a file given alone goes to DIR/NAME). "
                    "A file already there is never replaced.")

@@ -392,6 +392,17 @@ def test_spoofed_extension_is_corrected_only_beside_the_original(tmp_path):
 
 # ---------------------------------------------------------------- manners
 
+def test_top_level_help_lists_every_command_with_one_line_each():
+    out = run("--help").stdout
+    commands = out[out.index("Commands:"):].splitlines()[1:]
+    assert sorted(line.split()[0] for line in commands if line.strip()) == sorted(main.commands) == [
+        "check", "clean", "watch", "web"]
+    for name in main.commands:
+        assert re.search(rf"^ +geoscrub {name} \S+.* {{2,}}[a-z]", out, re.M), name  # the usage list up top
+        [line] = [line for line in commands if line.split()[:1] == [name]]
+        assert len(line.split()) > 3 and not line.endswith("..."), line  # its one line, whole
+
+
 def test_version_and_python_dash_m():
     assert run("--version").stdout.strip() == f"geoscrub, version {geoscrub.__version__}"
     proc = subprocess.run([sys.executable, "-m", "geoscrub", "--version"], capture_output=True, text=True, check=False)

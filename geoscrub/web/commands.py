@@ -28,7 +28,7 @@ def _build(folder: Path, *, force: bool = False):  # type: ignore[no-untyped-def
         raise click.ClickException(str(err)) from None
 
 
-@click.group()
+@click.group(short_help="The web page: photos cleaned in the browser, never uploaded.")
 def web() -> None:
     """The web page: photos cleaned on the phone or computer itself, never uploaded.
 
