@@ -9,16 +9,14 @@ from __future__ import annotations
 import enum
 import functools
 import os
-import queue
 import signal
 import stat
 import sys
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import TypeVar
 
 import click
 
@@ -36,6 +34,8 @@ from .api import (
     start_clean_copy,
     verify_clean_copy,
 )
+from .committer import COMMIT_GROUP, Committer
+from .console import JsonArray, Progress, use_colour, use_progress  # noqa: F401 - use_progress: tests read it here
 from .errors import CannotRebuild, DiskFull, GeoscrubError, InternalError, WriteFailed
 from .formats.base import ContainerFormat, forget_recent_parses
 from .fsio import (
@@ -66,57 +66,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-# ---------------------------------------------------------------- terminal manners
-
-def use_colour(stream: IO[str]) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
-    if os.environ.get("NO_COLOR"):
-        return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
-
-
-def use_progress(stream: IO[str], count: int) -> bool:
-    """A progress bar only for batches, and only when stderr is a terminal."""
-    isatty = getattr(stream, "isatty", None)
-    return count > 1 and bool(isatty and isatty())
-
-
-class Progress:
-    """The progress bar on stderr, when there is one; lines printed meanwhile go above it.
-
-    ``advance`` is called once per file done, so the bar ends on the number done
-    (the total, unless the batch was stopped).
-    """
-
-    def __init__(self, total: int, label: str) -> None:
-        self._bar = (click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
-                     if use_progress(sys.stderr, total) else None)
-
-    def __enter__(self) -> Progress:  # noqa: PYI034 - never subclassed
-        if self._bar is not None:
-            self._bar.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
-
-    def advance(self) -> None:
-        if self._bar is not None:
-            self._bar.update(1)
-
-    def echo(self, text: str) -> None:
-        """Print a line on stdout; when stdout is the same terminal, above the bar rather than through it."""
-        shared = self._bar is not None and bool(getattr(sys.stdout, "isatty", lambda: False)())
-        if shared:
-            sys.stderr.write("\r\x1b[2K")
-            sys.stderr.flush()
-        click.echo(text)
-        sys.stdout.flush()  # a line is seen as soon as its file is done, even through a pipe
-        if shared:
-            self._bar.render_progress()  # type: ignore[union-attr]
-
+# ---------------------------------------------------------------- a batch, with its progress bar (see console)
 
 def run_batch(job: Callable[[Input], R] | Callable[[Sequence[Input]], list[R]], inputs: Sequence[Input],
               label: str, *, chunked: bool = False, advance: bool = True) -> Iterator[tuple[R, Progress]]:
@@ -485,67 +435,6 @@ def _finished(outcome: render.CleanOutcome, prepared: Prepared | None, commit: F
     return render.CleanOutcome(outcome.report, "refused")
 
 
-#: Files made durable by one flush in a batch (see ``GroupCommit``): half a chunk, so flushing overlaps cleaning.
-#: Each flush also commits the file system's journal and empties the disk's cache: 8 files a flush and 16 a
-#: chunk halve the flushes of 4 and 8, as fast on a quiet machine and 2-12% faster on a busy one (200 photos).
-COMMIT_GROUP = 8
-
-
-class Committer:
-    """Runs commits in order on one thread, so one photo's disk flush overlaps the next one's work.
-
-    Where no thread can be started (single-threaded hosts such as Pyodide,
-    or a process at its thread limit) each commit runs at once instead.
-    A job handed over is either run or cancelled, never lost.
-    """
-
-    def __init__(self, on_inline: Callable[[], None] | None = None) -> None:
-        self._on_inline = on_inline  # called once if commits must run inline
-        self._jobs: queue.SimpleQueue[tuple[Future[None], Callable[[], None]] | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._inline = False
-
-    def submit(self, work: Callable[[], None]) -> Future[None]:
-        future: Future[None] = Future()
-        if self._thread is None and not self._inline:
-            thread = threading.Thread(target=self._run, name="geoscrub-commit", daemon=True)
-            try:
-                thread.start()
-            except RuntimeError:  # "can't start new thread"
-                self._inline = True
-                if self._on_inline is not None:
-                    self._on_inline()
-            else:
-                self._thread = thread
-        if self._inline:
-            self._do(future, work)
-        else:
-            self._jobs.put((future, work))
-        return future
-
-    def _run(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            self._do(*job)
-
-    @staticmethod
-    def _do(future: Future[None], work: Callable[[], None]) -> None:
-        if not future.set_running_or_notify_cancel():
-            return
-        try:
-            work()
-        except BaseException as err:  # noqa: BLE001 - handed to whoever waits on the future
-            future.set_exception(err)
-        else:
-            future.set_result(None)
-
-    def close(self) -> None:
-        """Wait for every job handed over so far."""
-        if self._thread is not None:
-            self._jobs.put(None)
-            self._thread.join()
-            self._thread = None
-
-
 def not_started(inp: Input) -> render.CleanOutcome:
     """A file a stop request came before: untouched, and not listed."""
     return render.CleanOutcome(Report(inp.path), "not_started")
@@ -696,21 +585,6 @@ def check(as_json: bool, paths: tuple[str, ...]) -> None:
     if any(r.findings for r in reports):  # before ERROR: a leak must never be hidden by a lesser status
         sys.exit(ExitCode.FOUND)
     sys.exit(ExitCode.ERROR if any(r.status == "error" for r in reports) else ExitCode.OK)
-
-
-class JsonArray:
-    """One JSON array printed an object at a time, so a stopped run still prints a whole array."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def item(self, obj: dict[str, object]) -> str:
-        text = ("[\n" if self.count == 0 else ",\n") + render.dumps([obj])[2:-2]
-        self.count += 1
-        return text
-
-    def end(self) -> str:
-        return "\n]" if self.count else "[]"
 
 
 def write_folders(inputs: Sequence[Input], target: Target) -> list[Path]:

@@ -98,8 +98,9 @@ def stop_between_files() -> Iterator[None]:
     """Within this block the first SIGINT/SIGTERM sets ``requested()`` instead of raising.
 
     Only the main thread can own signals; elsewhere (a library caller's
-    thread) the block leaves them alone.  A full disk met in the block
-    (``stop_for_full_disk``) is forgotten when it ends, so the next batch starts afresh.
+    thread) the block leaves them alone.  A stop asked for in the block (a
+    signal, or ``stop_for_full_disk``) is forgotten when it ends, so the next
+    batch in this process starts afresh.
     """
     global _received, _shared, _disk_full
     _disk_full = False
@@ -118,4 +119,4 @@ def stop_between_files() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        _shared, _disk_full = None, False
+        _received, _shared, _disk_full = None, None, False  # read ``received()`` inside the block

@@ -204,3 +204,16 @@ def test_an_interrupted_json_run_is_one_array_with_an_object_for_each_photo_not_
     assert "Stopped by Ctrl+C" in result.stderr and "3 photos were not started" in result.stderr
     assert sorted(p.name for p in folder.iterdir()) == ["IMG_0.clean.jpg", "IMG_0.jpg", "IMG_1.clean.jpg",
                                                        "IMG_1.jpg", "IMG_2.jpg", "IMG_3.jpg", "IMG_4.jpg"]
+
+
+def test_a_stop_is_forgotten_when_its_batch_ends(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from geoscrub import interrupt
+    from geoscrub.cli import main
+
+    ctrl_c_after(monkeypatch, 1)
+    assert CliRunner().invoke(main, ["clean", str(small_batch(tmp_path / "a", 3))]).exit_code == 130
+    assert not interrupt.requested() and interrupt.received() is None
+    monkeypatch.undo()
+    assert CliRunner().invoke(main, ["clean", str(small_batch(tmp_path / "b", 3))]).exit_code == 0
