@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import re
+import struct
 from pathlib import Path
 
 import pytest
@@ -9,8 +11,9 @@ from click.testing import CliRunner
 
 import geoscrub
 from geoscrub.cli import main
-from geoscrub.errors import EmptyFile, UnsupportedFormat
+from geoscrub.errors import EmptyFile, GeoscrubError, UnsupportedFormat
 from geoscrub.watch import reasons
+from tests.builders import core, hostile
 
 
 def run(*args: str):
@@ -51,3 +54,58 @@ def test_the_quarantine_note_for_an_empty_upload_says_it_is_empty():
     assert "empty" in sentence and "kind of photo" not in sentence
     note = reasons.reason_text("IMG_0001.jpg", sentence, str(err))
     assert "Why: the file is empty" in note
+
+
+# ------------------------------------------------- chunk and box types as plain text --
+
+#: How Python prints bytes: b'IDAT', b"...", bytearray(...).  Never part of a message a person reads.
+PYTHON_BYTES = re.compile(r"""(?<![A-Za-z0-9])b['"]|bytearray\(|memoryview\(""")
+
+
+def refusal(data: bytes) -> str:
+    try:
+        geoscrub.clean_bytes(data)
+    except GeoscrubError as err:
+        return str(err)
+    return ""
+
+
+def test_a_png_chunk_cut_short_is_named_as_text():
+    png = core.dirty_png()
+    at = png.index(b"IDAT")
+    message = refusal(png[: at + 20])
+    assert "PNG chunk IDAT runs past the end" in message and not PYTHON_BYTES.search(message)
+
+
+def test_an_unknown_critical_png_chunk_is_named_as_text():
+    odd = core.png(before_idat=[core.png_chunk(b"QRST", b"x")])
+    assert "unknown critical PNG chunk QRST" in refusal(odd)
+
+
+def test_webp_chunks_are_named_as_text():
+    webp = core.dirty_webp()
+    body = webp[12:]
+    past_riff = webp[:4] + struct.pack("<I", len(body) - 10) + webp[8:]  # the RIFF ends inside the last chunk
+    assert not PYTHON_BYTES.search(refusal(past_riff))
+    odd_first = webp[:12] + b"ABCD" + webp[16:]
+    message = refusal(odd_first)
+    assert "chunk ABCD" in message and not PYTHON_BYTES.search(message)
+
+
+def test_a_type_that_is_not_text_is_shown_with_escapes_never_as_python_bytes():
+    from geoscrub._binary import type_name
+
+    assert type_name(b"ID\x00T") == "ID\\x00T"
+    assert type_name(b"IDAT") == "IDAT"
+
+
+def test_no_refusal_of_any_damaged_file_shows_python_bytes():
+    """Hundreds of mutants of every format's samples: every message reads as text."""
+    checked = 0
+    for name, seeds in sorted(hostile.seed_files().items()):
+        for index, seed in enumerate(seeds[:6]):
+            for round_ in range(40):
+                message = refusal(hostile.mutation(seed, index, round_, base_seed=23))
+                assert not PYTHON_BYTES.search(message), (name, index, round_, message)
+                checked += 1
+    assert checked > 500
