@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -109,3 +112,37 @@ def test_no_refusal_of_any_damaged_file_shows_python_bytes():
                 assert not PYTHON_BYTES.search(message), (name, index, round_, message)
                 checked += 1
     assert checked > 500
+
+
+# ------------------------------------------------------------- Pillow stays quiet --
+
+def _geoscrub(*args: str) -> subprocess.CompletedProcess[str]:
+    """geoscrub in a fresh process, with Python's own warning settings (pytest changes them here)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+    return subprocess.run([sys.executable, "-m", "geoscrub", *args], capture_output=True, text=True, env=env,
+                          timeout=60)
+
+
+@pytest.mark.parametrize("how", [["clean", "--dry-run"], ["clean"], ["clean", "--rebuild", "--dry-run"]])
+def test_pillow_warnings_about_a_damaged_tiff_never_reach_stderr(tmp_path: Path, how: list[str]):
+    from tests.builders import tiff as tb
+
+    damaged = tmp_path / "scan.tif"
+    damaged.write_bytes(tb.dirty_tiff()[:92])  # cut inside its first directory: Pillow warns "Corrupt EXIF data"
+    result = _geoscrub(*how, str(damaged))
+    assert result.returncode == 3, result.stdout
+    assert result.stdout.startswith("refused") or result.stdout.startswith("would")
+    assert result.stderr == ""
+
+
+def test_a_rebuild_lets_no_pillow_warning_through_but_leaves_other_warnings_alone():
+    import warnings
+
+    from geoscrub import rebuild
+    from tests.builders import tiff as tb
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rebuild.can_decode(tb.dirty_tiff()[:92])
+        warnings.warn("a warning of the caller's own", UserWarning)
+    assert [str(w.message) for w in caught] == ["a warning of the caller's own"]
