@@ -459,9 +459,11 @@ def test_how_precise_a_phones_position_is_is_said_like_for_photos(tmp_path):
 
 
 def test_a_location_key_holding_a_place_name_is_still_said_to_name_the_place(tmp_path):
-    keys = {b"com.apple.quicktime.location.name": b"Parliament Square"}
+    keys = {b"com.apple.quicktime.location.name": b"Parliament Square",
+            b"com.apple.quicktime.location.date": b"2025-06-14T16:03:11+0100"}
     bullets, _ = _checked(tmp_path, vb.movie([vb.video_track()], moov_extra=(vb.mdta_keys(keys),)))
     assert "Names the place where it was filmed: Parliament Square" in bullets
+    assert any(b.startswith("Tells when the video was filmed") and "14 June 2025 at 16:03:11" in b for b in bullets)
 
 
 def test_a_typed_title_is_still_a_typed_title_and_an_unknown_tag_is_not(tmp_path):

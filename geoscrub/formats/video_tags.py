@@ -425,7 +425,7 @@ def _keyed_item(found: _Collector, name: bytes, item: Box) -> None:
         found.place(value, "GPSCoordinates")
     elif lower.endswith(ACCURACY_KEY):
         _accuracy(found, key, value)
-    elif "location" in lower:
+    elif "location" in lower and not _ISO8601.fullmatch(value):  # location.date is when, not where
         found.add(Category.PLACE, key, value, "place_name")
     elif last in KEYS:
         category, short, word = KEYS[last]
