@@ -22,7 +22,7 @@ from .errors import (
 )
 from .model import Category, Finding, Location, Policy, Report
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "Category", "Finding", "GeoscrubError", "LimitExceeded", "Location", "MalformedFile",
