@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._version import __version__
 from .errors import DiskFull, GeoscrubError
 from .metadata.exif import format_metres
 from .model import Category, Finding, Report
@@ -60,6 +61,7 @@ VIDEO_WORDS = {
     "encoder": "Names the camera or app that encoded the film",
     "serial": "Identifies the camera: serial number",
     "text": "Has a title, comment or description someone typed",
+    "note": "Has notes an app or the camera stored about the film",
     "cover": "Hides a cover picture",
     "box": "Carries extra data that geoscrub does not keep",
     "free": "Has leftover data in unused space",
@@ -188,12 +190,13 @@ def error_text(report: Report) -> str:
 # ---------------------------------------------------------------- JSON
 
 def report_json(report: Report) -> dict[str, object]:
-    """The contract: path, format, status, findings, location (with GPS), error (on error).
+    """The contract: geoscrub_version, path, format, status, findings, location (with GPS), error (on error).
 
     ``status`` is ``identifying_unreadable`` when findings were read before an
     error: both ``findings`` and ``error`` are then filled.
     """
     obj: dict[str, object] = {
+        "geoscrub_version": __version__,
         "path": _json_path(report.path),
         "format": report.format,
         "status": report.status,
@@ -232,8 +235,8 @@ def not_started_json(path: Path | str) -> dict[str, object]:
     ``status`` and ``action`` are both ``not_started``: nothing was read, so
     nothing is known about it, and it is exactly as it was.
     """
-    return {"path": _json_path(path), "format": None, "status": "not_started", "findings": [],
-            "action": "not_started", "output": None}
+    return {"geoscrub_version": __version__, "path": _json_path(path), "format": None, "status": "not_started",
+            "findings": [], "action": "not_started", "output": None}
 
 
 def dumps(objects: list[dict[str, object]]) -> str:

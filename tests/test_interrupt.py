@@ -199,8 +199,9 @@ def test_an_interrupted_json_run_is_one_array_with_an_object_for_each_photo_not_
     objects = json.loads(result.stdout)
     assert [o["action"] for o in objects] == ["cleaned", "cleaned", "not_started", "not_started", "not_started"]
     assert [o["path"] for o in objects] == [str(folder / f"IMG_{i}.jpg") for i in range(5)]
-    assert objects[2] == {"path": str(folder / "IMG_2.jpg"), "format": None, "status": "not_started",
-                          "findings": [], "action": "not_started", "output": None}
+    assert objects[2] == {"geoscrub_version": geoscrub.__version__, "path": str(folder / "IMG_2.jpg"),
+                          "format": None, "status": "not_started", "findings": [], "action": "not_started",
+                          "output": None}
     assert "Stopped by Ctrl+C" in result.stderr and "3 photos were not started" in result.stderr
     assert sorted(p.name for p in folder.iterdir()) == ["IMG_0.clean.jpg", "IMG_0.jpg", "IMG_1.clean.jpg",
                                                        "IMG_1.jpg", "IMG_2.jpg", "IMG_3.jpg", "IMG_4.jpg"]

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from .._version import __version__
 from ..errors import GeoscrubError
 from . import icon, pyodide_dist
 
@@ -71,10 +72,13 @@ def site_files() -> dict[str, bytes]:
     static = resources.files("geoscrub.web") / "static"
     for name in STATIC_FILES:
         files[name] = (static / name).read_bytes()
+    # the footer names the release, taken from the one place the version is written
+    files["index.html"] = files["index.html"].replace(b"__GEOSCRUB_VERSION__", __version__.encode())
     version = _version(files)
     files[MARKER] = json.dumps({
         "geoscrub_site": 1,
         "version": version,
+        "geoscrub_version": __version__,
         "pyodide": pyodide_dist.PYODIDE_VERSION,
         "archive": ARCHIVE,
         "lazy": {name: f"{LAZY_FOLDER}/{name}" for name in sorted(lazy)},
