@@ -60,6 +60,7 @@ VIDEO_WORDS = {
     "encoder": "Names the camera or app that encoded the film",
     "serial": "Identifies the camera: serial number",
     "text": "Has a title, comment or description someone typed",
+    "note": "Has notes an app or the camera stored about the film",
     "cover": "Hides a cover picture",
     "box": "Carries extra data that geoscrub does not keep",
     "free": "Has leftover data in unused space",
