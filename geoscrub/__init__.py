@@ -23,7 +23,7 @@ from .errors import (
 )
 from .model import Category, Finding, Location, Policy, Report
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "Category", "EmptyFile", "Finding", "GeoscrubError", "LimitExceeded", "Location", "MalformedFile",

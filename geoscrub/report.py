@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._version import __version__
 from .errors import GeoscrubError
 from .metadata.exif import format_metres
 from .model import Category, Finding, Report
@@ -189,12 +190,13 @@ def error_text(report: Report) -> str:
 # ---------------------------------------------------------------- JSON
 
 def report_json(report: Report) -> dict[str, object]:
-    """The contract: path, format, status, findings, location (with GPS), error (on error).
+    """The contract: geoscrub_version, path, format, status, findings, location (with GPS), error (on error).
 
     ``status`` is ``identifying_unreadable`` when findings were read before an
     error: both ``findings`` and ``error`` are then filled.
     """
     obj: dict[str, object] = {
+        "geoscrub_version": __version__,
         "path": _json_path(report.path),
         "format": report.format,
         "status": report.status,
