@@ -113,6 +113,7 @@ def test_wheel_holds_what_runs_and_nothing_else(release: Release) -> None:
     assert "geoscrub/data/places.bin" in names
     for static in ("index.html", "app.js", "worker.js", "sw.js", "style.css", "manifest.webmanifest"):
         assert f"geoscrub/web/static/{static}" in names
+    assert "geoscrub/web/node/precompile.mjs" in names  # the build compiles the page's Python with it
     compiled = [n for n in names if n.startswith("geoscrub/_markerscan") and n.endswith((".so", ".pyd"))]
     if shutil.which("cc") or shutil.which("gcc") or os.environ.get("GEOSCRUB_REQUIRE_TOOLS") == "1":
         assert compiled, "a C compiler is here, so the wheel must carry the compiled marker search"

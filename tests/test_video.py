@@ -593,7 +593,8 @@ def test_the_web_page_engine_cleans_videos():
 
     result = engine.clean_for_page(phone_clip(brand=b"qt  "), "IMG_0042.MOV")
     assert result["status"] == "cleaned" and result["format"] == "MOV"
-    assert result["download_name"] == "IMG_0042.clean.MOV" and result["mime"] == "video/quicktime"
+    assert result["kept_name"] == "IMG_0042.clean.MOV" and result["mime"] == "video/quicktime"
+    assert result["download_name"] == result["neutral_name"] and result["neutral_name"].endswith(".mov")
     assert result["bullets"][0].startswith("Shows where it was filmed")
     assert vb.ISO6709 not in bytes(result["cleaned"])
 
