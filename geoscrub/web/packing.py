@@ -41,7 +41,8 @@ UNUSED_STDLIB = frozenset({
 #: Parts of the packed packages the page never imports: geoscrub's command line, watch service and
 #: site build, and defusedxml's modules for XML libraries the page does not have.
 PAGE_NEVER_IMPORTS = (
-    "geoscrub/__main__.py", "geoscrub/cli.py", "geoscrub/batch.py", "geoscrub/interrupt.py", "geoscrub/watch/",
+    "geoscrub/__main__.py", "geoscrub/cli.py", "geoscrub/console.py", "geoscrub/committer.py", "geoscrub/batch.py",
+    "geoscrub/interrupt.py", "geoscrub/watch/",
     "geoscrub/web/commands.py", "geoscrub/web/icon.py", "geoscrub/web/packing.py", "geoscrub/web/precompile.py",
     "geoscrub/web/pyodide_dist.py", "geoscrub/web/server.py", "geoscrub/web/site.py", "geoscrub/web/node/",
     "geoscrub/web/static/",
