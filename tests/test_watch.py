@@ -548,3 +548,64 @@ def test_upload_that_stalls_inside_the_picture_is_never_posted_nor_lost(dirs: Di
     assert files_under(dirs.outbox) == []
     assert (dirs.quarantine / "stalled.jpg").read_bytes() == partial
     assert "incomplete" in (dirs.quarantine / "stalled.jpg.reason.txt").read_text()
+
+
+# -- one name on every disk --------------------------------------------------------
+def name_keys(folder: Path) -> list[str]:
+    """The outbox's names as a Windows or macOS share of it compares them."""
+    from geoscrub.paths import name_key
+
+    return sorted(name_key(name) for name in rel_names(folder))
+
+
+def test_a_name_differing_only_in_case_from_one_in_the_outbox_is_posted_with_a_suffix(dirs: Dirs) -> None:
+    first, second = dirty_jpeg(40), dirty_jpeg(41)
+    with running(dirs, poll=False):
+        drop(dirs.inbox / "IMG_1.JPG", first)
+        wait_for(inbox_is_empty(dirs), what="IMG_1.JPG")
+        drop(dirs.inbox / "img_1.jpg", second)
+        wait_for(inbox_is_empty(dirs), what="img_1.jpg")
+    assert rel_names(dirs.outbox) == {"IMG_1.JPG", "img_1-1.jpg"}
+    assert (dirs.outbox / "IMG_1.JPG").read_bytes() == api.clean_bytes(first)[2]
+    assert (dirs.outbox / "img_1-1.jpg").read_bytes() == api.clean_bytes(second)[2]
+
+
+def test_names_with_accents_written_two_ways_are_posted_as_two_names(dirs: Dirs) -> None:
+    composed, decomposed = "caf\u00e9.jpg", "cafe\u0301.jpg"
+    with running(dirs, poll=False):
+        drop(dirs.inbox / composed, dirty_jpeg(42))
+        wait_for(inbox_is_empty(dirs), what=composed)
+        drop(dirs.inbox / decomposed, dirty_jpeg(43))
+        wait_for(inbox_is_empty(dirs), what=decomposed)
+    if len(rel_names(dirs.outbox)) == 1:
+        pytest.skip("this file system stores both forms as one name")
+    assert rel_names(dirs.outbox) == {composed, "cafe\u0301-1.jpg"}
+    assert len(set(name_keys(dirs.outbox))) == 2
+
+
+def test_case_twins_uploaded_together_never_share_a_name_on_any_disk(dirs: Dirs) -> None:
+    uploads = {}
+    for i in range(8):  # the workers race for the names
+        uploads[f"pic_{i}.jpg"] = dirty_jpeg(50 + i)
+        uploads[f"PIC_{i}.JPG"] = dirty_jpeg(70 + i)
+        uploads[f"Pic_{i}.jpg"] = dirty_jpeg(90 + i)
+    with running(dirs, poll=False):
+        for name, data in uploads.items():
+            drop(dirs.outside / name, data)
+        for name in uploads:
+            os.rename(dirs.outside / name, dirs.inbox / name)
+        wait_for(inbox_is_empty(dirs), what="the case twins")
+    keys = name_keys(dirs.outbox)
+    assert len(keys) == len(uploads) == len(set(keys)), sorted(rel_names(dirs.outbox))
+    posted = sorted(p.read_bytes() for p in files_under(dirs.outbox))
+    assert posted == sorted(api.clean_bytes(data)[2] for data in uploads.values()), "a photo was lost"
+
+
+def test_a_folder_differing_only_in_case_goes_into_the_folder_already_in_the_outbox(dirs: Dirs) -> None:
+    with running(dirs, poll=False):
+        drop(dirs.inbox / "Trip" / "a.jpg", dirty_jpeg(44))
+        wait_for(inbox_is_empty(dirs), what="Trip/a.jpg")
+        drop(dirs.inbox / "trip" / "a.jpg", dirty_jpeg(45))
+        drop(dirs.inbox / "trip" / "b.jpg", dirty_jpeg(46))
+        wait_for(inbox_is_empty(dirs), what="trip/a.jpg and trip/b.jpg")
+    assert rel_names(dirs.outbox) == {"Trip/a.jpg", "Trip/a-1.jpg", "Trip/b.jpg"}
