@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 import signal
@@ -609,3 +610,124 @@ def test_a_folder_differing_only_in_case_goes_into_the_folder_already_in_the_out
         drop(dirs.inbox / "trip" / "b.jpg", dirty_jpeg(46))
         wait_for(inbox_is_empty(dirs), what="trip/a.jpg and trip/b.jpg")
     assert rel_names(dirs.outbox) == {"Trip/a.jpg", "Trip/a-1.jpg", "Trip/b.jpg"}
+
+
+# -- a full disk -------------------------------------------------------------------
+def test_a_full_disk_lets_one_photo_at_a_time_try_again_after_waits_from_seconds_to_half_a_minute() -> None:
+    from geoscrub.watch.diskfull import FullDisk
+    from geoscrub.watch.settle import Job, Kind, Signature
+
+    def job(rel: str) -> Job:
+        return Job(rel, Kind.REGULAR, Signature(0, 0, 10, 0), True)
+
+    disk = FullDisk()
+    waiting = [job("a.jpg"), job("b.jpg"), job("c.jpg")]
+    assert disk.choose(waiting) == waiting and disk.may_start(0.0)
+    assert disk.ran_out("a.jpg", 0.0) is True  # the one line in the log
+    assert disk.ran_out("b.jpg", 0.1) is False  # was already on its way: no second line, no new wait
+    probes, now = [], 0.0
+    while len(probes) < 8:  # the disk stays full; the clock is a fake one
+        now = round(now + 0.1, 1)
+        if not disk.may_start(now):
+            continue
+        [probe] = disk.choose(waiting)
+        disk.started(probe.rel)
+        assert not disk.may_start(now), "a second photo tried while the first was still trying"
+        probes.append((now, probe.rel))
+        disk.ran_out(probe.rel, now + 0.05)
+    waits = [b[0] - a[0] for a, b in itertools.pairwise([(0.0, ""), *probes])]
+    assert 1.0 <= waits[0] <= 5.0, f"the first try again comes after {waits[0]} s"
+    assert all(b >= a - 0.2 for a, b in itertools.pairwise(waits)), waits
+    assert max(waits) <= 31.0, f"waits {waits} go past half a minute"
+    assert {rel for _t, rel in probes[:3]} == {"a.jpg", "b.jpg", "c.jpg"}, "probes do not take turns"
+    # space comes back: the next probe is written, and everything may go at once
+    while not disk.may_start(now):
+        now += 0.1
+    [probe] = disk.choose(waiting)
+    disk.started(probe.rel)
+    assert disk.finished(probe.rel, now, wrote=True) is True  # the one "room again" line
+    assert disk.may_start(now) and disk.choose(waiting) == waiting
+
+
+def test_the_cause_of_a_write_failure_tells_a_full_disk() -> None:
+    import errno
+
+    from geoscrub.errors import WriteFailed
+    from geoscrub.watch.diskfull import is_disk_full
+
+    def failed(code: int) -> WriteFailed:
+        try:
+            try:
+                raise OSError(code, os.strerror(code))
+            except OSError as err:
+                raise WriteFailed(f"could not write a.jpg: {err.strerror}") from None
+        except WriteFailed as failure:
+            return failure
+
+    assert is_disk_full(failed(errno.ENOSPC)) and is_disk_full(failed(errno.EDQUOT))
+    assert not is_disk_full(failed(errno.EACCES)) and not is_disk_full(WriteFailed("no free name"))
+
+
+def test_a_nearly_full_outbox_tries_one_photo_at_a_time_and_moves_soon_after_space_returns(
+        dirs: Dirs, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from geoscrub.errors import WriteFailed
+    from geoscrub.watch import diskfull
+    from geoscrub.watch.placement import Places
+
+    monkeypatch.setattr(diskfull, "FIRST_WAIT", 0.2)
+    monkeypatch.setattr(diskfull, "MOST_WAIT", 0.8)
+    real_write = Places.write_clean
+    room = {"photos": 1}  # room for one photo
+    lock = threading.Lock()
+    attempts: list[tuple[float, float]] = []  # (start, end) of each write that found the disk full
+    at_once = {"now": 0, "most": 0}
+
+    def write_in_little_room(self: Places, rel: str, fmt: object, photo: bytes) -> tuple[Path, bool]:
+        with lock:
+            if room["photos"] > 0:
+                room["photos"] -= 1
+                full = False
+            else:
+                full = True
+                at_once["now"] += 1
+                at_once["most"] = max(at_once["most"], at_once["now"])
+        if not full:
+            return real_write(self, rel, fmt, photo)
+        started = time.monotonic()
+        time.sleep(0.05)
+        with lock:
+            at_once["now"] -= 1
+            attempts.append((started, time.monotonic()))
+        try:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        except OSError as err:  # as fsio reports it
+            raise WriteFailed(f"could not write {Path(rel).name}: {err.strerror}") from None
+
+    monkeypatch.setattr(Places, "write_clean", write_in_little_room)
+    photos = {f"IMG_{i}.jpg": dirty_jpeg(60 + i) for i in range(3)}
+    with running(dirs, poll=False) as (service, log):
+        for name, data in photos.items():
+            drop(dirs.outside / name, data)
+        for name in photos:
+            os.rename(dirs.outside / name, dirs.inbox / name)
+        wait_for(lambda: len(attempts) >= 6, what="six tries on the full disk")
+        assert len(files_under(dirs.outbox)) == 1
+        assert set(rel_names(dirs.inbox)) | set(rel_names(dirs.outbox)) == set(photos), "a photo was lost"
+        assert files_under(dirs.quarantine) == []
+        room["photos"] = 10  # space is freed
+        freed = time.monotonic()
+        wait_for(inbox_is_empty(dirs), timeout=5, what="the waiting photos once there is room")
+        took = time.monotonic() - freed
+    assert took <= 0.8 + 1.7, f"{took:.1f} s after space returned"
+    # after the first try found the disk full, one photo at a time tried again, never two at once
+    later = sorted(attempts)[2:]  # the first ones may have been on their way already
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(later)), "two photos tried at the same time"
+    text = log.getvalue()
+    assert text.count("the disk is full") == 1, text
+    assert text.count("there is room on the disk again") == 1
+    assert " error " not in text, "one line per failed try"
+    assert rel_names(dirs.outbox) == set(photos)
+    for name, data in photos.items():
+        assert (dirs.outbox / name).read_bytes() == api.clean_bytes(data)[2]

@@ -106,6 +106,13 @@ def refusal_for_error(err: BaseException) -> str:
     return "geoscrub hit an unexpected problem with this file, so it was kept back to be safe"
 
 
+#: Logged once when a write finds no space left (``{detail}`` says which file and why).
+DISK_FULL = ("the disk is full ({detail}); nothing is lost: the photos stay in the inbox, and one at a time "
+             "is tried again, at least every {most}, until there is room")
+#: Logged once when a photo is written again after the disk was full.
+ROOM_AGAIN = "there is room on the disk again; the {waiting} waiting photo(s) carry on"
+
+
 SYMLINK = ("it is a shortcut (symbolic link) to another file; geoscrub never follows shortcuts, "
            "so the file it points to was not opened")
 HARDLINK = ("this file also exists under another name somewhere else (a hard link); "

@@ -34,6 +34,7 @@ from ..model import Finding
 from ..paths import extension_for
 from . import reasons
 from .beneath import OutsideInbox, Source, open_source
+from .diskfull import is_disk_full
 from .placement import CannotMove, Places
 from .settle import Job, Kind, Signature
 
@@ -62,6 +63,7 @@ class Outcome:
     kept_original: bool = False  # cleaned, but the original could not be removed
     original_changed: bool = False  # ... because it changed meanwhile: clean the new version
     warning: str = ""  # rebuilt from its pixels (--rebuild): re-encoded, and why
+    disk_full: bool = False  # RETRY because there was no space left: waits for room (see ``diskfull``)
 
 
 def process(job: Job, inbox: str, places: Places, rebuild: bool = False) -> Outcome:
@@ -75,7 +77,8 @@ def process(job: Job, inbox: str, places: Places, rebuild: bool = False) -> Outc
         return Outcome(job.rel, Result.GONE)  # gone, or reached through a symlinked folder: not ours
     except Exception as err:  # noqa: BLE001 - the service must outlive any one file
         detail = "".join(traceback.format_exception_only(type(err), err)).strip()
-        return Outcome(job.rel, Result.RETRY, reason="something went wrong", detail=detail)
+        return Outcome(job.rel, Result.RETRY, reason="something went wrong", detail=detail,
+                       disk_full=is_disk_full(err))
 
 
 def _clean(job: Job, src: Source, places: Places, rebuild: bool = False) -> Outcome:
@@ -133,7 +136,8 @@ def _clean_open(job: Job, src: Source, places: Places, fd: int, st: os.stat_resu
     try:
         dest, already = places.write_clean(job.rel, fmt, photo)
     except WriteFailed as err:
-        return Outcome(job.rel, Result.RETRY, reason="could not write the cleaned copy", detail=str(err))
+        return Outcome(job.rel, Result.RETRY, reason="could not write the cleaned copy", detail=str(err),
+                       disk_full=is_disk_full(err))
     except GeoscrubError as err:  # the cleaned copy did not verify: nothing was written
         return refuse(err)
     except OSError:
@@ -157,7 +161,8 @@ def _rebuild_or_refuse(job: Job, src: Source, places: Places, fd: int, st: os.st
         fmt = registry.sniff(rebuilt.data[: registry.PREFIX_BYTES])
         dest, already = places.write_clean(_with_extension(job.rel, fmt), fmt, rebuilt.data)
     except WriteFailed as write_err:
-        return Outcome(job.rel, Result.RETRY, reason="could not write the rebuilt copy", detail=str(write_err))
+        return Outcome(job.rel, Result.RETRY, reason="could not write the rebuilt copy", detail=str(write_err),
+                       disk_full=is_disk_full(write_err))
     except GeoscrubError as rebuild_err:
         return _refuse_or_wait(job, src, places, err, unfinished=unfinished,
                                also=f"rebuilding it failed too: {rebuild_err.reason}: {rebuild_err}")
@@ -295,7 +300,7 @@ def _refuse(job: Job, src: Source, places: Places, sentence: str, detail: str = 
         return Outcome(job.rel, Result.SKIPPED, reason=sentence, detail=f"left where it is: {err}")
     except (OSError, WriteFailed) as err:
         return Outcome(job.rel, Result.RETRY, reason="could not move it to the quarantine folder",
-                       detail=_oserror_words(err))
+                       detail=_oserror_words(err), disk_full=is_disk_full(err))
     return Outcome(job.rel, Result.REFUSED, dest=dest, reason=sentence, detail=detail)
 
 
@@ -328,7 +333,7 @@ def _remove_entry(job: Job, src: Source, places: Places, kind: str) -> Outcome:
                        detail=f"left where it is: could not remove it ({_oserror_words(err)})")
     except (OSError, WriteFailed) as err:
         return Outcome(job.rel, Result.RETRY, reason="could not write its note to the quarantine folder",
-                       detail=_oserror_words(err))
+                       detail=_oserror_words(err), disk_full=is_disk_full(err))
     return Outcome(job.rel, Result.REFUSED, dest=note, reason=sentence, detail=removed)
 
 
