@@ -731,3 +731,16 @@ def test_a_nearly_full_outbox_tries_one_photo_at_a_time_and_moves_soon_after_spa
     assert rel_names(dirs.outbox) == set(photos)
     for name, data in photos.items():
         assert (dirs.outbox / name).read_bytes() == api.clean_bytes(data)[2]
+
+
+def test_a_photo_written_while_the_disk_filled_up_does_not_end_the_wait() -> None:
+    from geoscrub.watch.diskfull import FullDisk
+
+    disk = FullDisk()
+    disk.started("a.jpg")  # four workers: a, b and c start together, room for one
+    disk.started("b.jpg")
+    disk.started("c.jpg")
+    assert disk.ran_out("c.jpg", 0.0) is True
+    assert disk.finished("a.jpg", 0.01, wrote=True) is False, "it took the last room: the disk is still full"
+    assert disk.ran_out("b.jpg", 0.02) is False  # no second "the disk is full" line
+    assert disk.full and not disk.may_start(0.5)

@@ -78,18 +78,16 @@ class FullDisk:
     def finished(self, rel: str, now: float, *, wrote: bool) -> bool:
         """``rel`` was handled without running out of space; True when this ends a spell (say so once).
 
-        Only a written file shows there is room again; a probe that needed
-        no room (gone, not finished yet) just hands the turn to the next photo.
+        Only a probe that was written shows there is room again (a photo
+        started before the disk filled may have taken the last room); a probe
+        that needed no room (gone, not finished yet) hands the turn on at once.
         """
-        was_probe = rel == self.probing
-        if was_probe:
-            self.probing = None
-        if not self.full:
+        if not self.full or rel != self.probing:
             return False
-        if wrote:
-            self.full = False
-            self.tries.clear()
-            return True
-        if was_probe:
+        self.probing = None
+        if not wrote:
             self.next_try = now
-        return False
+            return False
+        self.full = False
+        self.tries.clear()
+        return True

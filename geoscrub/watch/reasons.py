@@ -107,10 +107,10 @@ def refusal_for_error(err: BaseException) -> str:
 
 
 #: Logged once when a write finds no space left (``{detail}`` says which file and why).
-DISK_FULL = ("the disk is full ({detail}); nothing is lost: the photos stay in the inbox, and one at a time "
-             "is tried again, at least every {most}, until there is room")
+DISK_FULL = ("the disk is full ({detail}); nothing is lost: the photos wait in the inbox, and one at a time "
+             "is tried again, first in a few seconds, then at least once every {most}, until there is room")
 #: Logged once when a photo is written again after the disk was full.
-ROOM_AGAIN = "there is room on the disk again; the {waiting} waiting photo(s) carry on"
+ROOM_AGAIN = "there is room on the disk again; carrying on with the photos waiting ({waiting})"
 
 
 SYMLINK = ("it is a shortcut (symbolic link) to another file; geoscrub never follows shortcuts, "
