@@ -744,3 +744,23 @@ def test_a_photo_written_while_the_disk_filled_up_does_not_end_the_wait() -> Non
     assert disk.finished("a.jpg", 0.01, wrote=True) is False, "it took the last room: the disk is still full"
     assert disk.ran_out("b.jpg", 0.02) is False  # no second "the disk is full" line
     assert disk.full and not disk.may_start(0.5)
+
+
+def test_space_freed_on_the_outbox_disk_is_tried_within_a_second_not_after_the_wait() -> None:
+    from geoscrub.watch.diskfull import GROWTH, LOOK_EVERY, FullDisk
+
+    free = {"bytes": 1000}
+    disk = FullDisk(first_wait=2.0, most_wait=30.0, free=lambda: free["bytes"])
+    disk.ran_out("a.jpg", 0.0)
+    now = 0.0
+    for _ in range(4):  # waits grow to 16 s
+        while not disk.may_start(now):
+            now = round(now + 0.1, 1)
+        disk.started("a.jpg")
+        disk.ran_out("a.jpg", now)
+    failed_at = now
+    assert disk.wait >= 16
+    free["bytes"] += GROWTH  # someone frees space
+    while not disk.may_start(now):
+        now = round(now + 0.1, 1)
+    assert now - failed_at <= LOOK_EVERY + 0.2, f"tried {now - failed_at:.1f} s after space was freed"

@@ -36,7 +36,7 @@ from watchdog.observers.polling import PollingObserver
 
 from . import inbox as inbox_walk
 from . import reasons
-from .diskfull import FullDisk
+from .diskfull import FullDisk, free_space
 from .log import EventLog, duration
 from .placement import Places
 from .settle import DEFAULT_PATIENCE, Job, SettleTracker
@@ -117,7 +117,7 @@ class WatchService:
         self._inbox_id: tuple[int, int] | None = None
         self._inbox_missing = False
         self._running: dict[Future[Outcome], Job] = {}
-        self.disk = FullDisk()
+        self.disk = FullDisk(free=free_space(self.places.outbox))
         self.started = threading.Event()  # set once the startup scan is queued
 
     # -- public -------------------------------------------------------------
