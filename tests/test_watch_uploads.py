@@ -234,4 +234,5 @@ def test_quarantine_notes_tell_the_uploader_what_to_do_in_plain_words(tmp_path: 
         assert " --" not in note and "`" not in note, f"{name}'s note speaks to command-line users: {note}"
         assert "This file was not posted" in note
     assert "Send the photo again" in notes["cut.jpg"] and "Send the photo again" in notes["empty.jpg"]
+    assert "Why: the file is empty" in notes["empty.jpg"]
     assert "save or export a new copy as JPEG" in notes["notes.jpg"]

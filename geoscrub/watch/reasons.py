@@ -83,6 +83,10 @@ def removed_summary(findings: list[Finding] | tuple[Finding, ...]) -> list[str]:
     return [REMOVED_WORDS[c] for c in categories]
 
 
+#: Why an upload that stayed empty for the whole patience was refused.
+EMPTY = "the file is empty: nothing of the photo arrived"
+
+
 def refusal_for_error(err: BaseException) -> str:
     """One plain sentence for why a file was refused."""
     if isinstance(err, NotARegularFile):

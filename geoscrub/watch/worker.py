@@ -273,7 +273,8 @@ def _refuse_or_wait(job: Job, src: Source, places: Places, err: BaseException, *
     if also:
         detail += f"; {also}"
     advice = reasons.advice_for(err, unfinished=unfinished, rebuildable=rebuildable)
-    outcome = _refuse(job, src, places, reasons.refusal_for_error(err), detail, advice)
+    sentence = reasons.EMPTY if job.sig.size == 0 else reasons.refusal_for_error(err)
+    outcome = _refuse(job, src, places, sentence, detail, advice)
     if rebuildable and outcome.result == Result.REFUSED:
         outcome.detail += f"; {render.REBUILD_HINT}"
     return outcome
