@@ -13,6 +13,7 @@ import re
 import tarfile
 import urllib.error
 import urllib.request
+import zipfile
 from html.parser import HTMLParser
 from importlib import resources
 from pathlib import Path
@@ -23,15 +24,31 @@ from click.testing import CliRunner
 import geoscrub
 from geoscrub.cli import main
 from geoscrub.errors import GeoscrubError
-from geoscrub.web import pyodide_dist, server, site
+from geoscrub.web import packing, precompile, pyodide_dist, server, site
 
 STATIC = resources.files("geoscrub.web") / "static"
+#: A standard library in miniature: modules the page uses, and ones it never does.
+STDLIB_FILES = ("os.py", "json/__init__.py", "json/decoder.py", "xml/etree/ElementTree.py", "xml/dom/minidom.py",
+                "xml/sax/__init__.py", "urllib/parse.py", "urllib/request.py", "pdb.py", "unittest/case.py",
+                "email/message.py", "encodings/cp1252.py")
+STDLIB_NEVER = {"xml/dom/minidom.py", "xml/sax/__init__.py", "urllib/request.py", "pdb.py", "unittest/case.py",
+                "email/message.py"}
+
+
+def zip_of(names: tuple[str, ...]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in names:
+            archive.writestr(name, f"# {name}\n")
+    return buffer.getvalue()
 
 
 def fake_tarball(files: dict[str, bytes] | None = None) -> bytes:
     files = files if files is not None else {
         name: f"runtime {name}".encode() for name in pyodide_dist.RUNTIME_FILES if name != "pyodide-lock.json"
     }
+    if "python_stdlib.zip" in files:
+        files["python_stdlib.zip"] = zip_of(STDLIB_FILES)
     files.setdefault("pyodide-lock.json", json.dumps({"info": {"python": "3.14"}, "packages": {"numpy": {}}}).encode())
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
@@ -46,6 +63,7 @@ def fake_tarball(files: dict[str, bytes] | None = None) -> bytes:
 def fake_runtime(monkeypatch: pytest.MonkeyPatch) -> bytes:
     blob = fake_tarball()
     monkeypatch.setattr(pyodide_dist, "tarball", lambda download=True: blob)
+    monkeypatch.setenv(precompile.NODE_ENV, "off")  # a stand-in runtime cannot run; the real one is tested in Node
     return blob
 
 
@@ -126,15 +144,64 @@ def installed_files(package: str) -> set[str]:
     }
 
 
-def test_every_module_and_data_file_of_geoscrub_and_defusedxml_is_packed() -> None:
+def test_every_module_and_data_file_the_page_can_use_is_packed() -> None:
     archive, lazy = site._pack_python()
-    import zipfile
-
     packed = set(zipfile.ZipFile(io.BytesIO(archive)).namelist()) | set(lazy)
-    expected = {f for f in installed_files("geoscrub") if not f.startswith("geoscrub/web/static/")}
-    expected |= installed_files("defusedxml")
+    expected = {f for f in installed_files("geoscrub") | installed_files("defusedxml") if packing.page_imports(f)}
     assert packed == expected
     assert "geoscrub/web/engine.py" in packed and "defusedxml/ElementTree.py" in packed
+    assert "geoscrub/data/places.bin" in packed and "geoscrub/formats/jpeg.py" in packed
+
+
+def test_the_command_line_watch_service_and_site_build_stay_out_of_the_page() -> None:
+    archive, lazy = site._pack_python()
+    packed = set(zipfile.ZipFile(io.BytesIO(archive)).namelist()) | set(lazy)
+    for never in ("geoscrub/cli.py", "geoscrub/watch/service.py", "geoscrub/web/site.py", "geoscrub/web/server.py",
+                  "geoscrub/web/node/precompile.mjs", "geoscrub/__main__.py", "defusedxml/xmlrpc.py"):
+        assert never not in packed
+    assert "geoscrub.cli" in packing.PAGE_NEVER_MODULES and "geoscrub.watch" in packing.PAGE_NEVER_MODULES
+
+
+def test_the_standard_library_ships_without_what_the_page_never_uses(tmp_path, fake_runtime) -> None:
+    site.build(tmp_path / "site")
+    with zipfile.ZipFile(tmp_path / "site" / "pyodide" / "python_stdlib.zip") as shipped:
+        names = set(shipped.namelist())
+        assert shipped.read("os.py") == b"# os.py\n"
+    assert names == set(STDLIB_FILES) - STDLIB_NEVER
+    assert packing.trim_stdlib(zip_of(STDLIB_FILES)) == packing.trim_stdlib(zip_of(STDLIB_FILES))
+
+
+def test_a_build_without_node_ships_sources_and_says_so(tmp_path, fake_runtime) -> None:
+    info = site.build(tmp_path / "site")
+    assert info.not_precompiled and "Node.js" in info.not_precompiled
+    assert json.loads((tmp_path / "site" / site.MARKER).read_text())["not_precompiled"] == info.not_precompiled
+    result = CliRunner().invoke(main, ["web", "build", str(tmp_path / "again")])
+    assert result.exit_code == 0 and "starts about a second slower" in result.output
+
+
+def test_precompiled_bytecode_takes_the_place_of_each_source(tmp_path) -> None:
+    compiled = io.BytesIO()
+    with zipfile.ZipFile(compiled, "w") as bundle:
+        bundle.writestr("stdlib/json/__init__.pyc", b"PYC json")
+        bundle.writestr("package/geoscrub/api.pyc", b"PYC api")
+        bundle.writestr("package/geoscrub/places.pyc", b"PYC read lazily, so not in the archive")
+    stdlib = zip_of(("os.py", "json/__init__.py"))
+    archive = zip_of(("geoscrub/__init__.py", "geoscrub/api.py"))
+    result = precompile._apply(compiled.getvalue(), stdlib, archive)
+    with zipfile.ZipFile(io.BytesIO(result.stdlib)) as shipped:
+        assert shipped.namelist() == ["os.py", "json/__init__.pyc"] and shipped.read("json/__init__.pyc") == b"PYC json"
+    with zipfile.ZipFile(io.BytesIO(result.archive)) as shipped:
+        assert shipped.namelist() == ["geoscrub/__init__.py", "geoscrub/api.pyc"]
+    assert result.modules == 2
+
+
+def test_node_can_be_turned_off_or_named(monkeypatch) -> None:
+    monkeypatch.setenv(precompile.NODE_ENV, "off")
+    assert precompile.node() is None
+    with pytest.raises(precompile.NotPrecompiled, match="Node.js was not found"):
+        precompile.precompile({}, b"", b"", {})
+    monkeypatch.setenv(precompile.NODE_ENV, "/opt/node/bin/node")
+    assert precompile.node() == "/opt/node/bin/node"
 
 
 def test_compiled_modules_and_caches_stay_out_and_big_data_is_read_lazily(tmp_path, monkeypatch) -> None:
@@ -150,7 +217,6 @@ def test_compiled_modules_and_caches_stay_out_and_big_data_is_read_lazily(tmp_pa
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(site, "PACKAGES", ("fakepkg",))
     archive, lazy = site._pack_python()
-    import zipfile
 
     assert sorted(zipfile.ZipFile(io.BytesIO(archive)).namelist()) == ["fakepkg/__init__.py", "fakepkg/data/small.bin"]
     assert lazy == {"fakepkg/data/index.bin": b"i" * site.LAZY_MIN_BYTES}
@@ -291,6 +357,27 @@ def test_every_response_carries_the_content_security_policy(served) -> None:
         assert csp.startswith("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; "
                               "connect-src 'self'; img-src 'self' blob: data:")
         assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def directives(policy: str) -> dict[str, list[str]]:
+    return {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
+
+
+def test_the_csp_lets_the_page_preview_clips_from_its_blob_urls(served) -> None:
+    policy = directives(fetch(served)[1]["Content-Security-Policy"])
+    assert "blob:" in policy["media-src"] and "'self'" in policy["media-src"]
+    assert policy["default-src"] == ["'self'"] and policy["frame-ancestors"] == ["'none'"]
+    assert "blob:" in policy["img-src"]
+
+
+def test_the_built_page_carries_the_same_csp_for_web_spaces_that_send_none(tmp_path, fake_runtime) -> None:
+    site.build(tmp_path / "site")
+    page = (tmp_path / "site" / "index.html").read_text()
+    meta = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', page)
+    assert meta is not None and meta.start() < page.index("<script")
+    header = directives(server.CONTENT_SECURITY_POLICY)
+    del header["frame-ancestors"]  # a meta tag cannot say it (browsers warn and ignore it)
+    assert directives(meta.group(1)) == header
 
 
 @pytest.mark.parametrize("name, mime", [("a.wasm", "application/wasm"), ("b.mjs", "text/javascript"),

@@ -45,7 +45,14 @@ def build(folder: Path) -> None:
     info = _build(folder, force=True)
     click.echo(f"Built the page into {info.folder}: {info.files} files, {_megabytes(info.size)} "
                f"({_megabytes(info.gzip_size)} sent gzipped), version {info.version}.")
+    _say_not_precompiled(info)
     click.echo("Put the folder on an https web space; offline use needs https (or localhost).")
+
+
+def _say_not_precompiled(info) -> None:  # type: ignore[no-untyped-def]  # info: site.SiteInfo
+    if info.not_precompiled:
+        click.echo(f"Note: {info.not_precompiled}. The page works the same, but starts about a second slower.",
+                   err=True)
 
 
 @web.command()
@@ -65,6 +72,7 @@ def serve(folder: Path | None, port: int, host: str, no_open: bool) -> None:
     except OSError as err:
         raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
     url = server_mod.url_of(httpd)
+    _say_not_precompiled(info)
     click.echo(f"Serving {info.folder} (version {info.version}) at {url}  (Ctrl+C stops)")
     if not server_mod.is_loopback(host):
         click.echo("Other devices get plain http here, so their browsers will not keep the page for offline use; "

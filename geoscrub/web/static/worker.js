@@ -9,13 +9,15 @@ const engine = start();
 async function start() {
   const stages = {}; // how long each step took, for bench/web_bench.py
   const mark = (name) => { stages[name] = Math.round(performance.now() - started); };
-  const site = await fetchOk("geoscrub-site.json").then((response) => response.json());
-  const [pyodide, archive] = await Promise.all([
+  // the runtime starts loading at once; what the site holds is read meanwhile
+  const siteRead = fetchOk("geoscrub-site.json").then((response) => response.json());
+  const [pyodide, site, archive] = await Promise.all([
     loadPyodide({ indexURL: new URL("pyodide/", import.meta.url).href, packages: [] }).then((py) => {
       mark("runtime");
       return py;
     }),
-    fetchOk(site.archive).then((response) => response.arrayBuffer()),
+    siteRead,
+    siteRead.then((info) => fetchOk(info.archive)).then((response) => response.arrayBuffer()),
   ]);
   pyodide.unpackArchive(archive, "zip", { extractDir: ROOT });
   mark("unpacked");
@@ -29,12 +31,12 @@ async function start() {
   const cleanPhoto = pyodide.runPython(`
 import sys
 sys.path.insert(0, ${JSON.stringify(ROOT)})
-from geoscrub.web.engine import clean_for_page, page_phrases
+from geoscrub.web.engine import clean_for_page, page_phrases, warm_up
 
-def clean_photo(data, name):
-    return clean_for_page(data.to_bytes(), name)
+def clean_photo(data, name, neutral=True):
+    return clean_for_page(data.to_bytes(), name, neutral=bool(neutral))
 
-clean_for_page(b"", "warm-up")  # loads every format module before the first photo
+warm_up()  # loads every format module before the first photo
 clean_photo`);
   mark("imported");
   const phrases = pyodide.runPython("page_phrases()").toJs({ dict_converter: Object.fromEntries });
@@ -51,19 +53,19 @@ async function fetchOk(url) {
 engine.catch((error) => postMessage({ type: "failed", reason: String(error && error.message || error) }));
 
 self.addEventListener("message", async (event) => {
-  const { type, id, name, bytes } = event.data;
+  const { type, id, name, bytes, neutral } = event.data;
   if (type !== "clean") return;
   const cleanPhoto = await engine;
   const t0 = performance.now();
   let result;
   try {
-    result = cleanPhoto(new Uint8Array(bytes), name);
+    result = cleanPhoto(new Uint8Array(bytes), name, neutral !== false);
     const answer = result.toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
     const cleaned = answer.cleaned ? ownBuffer(answer.cleaned) : null;
     postMessage({ type: "result", id, ...answer, cleaned, ms: performance.now() - t0 }, cleaned ? [cleaned] : []);
   } catch (error) {
     // the engine never raises for a bad photo; this is a bug or the tab ran out of memory
-    postMessage({ type: "result", id, status: "refused", word: "refused", bullets: [],
+    postMessage({ type: "result", id, status: "refused", word: "refused", bullets: [], more_bullets: [],
                   detail: `the cleaner failed on this photo (${error && error.message || error})` });
   } finally {
     if (result) result.destroy();
