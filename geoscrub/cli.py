@@ -151,7 +151,7 @@ class Target:
     out_dir: Path | None = None
     in_place: bool = False
     rename: bool = False
-    claimed: set[str] = field(default_factory=set)
+    claimed: dict[str, tuple[Path, Path]] = field(default_factory=dict)  # claim key -> (destination, its input)
     fixed: bool = False  # destinations were claimed up front by claim_fixed_destinations
     neutral: dict[str, dict[int, list[Path]]] = field(default_factory=dict)  # folder -> size -> --rename copies
 
@@ -173,6 +173,16 @@ class Target:
         case-insensitive disk (Windows, macOS, a FAT card anywhere).
         """
         return oscaps.name_key(dest) if self.out_dir is not None else os.path.abspath(dest)
+
+    def claim(self, dest: Path, inp: Input) -> str | None:
+        """Claim ``dest`` for ``inp``; if another input has it, why ``inp`` is refused (naming that input)."""
+        key = self.claim_key(dest)
+        if key not in self.claimed:
+            self.claimed[key] = (dest, inp.path)
+            return None
+        other_dest, other = self.claimed[key]
+        how = paths_mod.name_clash(str(dest), str(other_dest)) or paths_mod.NameClash.SAME
+        return render.name_clash_reason(other, other_dest, how)
 
     def neutral_copies(self, folder: Path, extension: str) -> Callable[[int], list[Path]]:
         """Files in ``folder`` with names ``--rename`` gives, by size: where an earlier run's copy may be.
@@ -210,10 +220,10 @@ class Target:
             if inp.problem is None:
                 dest = (replaced_file(inp.path) if self.in_place
                         else paths_mod.mirrored_output(self.out_dir, inp.relative))  # type: ignore[arg-type]
-                key = self.claim_key(Path(os.path.realpath(dest)) if self.in_place else dest)  # one file, two names
-                if key in self.claimed:
-                    inp = replace(inp, problem=f"another file in this batch is also written to {render.shown(dest)}")
-                self.claimed.add(key)
+                # in place, one file named two ways is one destination
+                clash = self.claim(Path(os.path.realpath(dest)) if self.in_place else dest, inp)
+                if clash:
+                    inp = replace(inp, problem=clash)
             checked.append(inp)
         self.fixed = True
         return checked
@@ -239,10 +249,9 @@ class Target:
             if extension != inp.path.suffix:
                 note = render.extension_note(fmt.name, extension)
         if not self.fixed:
-            key = self.claim_key(dest)
-            if key in self.claimed:
-                raise GeoscrubError(f"another file in this batch is also written to {render.shown(dest)}")
-            self.claimed.add(key)
+            clash = self.claim(dest, inp)
+            if clash:
+                raise GeoscrubError(clash)
         return dest, note
 
     def start(self, inp: Input, dest: Path, src: Source, policy: Policy) -> Prepared:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -170,3 +171,36 @@ def is_neutral_name(path: Path) -> bool:
 def neutral_name(extension: str) -> str:
     """A random name that says nothing about when or where (unlike ``IMG_20250614_160311``)."""
     return f"photo-{os.urandom(6).hex()}{extension}"
+
+
+# ---------------------------------------------------------------- one name on every disk
+
+class NameClash:
+    """How two names that one disk would take for the same name differ."""
+
+    SAME = "same"  # exactly the same name
+    CASE = "case"  # only upper/lower case: IMG_1.JPG and img_1.jpg
+    ACCENTS = "accents"  # the same letters, accents stored two ways (NFC "é", NFD "e" + accent)
+    CASE_AND_ACCENTS = "case and accents"
+
+
+def name_key(name: str) -> str:
+    """A name as a case- and Unicode-form-insensitive disk sees it (Windows, macOS, FAT/exFAT cards).
+
+    Which disk a folder is on, or will be copied to, cannot be known for
+    certain, so output names are compared this way on every system.
+    """
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def name_clash(name: str, other: str) -> str | None:
+    """How ``name`` and ``other`` differ when such a disk takes them for one name (a NameClash), else None."""
+    if name == other:
+        return NameClash.SAME
+    if name_key(name) != name_key(other):
+        return None
+    if unicodedata.normalize("NFC", name) == unicodedata.normalize("NFC", other):
+        return NameClash.ACCENTS
+    if name.casefold() == other.casefold():
+        return NameClash.CASE
+    return NameClash.CASE_AND_ACCENTS

@@ -163,6 +163,29 @@ def shown(path: Path | str) -> str:
     return escape(os.fspath(path))
 
 
+# ---------------------------------------------------------------- names one disk takes for one
+
+#: How a name differs from one already used, when Windows and macOS disks take the two for one name
+#: (keys are ``paths.NameClash`` values).
+NAME_CLASH_WORDS = {
+    "case": "its name differs from {other} only in upper/lower case",
+    "accents": "its name and {other} are the same name with accents written two ways",
+    "case and accents": "its name differs from {other} only in upper/lower case and in how its accents are written",
+}
+
+
+def name_clash_reason(other: Path | str, dest: Path | str, how: str) -> str:
+    """Why a copy is not written: another input of the batch already goes to that name.
+
+    ``other`` is that input, ``dest`` its copy, ``how`` a ``paths.NameClash``.
+    """
+    if how not in NAME_CLASH_WORDS:
+        return f"another file in this batch, {shown(other)}, is also written to {shown(dest)}"
+    words = NAME_CLASH_WORDS[how].format(other=shown(other))
+    return (f"{words}; Windows and macOS disks (and memory cards) take the two for one name, "
+            f"so only {shown(other)} is copied, to {shown(dest)}")
+
+
 def _json_path(path: Path | str) -> str:
     """A path for JSON: exact, except undecodable bytes (which JSON cannot hold) are escaped.
 

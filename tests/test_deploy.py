@@ -104,6 +104,33 @@ def test_unit_installs_from_the_checkout_into_the_venv_it_runs(unit_text, servic
     assert "python3 -m venv" in readme and "pip install ." in readme  # the README installs the same way
 
 
+#: The system's own Python: the service user can run it, and ProtectHome=yes does not hide it.
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def venv_commands(text: str) -> list[str]:
+    """Every ``... -m venv DIR`` command in ``text``, from its Python on."""
+    return re.findall(r"([^\s`]*python3[^\s`]*) -m venv ([^\s`]+)", text)
+
+
+def deploy_section(readme: str) -> str:
+    start = readme.index("## Watch a shared upload folder")
+    return readme[start:readme.index("<!-- watch:end -->", start)]
+
+
+def test_the_venv_is_built_from_the_system_python_and_the_steps_say_why(unit_text, service):
+    venv = str(Path(exec_start(service)[0]).parent.parent)
+    readme = deploy_section((ROOT / "README.md").read_text(encoding="utf-8"))
+    for where, text in (("the unit", unit_text), ("the README", readme)):
+        commands = [c for c in venv_commands(text) if c[1] == venv]
+        assert commands, f"{where} does not build {venv}"
+        assert all(python == SYSTEM_PYTHON for python, _ in commands), (
+            f"{where} builds the service's venv from {commands}: a pyenv python3 first on the PATH lives in a "
+            "home folder the service user cannot run (and ProtectHome=yes hides)")
+        assert "pyenv" in text and "ProtectHome=yes" in text, f"{where} does not say why"
+    assert one(service, "ProtectHome") == "yes"
+
+
 def test_unit_documents_uploads_from_other_users(unit_text, service):
     group = one(service, "SupplementaryGroups")
     assert group and f"-g {group}" in unit_text, "the inbox should belong to the uploaders' group"

@@ -517,7 +517,10 @@ def test_names_differing_only_in_case_are_never_written_over_each_other(tmp_path
     (folder / "img_1.jpg").write_bytes(second)
     code, words = run_cli(["clean", "--output", str(tmp_path / "out"), str(folder)])
     assert code == 3
-    assert b"another file in this batch is also written to" in words
+    refusal = next(line for line in words.decode().splitlines() if "img_1.jpg" in line)
+    # says what differs, and names the other photo (not a copy that does not exist)
+    assert "differs from" in refusal and "IMG_1.JPG only in upper/lower case" in refusal, refusal
+    assert str(folder / "IMG_1.JPG") in refusal
     written = list((tmp_path / "out").iterdir())
     assert [p.name for p in written] == ["IMG_1.JPG"]
     expected = tmp_path / "expected.jpg"
@@ -529,6 +532,22 @@ def test_names_differing_only_in_unicode_form_are_one_name(tmp_path: Path) -> No
     """macOS stores names decomposed: "é" and "e" + combining accent name one file there."""
     composed, decomposed = "caf\u00e9.jpg", "cafe\u0301.jpg"
     assert oscaps.name_key(tmp_path / composed) == oscaps.name_key(tmp_path / decomposed.upper())
+
+
+def test_names_with_accents_written_two_ways_are_refused_saying_so(tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    composed, decomposed = "caf\u00e9.jpg", "cafe\u0301.jpg"
+    (folder / composed).write_bytes(build.identifying_jpeg())
+    (folder / decomposed).write_bytes(build.identifying_jpeg(artist="Someone Else"))
+    if len(list(folder.iterdir())) != 2:
+        pytest.skip("this file system stores both forms as one name")
+    code, words = run_cli(["clean", "--output", str(tmp_path / "out"), str(folder)])
+    assert code == 3
+    refusal = next(line for line in words.decode().splitlines() if line.startswith("refused"))
+    assert "are the same name with accents written two ways" in refusal, refusal
+    assert str(folder / composed) in refusal
+    assert len(list((tmp_path / "out").iterdir())) == 1
 
 
 def _capture(into: list[BaseException], fn: Callable[[], object]) -> None:

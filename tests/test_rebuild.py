@@ -215,7 +215,10 @@ def test_watch_without_rebuild_still_quarantines_damaged_photos(tmp_path):
     assert (quarantine / "a.png").read_bytes() == damaged.png_with_bad_crc()
     assert not outbox.exists() or not any(outbox.iterdir())
     reason = (quarantine / "a.png.reason.txt").read_text()
-    assert "--rebuild" in reason and records[0]["detail"].endswith(render.REBUILD_HINT)
+    assert records[0]["detail"].endswith(render.REBUILD_HINT)  # the log, for the volunteer running it
+    # the note, for whoever uploaded: what they can do, no command-line options
+    assert "--" not in reason and "rebuild" not in reason
+    assert "ask the club's volunteer" in reason and "make a new copy from the picture alone" in reason
 
 
 def test_a_failed_rebuild_still_says_why_the_file_was_refused(tmp_path):

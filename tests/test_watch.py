@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 import signal
@@ -549,3 +550,218 @@ def test_upload_that_stalls_inside_the_picture_is_never_posted_nor_lost(dirs: Di
     assert files_under(dirs.outbox) == []
     assert (dirs.quarantine / "stalled.jpg").read_bytes() == partial
     assert "incomplete" in (dirs.quarantine / "stalled.jpg.reason.txt").read_text()
+
+
+# -- one name on every disk --------------------------------------------------------
+def name_keys(folder: Path) -> list[str]:
+    """The outbox's names as a Windows or macOS share of it compares them."""
+    from geoscrub.paths import name_key
+
+    return sorted(name_key(name) for name in rel_names(folder))
+
+
+def test_a_name_differing_only_in_case_from_one_in_the_outbox_is_posted_with_a_suffix(dirs: Dirs) -> None:
+    first, second = dirty_jpeg(40), dirty_jpeg(41)
+    with running(dirs, poll=False):
+        drop(dirs.inbox / "IMG_1.JPG", first)
+        wait_for(inbox_is_empty(dirs), what="IMG_1.JPG")
+        drop(dirs.inbox / "img_1.jpg", second)
+        wait_for(inbox_is_empty(dirs), what="img_1.jpg")
+    assert rel_names(dirs.outbox) == {"IMG_1.JPG", "img_1-1.jpg"}
+    assert (dirs.outbox / "IMG_1.JPG").read_bytes() == api.clean_bytes(first)[2]
+    assert (dirs.outbox / "img_1-1.jpg").read_bytes() == api.clean_bytes(second)[2]
+
+
+def test_names_with_accents_written_two_ways_are_posted_as_two_names(dirs: Dirs) -> None:
+    composed, decomposed = "caf\u00e9.jpg", "cafe\u0301.jpg"
+    with running(dirs, poll=False):
+        drop(dirs.inbox / composed, dirty_jpeg(42))
+        wait_for(inbox_is_empty(dirs), what=composed)
+        drop(dirs.inbox / decomposed, dirty_jpeg(43))
+        wait_for(inbox_is_empty(dirs), what=decomposed)
+    if len(rel_names(dirs.outbox)) == 1:
+        pytest.skip("this file system stores both forms as one name")
+    assert rel_names(dirs.outbox) == {composed, "cafe\u0301-1.jpg"}
+    assert len(set(name_keys(dirs.outbox))) == 2
+
+
+def test_case_twins_uploaded_together_never_share_a_name_on_any_disk(dirs: Dirs) -> None:
+    uploads = {}
+    for i in range(8):  # the workers race for the names
+        uploads[f"pic_{i}.jpg"] = dirty_jpeg(50 + i)
+        uploads[f"PIC_{i}.JPG"] = dirty_jpeg(70 + i)
+        uploads[f"Pic_{i}.jpg"] = dirty_jpeg(90 + i)
+    with running(dirs, poll=False):
+        for name, data in uploads.items():
+            drop(dirs.outside / name, data)
+        for name in uploads:
+            os.rename(dirs.outside / name, dirs.inbox / name)
+        wait_for(inbox_is_empty(dirs), what="the case twins")
+    keys = name_keys(dirs.outbox)
+    assert len(keys) == len(uploads) == len(set(keys)), sorted(rel_names(dirs.outbox))
+    posted = sorted(p.read_bytes() for p in files_under(dirs.outbox))
+    assert posted == sorted(api.clean_bytes(data)[2] for data in uploads.values()), "a photo was lost"
+
+
+def test_a_folder_differing_only_in_case_goes_into_the_folder_already_in_the_outbox(dirs: Dirs) -> None:
+    with running(dirs, poll=False):
+        drop(dirs.inbox / "Trip" / "a.jpg", dirty_jpeg(44))
+        wait_for(inbox_is_empty(dirs), what="Trip/a.jpg")
+        drop(dirs.inbox / "trip" / "a.jpg", dirty_jpeg(45))
+        drop(dirs.inbox / "trip" / "b.jpg", dirty_jpeg(46))
+        wait_for(inbox_is_empty(dirs), what="trip/a.jpg and trip/b.jpg")
+    assert rel_names(dirs.outbox) == {"Trip/a.jpg", "Trip/a-1.jpg", "Trip/b.jpg"}
+
+
+# -- a full disk -------------------------------------------------------------------
+def test_a_full_disk_lets_one_photo_at_a_time_try_again_after_waits_from_seconds_to_half_a_minute() -> None:
+    from geoscrub.watch.diskfull import FullDisk
+    from geoscrub.watch.settle import Job, Kind, Signature
+
+    def job(rel: str) -> Job:
+        return Job(rel, Kind.REGULAR, Signature(0, 0, 10, 0), True)
+
+    disk = FullDisk()
+    waiting = [job("a.jpg"), job("b.jpg"), job("c.jpg")]
+    assert disk.choose(waiting) == waiting and disk.may_start(0.0)
+    assert disk.ran_out("a.jpg", 0.0) is True  # the one line in the log
+    assert disk.ran_out("b.jpg", 0.1) is False  # was already on its way: no second line, no new wait
+    probes, now = [], 0.0
+    while len(probes) < 8:  # the disk stays full; the clock is a fake one
+        now = round(now + 0.1, 1)
+        if not disk.may_start(now):
+            continue
+        [probe] = disk.choose(waiting)
+        disk.started(probe.rel)
+        assert not disk.may_start(now), "a second photo tried while the first was still trying"
+        probes.append((now, probe.rel))
+        disk.ran_out(probe.rel, now + 0.05)
+    waits = [b[0] - a[0] for a, b in itertools.pairwise([(0.0, ""), *probes])]
+    assert 1.0 <= waits[0] <= 5.0, f"the first try again comes after {waits[0]} s"
+    assert all(b >= a - 0.2 for a, b in itertools.pairwise(waits)), waits
+    assert max(waits) <= 31.0, f"waits {waits} go past half a minute"
+    assert {rel for _t, rel in probes[:3]} == {"a.jpg", "b.jpg", "c.jpg"}, "probes do not take turns"
+    # space comes back: the next probe is written, and everything may go at once
+    while not disk.may_start(now):
+        now += 0.1
+    [probe] = disk.choose(waiting)
+    disk.started(probe.rel)
+    assert disk.finished(probe.rel, now, wrote=True) is True  # the one "room again" line
+    assert disk.may_start(now) and disk.choose(waiting) == waiting
+
+
+def test_the_cause_of_a_write_failure_tells_a_full_disk() -> None:
+    import errno
+
+    from geoscrub.errors import WriteFailed
+    from geoscrub.watch.diskfull import is_disk_full
+
+    def failed(code: int) -> WriteFailed:
+        try:
+            try:
+                raise OSError(code, os.strerror(code))
+            except OSError as err:
+                raise WriteFailed(f"could not write a.jpg: {err.strerror}") from None
+        except WriteFailed as failure:
+            return failure
+
+    assert is_disk_full(failed(errno.ENOSPC)) and is_disk_full(failed(errno.EDQUOT))
+    assert not is_disk_full(failed(errno.EACCES)) and not is_disk_full(WriteFailed("no free name"))
+
+
+def test_a_nearly_full_outbox_tries_one_photo_at_a_time_and_moves_soon_after_space_returns(
+        dirs: Dirs, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from geoscrub.errors import WriteFailed
+    from geoscrub.watch import diskfull
+    from geoscrub.watch.placement import Places
+
+    monkeypatch.setattr(diskfull, "FIRST_WAIT", 0.2)
+    monkeypatch.setattr(diskfull, "MOST_WAIT", 0.8)
+    real_write = Places.write_clean
+    room = {"photos": 1}  # room for one photo
+    lock = threading.Lock()
+    attempts: list[tuple[float, float]] = []  # (start, end) of each write that found the disk full
+    at_once = {"now": 0, "most": 0}
+
+    def write_in_little_room(self: Places, rel: str, fmt: object, photo: bytes) -> tuple[Path, bool]:
+        with lock:
+            if room["photos"] > 0:
+                room["photos"] -= 1
+                full = False
+            else:
+                full = True
+                at_once["now"] += 1
+                at_once["most"] = max(at_once["most"], at_once["now"])
+        if not full:
+            return real_write(self, rel, fmt, photo)
+        started = time.monotonic()
+        time.sleep(0.05)
+        with lock:
+            at_once["now"] -= 1
+            attempts.append((started, time.monotonic()))
+        try:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        except OSError as err:  # as fsio reports it
+            raise WriteFailed(f"could not write {Path(rel).name}: {err.strerror}") from None
+
+    monkeypatch.setattr(Places, "write_clean", write_in_little_room)
+    photos = {f"IMG_{i}.jpg": dirty_jpeg(60 + i) for i in range(3)}
+    with running(dirs, poll=False) as (service, log):
+        for name, data in photos.items():
+            drop(dirs.outside / name, data)
+        for name in photos:
+            os.rename(dirs.outside / name, dirs.inbox / name)
+        wait_for(lambda: len(attempts) >= 6, what="six tries on the full disk")
+        assert len(files_under(dirs.outbox)) == 1
+        assert set(rel_names(dirs.inbox)) | set(rel_names(dirs.outbox)) == set(photos), "a photo was lost"
+        assert files_under(dirs.quarantine) == []
+        room["photos"] = 10  # space is freed
+        freed = time.monotonic()
+        wait_for(inbox_is_empty(dirs), timeout=5, what="the waiting photos once there is room")
+        took = time.monotonic() - freed
+    assert took <= 0.8 + 1.7, f"{took:.1f} s after space returned"
+    # after the first try found the disk full, one photo at a time tried again, never two at once
+    later = sorted(attempts)[2:]  # the first ones may have been on their way already
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(later)), "two photos tried at the same time"
+    text = log.getvalue()
+    assert text.count("the disk is full") == 1, text
+    assert text.count("there is room on the disk again") == 1
+    assert " error " not in text, "one line per failed try"
+    assert rel_names(dirs.outbox) == set(photos)
+    for name, data in photos.items():
+        assert (dirs.outbox / name).read_bytes() == api.clean_bytes(data)[2]
+
+
+def test_a_photo_written_while_the_disk_filled_up_does_not_end_the_wait() -> None:
+    from geoscrub.watch.diskfull import FullDisk
+
+    disk = FullDisk()
+    disk.started("a.jpg")  # four workers: a, b and c start together, room for one
+    disk.started("b.jpg")
+    disk.started("c.jpg")
+    assert disk.ran_out("c.jpg", 0.0) is True
+    assert disk.finished("a.jpg", 0.01, wrote=True) is False, "it took the last room: the disk is still full"
+    assert disk.ran_out("b.jpg", 0.02) is False  # no second "the disk is full" line
+    assert disk.full and not disk.may_start(0.5)
+
+
+def test_space_freed_on_the_outbox_disk_is_tried_within_a_second_not_after_the_wait() -> None:
+    from geoscrub.watch.diskfull import GROWTH, LOOK_EVERY, FullDisk
+
+    free = {"bytes": 1000}
+    disk = FullDisk(first_wait=2.0, most_wait=30.0, free=lambda: free["bytes"])
+    disk.ran_out("a.jpg", 0.0)
+    now = 0.0
+    for _ in range(4):  # waits grow to 16 s
+        while not disk.may_start(now):
+            now = round(now + 0.1, 1)
+        disk.started("a.jpg")
+        disk.ran_out("a.jpg", now)
+    failed_at = now
+    assert disk.wait >= 16
+    free["bytes"] += GROWTH  # someone frees space
+    while not disk.may_start(now):
+        now = round(now + 0.1, 1)
+    assert now - failed_at <= LOOK_EVERY + 0.2, f"tried {now - failed_at:.1f} s after space was freed"

@@ -176,3 +176,63 @@ def test_upload_given_its_full_size_up_front_is_not_posted_until_all_written(tmp
     assert files_under(dirs.quarantine) == []
     assert rel_names(dirs.outbox) == {"big.heic"}
     assert (dirs.outbox / "big.heic").read_bytes() == api.clean_bytes(data)[2]
+
+
+def test_a_short_text_file_is_judged_once_settled_while_an_empty_one_waits_for_the_patience(
+        tmp_path: Path) -> None:
+    dirs = Dirs(tmp_path)
+    with running(dirs, poll=False, patience=60.0) as (_service, log):
+        started = time.monotonic()
+        drop(dirs.inbox / "empty.jpg", b"")  # an upload that has not begun may still come
+        drop(dirs.inbox / "notes.txt", b"shopping: milk, eggs")  # 20 bytes that can never become a photo
+        wait_for(lambda: (dirs.quarantine / "notes.txt").exists(), timeout=20, what="notes.txt in quarantine")
+        took = time.monotonic() - started
+        assert rel_names(dirs.inbox) == {"empty.jpg"}, "the empty upload was judged before the patience"
+    assert took < 10, f"a 20-byte text file waited {took:.1f} s, as if it were an unfinished upload"
+    assert (dirs.quarantine / "notes.txt").read_bytes() == b"shopping: milk, eggs"
+    assert len(file_lines(log, "notes.txt")) == 1
+
+
+@pytest.mark.parametrize(("head", "unfinished"), [
+    (b"", True),
+    (b"\xff\xd8", True),  # the first bytes of a JPEG
+    (b"\x89PNG\r", True),
+    (b"GIF8", True),
+    (b"II*", True),
+    (b"RIFF\x10\x00\x00\x00WE", True),
+    (b"\x00\x00\x00\x18ft", True),  # an ISO media box (HEIF, MP4) has begun
+    (b"\x00" * 30, True),  # space set aside, nothing written yet
+    (b"RIFF\x10\x00\x00\x00WAVEfmt ", False),  # a sound file: more bytes will not make it a photo
+    (b"shopping: milk, eggs", False),
+    (b"%PDF-1.7\n", False),
+    (b"\x00\x00\x00\x18abcd", False),
+])
+def test_a_short_file_looks_unfinished_only_when_it_could_still_become_a_photo(
+        tmp_path: Path, head: bytes, unfinished: bool) -> None:
+    from geoscrub.errors import UnsupportedFormat
+    from geoscrub.watch.worker import looks_unfinished
+
+    path = tmp_path / "upload"
+    path.write_bytes(head)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert looks_unfinished(UnsupportedFormat("not a photo"), fd, len(head)) is unfinished
+    finally:
+        os.close(fd)
+
+
+def test_quarantine_notes_tell_the_uploader_what_to_do_in_plain_words(tmp_path: Path) -> None:
+    dirs = Dirs(tmp_path)
+    with running(dirs, poll=False, patience=0.5):
+        drop(dirs.inbox / "cut.jpg", cut_short(dirty_jpeg(31)))
+        drop(dirs.inbox / "empty.jpg", b"")
+        drop(dirs.inbox / "notes.jpg", b"this is not a photo, just some words\n" * 3)
+        wait_for(inbox_is_empty(dirs), what="the three files")
+    notes = {name: (dirs.quarantine / f"{name}.reason.txt").read_text() for name in ("cut.jpg", "empty.jpg",
+                                                                                     "notes.jpg")}
+    for name, note in notes.items():
+        assert " --" not in note and "`" not in note, f"{name}'s note speaks to command-line users: {note}"
+        assert "This file was not posted" in note
+    assert "Send the photo again" in notes["cut.jpg"] and "Send the photo again" in notes["empty.jpg"]
+    assert "Why: the file is empty" in notes["empty.jpg"]
+    assert "save or export a new copy as JPEG" in notes["notes.jpg"]

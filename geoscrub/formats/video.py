@@ -33,12 +33,11 @@ from .base import Plan, join_plan, remember_last_parses
 from .heif_items import BRANDS as HEIF_BRANDS
 from .isobmff import Box, Budget, ascii4, labelled_views, prefix_brands, read_header, same_labelled_spans
 from .movie import Movie, read_movie
+from .signatures import OLD_QUICKTIME_STARTS  # first boxes of a QuickTime movie from before 'ftyp'
 from .video_rebuild import decoding_spans, rebuild_movie
 
 T = TypeVar("T")
 
-#: First boxes of a QuickTime movie written before 'ftyp' existed.
-OLD_QUICKTIME_STARTS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
 #: ISO media that is not a film: Canon raw photos, and HEIF (handled by formats/heif.py).
 NOT_VIDEO_BRANDS = HEIF_BRANDS | {b"crx ", b"heis", b"heim", b"hevx", b"jp2 ", b"jpx ", b"jpm "}
 #: Top-level boxes of a fragmented or segmented file.

@@ -73,14 +73,16 @@ class EventLog:
         """A service-level line: start, stop, observer trouble."""
         self._emit(f"{event}: {_safe_text(text)}", {"event": event, "message": text, **extra})
 
-    def status(self, *, waiting: int, working: int, mode: str, uptime: float) -> None:
+    def status(self, *, waiting: int, working: int, mode: str, uptime: float, disk_full: bool = False) -> None:
         c = self.counts
         text = (f"{c.cleaned} cleaned, {c.refused} refused, {c.skipped} skipped, {c.errors} errors; "
-                f"{waiting} waiting, {working} in progress; watching by {mode}; up {_duration(uptime)}")
+                f"{waiting} waiting, {working} in progress; watching by {mode}; up {duration(uptime)}")
+        if disk_full:
+            text += "; the disk is full, waiting for room"
         self._emit(f"status: {text}", {
             "event": "status", "cleaned": c.cleaned, "refused": c.refused, "skipped": c.skipped,
             "errors": c.errors, "waiting": waiting, "working": working, "mode": mode,
-            "uptime_s": round(uptime, 1),
+            "uptime_s": round(uptime, 1), "disk_full": disk_full,
         })
 
     def outcome(self, out: Outcome, *, retry_in: float = 0.0) -> None:
@@ -116,7 +118,7 @@ class EventLog:
             plain = f"skipped {name}; {out.reason}; {_safe_text(out.detail)}"
         else:
             record.update(reason=out.reason, detail=out.detail, retry_in_s=round(retry_in, 1))
-            plain = f"error {name}; {out.reason}: {_safe_text(out.detail)}; will try again in {_duration(retry_in)}"
+            plain = f"error {name}; {out.reason}: {_safe_text(out.detail)}; will try again in {duration(retry_in)}"
         self._emit(plain, record)
 
     @staticmethod
@@ -131,7 +133,8 @@ class EventLog:
         return str(path)
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """``42s``, ``3m05s``, ``2h10m``, ``3d04h``."""
     seconds = int(seconds + 0.5)
     if seconds < 60:
         return f"{seconds}s"

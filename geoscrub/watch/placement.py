@@ -1,6 +1,10 @@
 """Where files go: OUTBOX, QUARANTINE and ARCHIVE, mirroring the inbox layout.
 
 Nothing here ever replaces an existing file: a clash gets ``name-1.ext``.
+Names are compared as a Windows or macOS share of these folders would
+(``paths.name_key``): ``img_1.jpg`` beside ``IMG_1.JPG``, or the two Unicode
+spellings of ``café.jpg``, would show as one file there, so the second
+gets a suffix too, and ``trip/`` goes into an existing ``Trip/``.
 Clean copies are written with ``fsio.atomic_write`` (temp file, fsync,
 rename), so a crash leaves at most a ``.geoscrub-*.tmp`` that the next start
 sweeps.  Originals are removed only after the copy is durable.
@@ -14,11 +18,12 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from .. import api, fsio
+from .. import api, fsio, oscaps
 from ..api import Photo
 from ..errors import WriteFailed
 from ..fileview import FileView, same_range
 from ..formats.base import ContainerFormat
+from ..paths import name_key
 from .beneath import Source
 
 #: Mode of cleaned copies: readable by whoever posts them.
@@ -64,6 +69,46 @@ def candidate_names(target: Path) -> Iterator[Path]:
         yield target.with_name(f"{stem}-{n}{suffix}")
 
 
+def spelled_as_on_disk(base: Path, rel: str) -> Path:
+    """``base / rel``, each folder on the way spelled as the one already there that a share takes for it.
+
+    So ``trip/a.jpg`` goes into an existing ``Trip/``.  The file's own name
+    is kept (``free_candidates`` deals with its twins).
+    """
+    *folders, name = Path(rel).parts
+    path = base
+    for i, folder in enumerate(folders):
+        twin = _twin_in(path, folder)
+        if twin is None:
+            return path.joinpath(*folders[i:], name)
+        path /= twin
+    return path / name
+
+
+def free_candidates(target: Path) -> Iterator[Path]:
+    """``candidate_names``, each checked against the folder's names as a share compares them.
+
+    A name with a twin already there (other case, other Unicode form) is
+    given as that twin, so it counts as taken, or as an identical copy
+    left by an earlier run, but is never used beside it.
+    """
+    for name in candidate_names(target):
+        twin = _twin_in(name.parent, name.name)
+        yield name if twin is None else name.with_name(twin)
+
+
+def _twin_in(folder: Path, name: str) -> str | None:
+    """The entry of ``folder`` a case- and accent-insensitive disk takes for ``name`` (itself first)."""
+    if os.path.lexists(folder / name):
+        return name
+    key = name_key(name)
+    try:
+        with os.scandir(folder) as entries:
+            return next((entry.name for entry in entries if name_key(entry.name) == key), None)
+    except OSError:
+        return None
+
+
 def _split(name: str) -> tuple[str, str]:
     dot = name.rfind(".")
     if dot <= 0:
@@ -100,6 +145,8 @@ class Places:
         # Our workers are the only writers to quarantine/archive: this lock
         # makes "pick a free name, then rename" safe between them.
         self._lock = threading.Lock()
+        # The same for the outbox, where twins must be seen (two workers posting IMG_1.JPG and img_1.jpg).
+        self._outbox_lock = threading.Lock()
 
     def folders(self) -> list[Path]:
         return [p for p in (self.outbox, self.quarantine, self.archive) if p is not None]
@@ -134,17 +181,24 @@ class Places:
         as done, so running twice over the same upload never posts it twice.
         Raises VerificationFailed (refuse the file) or WriteFailed (try again).
         """
-        target = self.outbox / rel
-        _make_parents(target)
+        with self._outbox_lock:
+            target = spelled_as_on_disk(self.outbox, rel)
+            _make_parents(target)
         pending = api.start_clean_copy(fmt, photo, target, mode=OUTPUT_MODE, overwrite=False)
-        return pending.commit_to_free_name(candidate_names(target),
-                                           already_there=lambda name: same_content(name, pending.fd))
+        try:
+            oscaps.flush_to_disk(pending.fd)  # the slow part, outside the lock (commit's own flush is then quick)
+        except OSError as err:
+            pending.discard()
+            raise WriteFailed(f"could not write {target.name}: {err.strerror or err}") from None
+        with self._outbox_lock:
+            return pending.commit_to_free_name(free_candidates(target),
+                                               already_there=lambda name: same_content(name, pending.fd))
 
     def to_quarantine(self, src: Source, rel: str, reason: str) -> Path:
         """Move ``src`` to QUARANTINE/rel with NAME.reason.txt beside it."""
-        target = self.quarantine / rel
-        _make_parents(target)
         with self._lock:
+            target = spelled_as_on_disk(self.quarantine, rel)
+            _make_parents(target)
             dest = _free_name(target, also_free=REASON_SUFFIX)
             # The reason is written first: a crash between the two steps
             # leaves the file in the inbox, to be refused again.
@@ -163,9 +217,9 @@ class Places:
         themselves.  Returns the note's path; raises FileExistsError when
         the entry was replaced meanwhile (nothing is removed then).
         """
-        target = self.quarantine / rel
-        _make_parents(target)
         with self._lock:
+            target = spelled_as_on_disk(self.quarantine, rel)
+            _make_parents(target)
             dest = _free_name(target, also_free=REASON_SUFFIX)
             note = dest.with_name(dest.name + REASON_SUFFIX)
             fsio.atomic_write(note, reason.encode("utf-8"), mode=OUTPUT_MODE)
@@ -178,9 +232,9 @@ class Places:
 
     def to_archive(self, src: Source, rel: str) -> Path:
         assert self.archive is not None
-        target = self.archive / rel
-        _make_parents(target)
         with self._lock:
+            target = spelled_as_on_disk(self.archive, rel)
+            _make_parents(target)
             dest = _free_name(target)
             _move(src, dest)
         return dest
@@ -199,10 +253,11 @@ def _make_parents(target: Path) -> None:
 
 
 def _free_name(target: Path, also_free: str = "") -> Path:
+    """The first candidate name with no twin in its folder (nor a twin of it + ``also_free``)."""
     for name in candidate_names(target):
-        if os.path.lexists(name):
+        if _twin_in(name.parent, name.name) is not None:
             continue
-        if also_free and os.path.lexists(name.with_name(name.name + also_free)):
+        if also_free and _twin_in(name.parent, name.name + also_free) is not None:
             continue
         return name
     msg = f"no free name for {target.name}"

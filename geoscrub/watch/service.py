@@ -36,7 +36,9 @@ from watchdog.observers.polling import PollingObserver
 
 from .._version import __version__
 from . import inbox as inbox_walk
-from .log import EventLog
+from . import reasons
+from .diskfull import FullDisk, free_space
+from .log import EventLog, duration
 from .placement import Places
 from .settle import DEFAULT_PATIENCE, Job, SettleTracker
 from .worker import Outcome, Result, process
@@ -116,6 +118,7 @@ class WatchService:
         self._inbox_id: tuple[int, int] | None = None
         self._inbox_missing = False
         self._running: dict[Future[Outcome], Job] = {}
+        self.disk = FullDisk(free=free_space(self.places.outbox))
         self.started = threading.Event()  # set once the startup scan is queued
 
     # -- public -------------------------------------------------------------
@@ -195,16 +198,17 @@ class WatchService:
     # -- workers ------------------------------------------------------------
     def _submit(self, pool: ThreadPoolExecutor, now: float) -> None:
         free = max(1, self.config.workers) - len(self._running)
-        if free <= 0:
-            return
+        if free <= 0 or not self.disk.may_start(now):
+            return  # while the disk is full, only one photo at a time, after a wait
         in_flight = sum(job.sig.size for job in self._running.values())
-        for job in self.tracker.ready(now)[:free]:
+        for job in self.disk.choose(self.tracker.ready(now))[:free]:
             if self.stopping.is_set():
                 return
             if self._running and in_flight + job.sig.size > MAX_INFLIGHT_BYTES:
                 return
             in_flight += job.sig.size
             self.tracker.start(job.rel)
+            self.disk.started(job.rel)
             future = pool.submit(process, job, self.root, self.places, self.config.rebuild)
             future.add_done_callback(lambda _f: self.wake.set())
             self._running[future] = job
@@ -223,6 +227,15 @@ class WatchService:
     def _settle_outcome(self, job: Job, out: Outcome) -> None:
         now = time.monotonic()
         retry_in = 0.0
+        if out.disk_full:
+            # not the photo's fault, and every other photo would fail the same way: wait for room
+            self.tracker.finish(job.rel, now, done=False)
+            if self.disk.ran_out(job.rel, now):
+                self.log.message("disk-full", reasons.DISK_FULL.format(
+                    detail=out.detail or out.reason, most=duration(self.disk.most_wait)), detail=out.detail)
+            return
+        if self.disk.finished(job.rel, now, wrote=out.result == Result.CLEANED):
+            self.log.message("disk-full", reasons.ROOM_AGAIN.format(waiting=self.tracker.waiting()))
         if out.result == Result.NOT_YET:
             self.tracker.not_yet(job.rel, now)
         elif out.result == Result.UNFINISHED:
@@ -239,7 +252,7 @@ class WatchService:
 
     def _status(self, began: float) -> None:
         self.log.status(waiting=self.tracker.waiting(), working=len(self._running), mode=self.mode,
-                        uptime=time.monotonic() - began)
+                        uptime=time.monotonic() - began, disk_full=self.disk.full)
 
     # -- the observer -------------------------------------------------------
     def _make_observer(self) -> BaseObserver:

@@ -27,12 +27,14 @@ from ..errors import (
     UnsupportedFormat,
     WriteFailed,
 )
+from ..formats import signatures
 from ..formats.base import ContainerFormat, forget_recent_parses
 from ..fsio import read_all
 from ..model import Finding
 from ..paths import extension_for
 from . import reasons
 from .beneath import OutsideInbox, Source, open_source
+from .diskfull import is_disk_full
 from .placement import CannotMove, Places
 from .settle import Job, Kind, Signature
 
@@ -61,6 +63,7 @@ class Outcome:
     kept_original: bool = False  # cleaned, but the original could not be removed
     original_changed: bool = False  # ... because it changed meanwhile: clean the new version
     warning: str = ""  # rebuilt from its pixels (--rebuild): re-encoded, and why
+    disk_full: bool = False  # RETRY because there was no space left: waits for room (see ``diskfull``)
 
 
 def process(job: Job, inbox: str, places: Places, rebuild: bool = False) -> Outcome:
@@ -74,7 +77,8 @@ def process(job: Job, inbox: str, places: Places, rebuild: bool = False) -> Outc
         return Outcome(job.rel, Result.GONE)  # gone, or reached through a symlinked folder: not ours
     except Exception as err:  # noqa: BLE001 - the service must outlive any one file
         detail = "".join(traceback.format_exception_only(type(err), err)).strip()
-        return Outcome(job.rel, Result.RETRY, reason="something went wrong", detail=detail)
+        return Outcome(job.rel, Result.RETRY, reason="something went wrong", detail=detail,
+                       disk_full=is_disk_full(err))
 
 
 def _clean(job: Job, src: Source, places: Places, rebuild: bool = False) -> Outcome:
@@ -105,10 +109,8 @@ def _clean_open(job: Job, src: Source, places: Places, fd: int, st: os.stat_resu
     def refuse(err: BaseException, *, unfinished: bool = False) -> Outcome:
         if rebuild:
             return _rebuild_or_refuse(job, src, places, fd, st, err, unfinished=unfinished)
-        hint = ""
-        if _would_rebuild(job, fd, st, err, unfinished=unfinished):
-            hint = render.REBUILD_HINT
-        return _refuse_or_wait(job, src, places, err, unfinished=unfinished, also=hint)
+        return _refuse_or_wait(job, src, places, err, unfinished=unfinished,
+                               rebuildable=_would_rebuild(job, fd, st, err, unfinished=unfinished))
 
     if Signature.of(st) != job.sig:
         return Outcome(job.rel, Result.CHANGED)
@@ -130,7 +132,8 @@ def _clean_open(job: Job, src: Source, places: Places, fd: int, st: os.stat_resu
     try:
         dest, already = places.write_clean(job.rel, fmt, photo)
     except WriteFailed as err:
-        return Outcome(job.rel, Result.RETRY, reason="could not write the cleaned copy", detail=str(err))
+        return Outcome(job.rel, Result.RETRY, reason="could not write the cleaned copy", detail=str(err),
+                       disk_full=is_disk_full(err))
     except GeoscrubError as err:  # the cleaned copy did not verify: nothing was written
         return refuse(err)
     except OSError:
@@ -154,7 +157,8 @@ def _rebuild_or_refuse(job: Job, src: Source, places: Places, fd: int, st: os.st
         fmt = registry.sniff(rebuilt.data[: registry.PREFIX_BYTES])
         dest, already = places.write_clean(_with_extension(job.rel, fmt), fmt, rebuilt.data)
     except WriteFailed as write_err:
-        return Outcome(job.rel, Result.RETRY, reason="could not write the rebuilt copy", detail=str(write_err))
+        return Outcome(job.rel, Result.RETRY, reason="could not write the rebuilt copy", detail=str(write_err),
+                       disk_full=is_disk_full(write_err))
     except GeoscrubError as rebuild_err:
         return _refuse_or_wait(job, src, places, err, unfinished=unfinished,
                                also=f"rebuilding it failed too: {rebuild_err.reason}: {rebuild_err}")
@@ -211,21 +215,22 @@ def looks_unfinished(err: BaseException, fd: int, size: int) -> bool:
     """True when ``err`` may only mean the upload is not finished yet.
 
     Empty, cut short or damaged part-way (what a prefix of a photo looks
-    like), or of no known kind because too few bytes arrived or the start is
-    still the zeros of space an uploader set aside.  Plain junk (text, noise)
-    is not unfinished: more bytes will not make it a photo.
+    like), or of no known kind yet because the few bytes that arrived are
+    the start of a known kind, or the start is still the zeros of space an
+    uploader set aside.  Plain junk (a short text, noise) is not unfinished:
+    more bytes will not make it a photo, so it is judged once settled.
     """
     if size == 0 or isinstance(err, (TruncatedFile, MalformedFile)):
         return True
     if not isinstance(err, UnsupportedFormat):
         return False
-    if size < FORMAT_PREFIX_BYTES:
-        return True
     try:
-        head = fsio.read_at(fd, 0, 16)
+        head = fsio.read_at(fd, 0, min(size, FORMAT_PREFIX_BYTES))
     except OSError:
         return True
-    return not head.strip(b"\x00")
+    if not head[:16].strip(b"\x00"):
+        return True
+    return size < FORMAT_PREFIX_BYTES and signatures.may_become_known(head)
 
 
 def has_unwritten_parts(fd: int, size: int) -> bool:
@@ -248,17 +253,27 @@ def has_unwritten_parts(fd: int, size: int) -> bool:
 
 
 def _refuse_or_wait(job: Job, src: Source, places: Places, err: BaseException, *,
-                    unfinished: bool = False, also: str = "") -> Outcome:
+                    unfinished: bool = False, also: str = "", rebuildable: bool = False) -> Outcome:
     """Refuse a file for its content, but only once it has fully settled (and, if it
-    looks unfinished, stayed unchanged for the patience)."""
+    looks unfinished, stayed unchanged for the patience).
+
+    ``also`` (what a rebuild found) goes in the note and the log; the
+    ``--rebuild`` hint for a ``rebuildable`` file only in the log, which the
+    volunteer running the service reads: the note speaks to the uploader.
+    """
     if not job.may_refuse:
         return Outcome(job.rel, Result.NOT_YET, detail=str(err))
     if unfinished and not job.may_refuse_unfinished:
         return Outcome(job.rel, Result.UNFINISHED, detail=str(err))
     detail = str(err) if isinstance(err, GeoscrubError) else _oserror_words(err)
-    if also:  # what --rebuild did or would do
+    if also:
         detail += f"; {also}"
-    return _refuse(job, src, places, reasons.refusal_for_error(err), detail)
+    advice = reasons.advice_for(err, unfinished=unfinished, rebuildable=rebuildable)
+    sentence = reasons.EMPTY if job.sig.size == 0 else reasons.refusal_for_error(err)
+    outcome = _refuse(job, src, places, sentence, detail, advice)
+    if rebuildable and outcome.result == Result.REFUSED:
+        outcome.detail += f"; {render.REBUILD_HINT}"
+    return outcome
 
 
 def _as_judged(job: Job, src: Source) -> Signature | Outcome:
@@ -270,18 +285,19 @@ def _as_judged(job: Job, src: Source) -> Signature | Outcome:
     return now_sig if now_sig == job.sig else Outcome(job.rel, Result.CHANGED)
 
 
-def _refuse(job: Job, src: Source, places: Places, sentence: str, detail: str = "") -> Outcome:
+def _refuse(job: Job, src: Source, places: Places, sentence: str, detail: str = "",
+            advice: str = reasons.SAVE_AS_JPEG) -> Outcome:
     now = _as_judged(job, src)
     if isinstance(now, Outcome):
         return now
-    text = reasons.reason_text(job.rel, sentence, detail)
+    text = reasons.reason_text(job.rel, sentence, detail, advice)
     try:
         dest = places.to_quarantine(src, job.rel, text)
     except CannotMove as err:
         return Outcome(job.rel, Result.SKIPPED, reason=sentence, detail=f"left where it is: {err}")
     except (OSError, WriteFailed) as err:
         return Outcome(job.rel, Result.RETRY, reason="could not move it to the quarantine folder",
-                       detail=_oserror_words(err))
+                       detail=_oserror_words(err), disk_full=is_disk_full(err))
     return Outcome(job.rel, Result.REFUSED, dest=dest, reason=sentence, detail=detail)
 
 
@@ -304,7 +320,7 @@ def _remove_entry(job: Job, src: Source, places: Places, kind: str) -> Outcome:
     now_sig = _as_judged(job, src)
     if isinstance(now_sig, Outcome):
         return now_sig
-    text = reasons.reason_text(job.rel, sentence, removed)
+    text = reasons.reason_text(job.rel, sentence, removed, reasons.advice_for(None))
     try:
         note = places.note_and_remove(src, job.rel, text, now_sig.dev, now_sig.ino)
     except FileExistsError:
@@ -314,7 +330,7 @@ def _remove_entry(job: Job, src: Source, places: Places, kind: str) -> Outcome:
                        detail=f"left where it is: could not remove it ({_oserror_words(err)})")
     except (OSError, WriteFailed) as err:
         return Outcome(job.rel, Result.RETRY, reason="could not write its note to the quarantine folder",
-                       detail=_oserror_words(err))
+                       detail=_oserror_words(err), disk_full=is_disk_full(err))
     return Outcome(job.rel, Result.REFUSED, dest=note, reason=sentence, detail=removed)
 
 
