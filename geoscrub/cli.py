@@ -174,9 +174,12 @@ class Target:
         """
         return oscaps.name_key(dest) if self.out_dir is not None else os.path.abspath(dest)
 
-    def claim(self, dest: Path, inp: Input) -> str | None:
-        """Claim ``dest`` for ``inp``; if another input has it, why ``inp`` is refused (naming that input)."""
-        key = self.claim_key(dest)
+    def claim(self, dest: Path, inp: Input, same_file: Path | None = None) -> str | None:
+        """Claim ``dest`` for ``inp``; if another input has it, why ``inp`` is refused (naming that input).
+
+        ``same_file`` (in place: the real path) is what is compared, ``dest`` what is shown.
+        """
+        key = self.claim_key(same_file or dest)
         if key not in self.claimed:
             self.claimed[key] = (dest, inp.path)
             return None
@@ -221,7 +224,7 @@ class Target:
                 dest = (replaced_file(inp.path) if self.in_place
                         else paths_mod.mirrored_output(self.out_dir, inp.relative))  # type: ignore[arg-type]
                 # in place, one file named two ways is one destination
-                clash = self.claim(Path(os.path.realpath(dest)) if self.in_place else dest, inp)
+                clash = self.claim(dest, inp, Path(os.path.realpath(dest)) if self.in_place else None)
                 if clash:
                     inp = replace(inp, problem=clash)
             checked.append(inp)

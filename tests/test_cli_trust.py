@@ -348,7 +348,7 @@ def test_in_place_names_files_as_they_were_typed_in_lines_and_errors(typed, monk
     renamed = run("clean", "--in-place", "--rename", "--dry-run", "photos")
     assert re.search(r"^would clean      photos/IMG_1\.jpg -> photos/photo-[0-9a-f]{12}\.jpg$", renamed.stdout, re.M)
     twice = run("clean", "--in-place", "--dry-run", "photos/IMG_1.jpg", "./photos/IMG_1.jpg")
-    assert "refused          photos/IMG_1.jpg: another file in this batch is also written to photos/IMG_1.jpg" \
+    assert "refused          photos/IMG_1.jpg: another file in this batch, photos/IMG_1.jpg, is also written to photos/IMG_1.jpg" \
         in twice.stdout
     real_open = os.open
 
