@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import GeoscrubError
-from . import icon, pyodide_dist
+from . import icon, look_dist, pyodide_dist
 
 #: Written into every site; a folder holding it may be replaced by a new build.
 MARKER = "geoscrub-site.json"
@@ -37,7 +37,8 @@ LAZY_MIN_BYTES = 256 * 1024
 #: Python packages packed into the site: the engine and what it imports.
 PACKAGES = ("geoscrub", "defusedxml")
 #: Page files kept as package data in ``geoscrub/web/static``.
-STATIC_FILES = ("index.html", "app.js", "worker.js", "sw.js", "manifest.webmanifest", "style.css", "icon.svg")
+STATIC_FILES = ("index.html", "app.js", "worker.js", "sw.js", "manifest.webmanifest", "style.css", "icon.svg",
+                "look.js", "look-worker.js", "look-models.js")
 ICON_SIZES = (192, 512)
 #: Compiled extension modules cannot run in Pyodide; the engine falls back to pure Python without them.
 _NEVER_PACKED_SUFFIXES = (".pyc", ".pyo", ".so", ".pyd", ".dylib", ".dll")
@@ -71,6 +72,8 @@ def site_files() -> dict[str, bytes]:
     static = resources.files("geoscrub.web") / "static"
     for name in STATIC_FILES:
         files[name] = (static / name).read_bytes()
+    look, look_missing = look_dist.look_files()  # optional: the site works without them
+    files.update(look)
     version = _version(files)
     files[MARKER] = json.dumps({
         "geoscrub_site": 1,
@@ -78,8 +81,12 @@ def site_files() -> dict[str, bytes]:
         "pyodide": pyodide_dist.PYODIDE_VERSION,
         "archive": ARCHIVE,
         "lazy": {name: f"{LAZY_FOLDER}/{name}" for name in sorted(lazy)},
+        "look": look_dist.MANIFEST if look else None,
+        "look_missing": look_missing,
     }, indent=1).encode()
-    files["sw.js"] = _fill(files["sw.js"], version, sorted(f for f in files if f != "sw.js"))
+    # the look files are cached by the service worker when first used, never before
+    precache = sorted(f for f in files if f != "sw.js" and f not in look)
+    files["sw.js"] = _fill(files["sw.js"], version, precache)
     return files
 
 

@@ -3,6 +3,8 @@
 // Photos live only in memory: nothing is written to storage, and every blob URL is revoked
 // when its photo leaves the list or the page closes.
 
+import { setUpLooking, photoShown, forgetPhotos } from "./look.js";
+
 const $ = (selector) => document.querySelector(selector);
 const input = $("#photos");
 const statusLine = $("#engine-status");
@@ -16,6 +18,7 @@ const blobUrls = new Map(); // id -> blob URL of the clean copy
 let busy = false;
 let phrases = null; // sentences from geoscrub's report module, sent by the engine when it is ready
 let nextId = 1;
+setUpLooking(worker); // the "Look for faces and words too" switch (look.js)
 
 worker.addEventListener("message", (event) => {
   const message = event.data;
@@ -153,6 +156,7 @@ function showResult(message) {
     actions.append(share);
   }
   item.append(actions);
+  photoShown(message.id, item, blob, item.dataset.file); // looked at when the switch is on (look.js)
   if (message.bullets.length) {
     const heading = paragraph("Taken out of the copy:", "found-heading");
     const list = document.createElement("ul");
@@ -220,6 +224,7 @@ $("#clear").addEventListener("click", () => {
   queue.length = 0;
   for (const url of blobUrls.values()) URL.revokeObjectURL(url);
   blobUrls.clear();
+  forgetPhotos();
   results.replaceChildren();
   resultsSection.hidden = true;
   input.focus();

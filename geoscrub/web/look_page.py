@@ -1,0 +1,162 @@
+"""What the page's worker runs when looking: found boxes into report words, and the covered copy made safe.
+
+The models run in the browser (look-worker.js); everything said about what
+they found comes from geoscrub's look package, as on the command line.  The
+covered copy is drawn and encoded by the browser, then brought back here:
+the photo's colour profile is put back in, and the copy goes through the
+same clean and verification as every copy, so it leaves the page
+metadata-clean or not at all.  Pure Python, no I/O: it runs in Pyodide.
+"""
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import PurePosixPath
+from typing import Any
+
+from ..api import clean_bytes
+from ..errors import GeoscrubError, InternalError
+from ..formats import jpeg
+from ..paths import default_output
+
+#: An APP2 segment holds at most this much of the profile (65,535 less the length, name and numbering).
+_ICC_CHUNK = 65535 - 2 - len(jpeg.ICC_ID) - 2
+#: What the page says about the covered copy's colours.
+PROFILE_KEPT = "the photo's colour profile is kept"
+PROFILE_NONE = "the photo had no colour profile"
+PROFILE_LOST = "the photo's colour profile could not be kept, so colours may look a little different"
+
+
+#: How the page runs the models: the same sizes and thresholds as the command line.
+LOOK_PARAMS: dict[str, Any] = {
+    "max_side": 2000,
+    "text_boxes": {"threshold": 0.3, "boxThreshold": 0.5, "unclipRatio": 1.6},
+    "faces": {"threshold": 0.5, "overlap": 0.3},
+}
+#: How much a found box is grown before it is covered (a share of its smaller side).
+PAD = 0.15
+
+
+def look_params() -> dict[str, Any]:
+    """The models' settings, sent to the look worker."""
+    return LOOK_PARAMS
+
+
+def seen_for_page(seen_json: str) -> dict[str, Any]:
+    """What the look worker found (JSON: width, height, words [{text, score, box}], faces [{box, score}])
+    -> the words the page shows: ``heading``, ``lines`` (worst first), ``words`` (for ``data-words``),
+    ``faces`` (a count) and ``boxes`` [{kind, box, label}] to draw and cover, padded a little."""
+    seen = json.loads(seen_json)
+    width, height = int(seen["width"]), int(seen["height"])
+    words = [w for w in seen.get("words", []) if str(w.get("text", "")).strip()]
+    faces = list(seen.get("faces", []))
+    boxes = [{"kind": "face", "box": _padded(f["box"], width, height), "label": "A face"} for f in faces]
+    boxes += [{"kind": "word", "box": _padded(w["box"], width, height), "label": f"The words {w['text'].strip()}"}
+              for w in words]
+    lines = _lines([w["text"].strip() for w in words], len(faces))
+    return {
+        "heading": "The picture may show:" if lines else "No faces or words were found in the picture.",
+        "lines": lines,
+        "words": [part for w in words for part in w["text"].split()],
+        "faces": len(faces),
+        "boxes": boxes,
+        "note": "Looking can miss very small or distant faces, tiny or tilted text, and faces turned away.",
+    }
+
+
+def _lines(texts: list[str], faces: int) -> list[str]:
+    lines = []
+    if faces:
+        lines.append("a face" if faces == 1 else f"{faces} faces")
+    if texts:
+        lines.append("the words: " + ", ".join(texts))
+    return lines
+
+
+def _padded(box: list[float], width: int, height: int) -> list[int]:
+    left, top, right, bottom = (float(v) for v in box)
+    pad = PAD * min(right - left, bottom - top)
+    return [max(0, round(left - pad)), max(0, round(top - pad)), min(width, round(right + pad)),
+            min(height, round(bottom + pad))]
+
+
+def covered_for_page(encoded: bytes, photo: bytes, name: str, covered: int) -> dict[str, Any]:
+    """Finish the browser's covered JPEG: put back ``photo``'s colour profile, clean and verify it.
+
+    ``photo`` is the copy the boxes were drawn on (the clean copy shown on the
+    page).  Returns ``status`` ("covered" or "refused"), ``cleaned`` (bytes or
+    None), ``download_name`` (``NAME.covered.jpg``), ``mime``, ``detail`` and
+    ``profile`` (a sentence about the colours).  Never raises for bad bytes.
+    """
+    shown = _base_name(name)
+    try:
+        profile = _profile_of(bytes(photo))
+        data = bytes(encoded)
+        profile_words = PROFILE_NONE if profile is None else PROFILE_KEPT
+        if profile is not None:
+            data = with_icc_profile(data, profile)
+        _, _, cleaned = clean_bytes(data)
+    except GeoscrubError as err:
+        return _refused(err.reason if hasattr(err, "reason") else str(err))
+    except Exception as err:  # noqa: BLE001 - a bug refuses the copy; the page must go on
+        return _refused(str(InternalError.from_exception(err)))
+    if profile is not None and _profile_of(cleaned) != profile:
+        profile_words = PROFILE_LOST
+    return {
+        "status": "covered",
+        "cleaned": cleaned,
+        "download_name": covered_name(shown),
+        "mime": "image/jpeg",
+        "detail": f"{_boxes_words(covered)} (re-encoded)",
+        "profile": profile_words,
+    }
+
+
+def covered_name(name: str) -> str:
+    """``NAME.covered.jpg``: beside ``NAME.clean.EXT``, never the same name."""
+    stem = PurePosixPath(default_output(PurePosixPath(name), ".jpg").name)  # type: ignore[arg-type]
+    return stem.name.replace(".clean.", ".covered.", 1) if ".clean." in stem.name else f"{stem.stem}.covered.jpg"
+
+
+def with_icc_profile(data: bytes, profile: bytes) -> bytes:
+    """``data`` (a JPEG with no profile) with ``profile`` in APP2 segments after its JFIF header."""
+    layout = jpeg.parse(data, headers_only=True)
+    if any(s.marker == 0xE2 and s.payload(data).startswith(jpeg.ICC_ID) for s in layout.segments):
+        raise GeoscrubError("the covered copy already holds a colour profile")
+    chunks = [profile[i:i + _ICC_CHUNK] for i in range(0, len(profile), _ICC_CHUNK)]
+    if not 0 < len(chunks) < 256:
+        raise GeoscrubError("the colour profile is too big for a JPEG")
+    segments = b"".join(
+        b"\xff\xe2" + struct.pack(">H", 2 + len(jpeg.ICC_ID) + 2 + len(chunk)) + jpeg.ICC_ID
+        + bytes((number, len(chunks))) + chunk
+        for number, chunk in enumerate(chunks, 1))
+    after = 2  # just after SOI, or after the JFIF header when it comes first (JFIF must lead)
+    first = layout.segments[0] if layout.segments else None
+    if first is not None and first.marker == 0xE0 and first.payload(data).startswith(b"JFIF\x00"):
+        after = first.end
+    return data[:after] + segments + data[after:]
+
+
+def _profile_of(photo: bytes) -> bytes | None:
+    """The photo's ICC profile when it is a JPEG holding a sound one; else None."""
+    if not photo.startswith(b"\xff\xd8"):
+        return None
+    try:
+        layout = jpeg.parse(photo, headers_only=True)
+    except GeoscrubError:
+        return None
+    return jpeg.icc_profile(photo, layout.segments)
+
+
+def _boxes_words(covered: int) -> str:
+    return f"covered {covered} {'area' if covered == 1 else 'areas'}"
+
+
+def _refused(detail: str) -> dict[str, Any]:
+    return {"status": "refused", "cleaned": None, "download_name": None, "mime": None,
+            "detail": f"the covered copy could not be made clean, so it was not saved ({detail})", "profile": None}
+
+
+def _base_name(name: str) -> str:
+    base = str(name).replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return base if base not in ("", ".", "..") else "photo"
