@@ -64,8 +64,13 @@ def test_page_words_name_faces_and_words_and_pad_the_boxes() -> None:
     }))
     assert said["faces"] == 1
     assert said["words"] == ["ST", "MARYS", "SCHOOL"]
-    assert any("face" in line for line in said["lines"])
-    assert any("ST MARYS SCHOOL" in line for line in said["lines"])
+    from geoscrub import report_look
+    from geoscrub.look.seen import SeenFace, SeenWord, Sight
+
+    sight = Sight(words=[SeenWord("ST MARYS SCHOOL", (100, 100, 500, 160), 0.98)],
+                  faces=[SeenFace((600, 300, 700, 420), 0.9)])
+    assert said["lines"] == report_look.look_lines(sight)  # the command line's words, worst first
+    assert "a face" in said["lines"][0] and "school" in said["lines"][1]
     kinds = sorted(box["kind"] for box in said["boxes"])
     assert kinds == ["face", "word"]
     face = next(box for box in said["boxes"] if box["kind"] == "face")["box"]
@@ -75,6 +80,13 @@ def test_page_words_name_faces_and_words_and_pad_the_boxes() -> None:
 def test_page_words_for_a_picture_with_nothing_found() -> None:
     said = look_page.seen_for_page(json.dumps({"width": 10, "height": 10, "words": [], "faces": []}))
     assert said["faces"] == 0 and said["words"] == [] and said["lines"] == [] and said["boxes"] == []
+    assert look_page.NOTHING_FOUND in said["note"]  # never "the photo is safe": the caveat follows
+
+
+def test_page_leaves_out_words_read_with_little_confidence() -> None:
+    said = look_page.seen_for_page(json.dumps({"width": 100, "height": 100, "faces": [], "words": [
+        {"text": "EXIT", "score": 0.95, "box": [1, 1, 40, 10]}, {"text": "xq", "score": 0.2, "box": [1, 50, 9, 60]}]}))
+    assert said["words"] == ["EXIT"]
 
 
 def _jpeg_with_profile(profile: bytes | None) -> bytes:
@@ -95,10 +107,12 @@ def test_covered_copy_gets_the_photos_colour_profile_back_and_is_verified_clean(
     profile = _srgb_profile()
     photo = clean_bytes(_jpeg_with_profile(profile))[2]
     encoded = _jpeg_with_profile(None)  # as the browser's canvas encodes: no profile
-    answer = look_page.covered_for_page(encoded, photo, "IMG_0001.JPG", 2)
+    answer = look_page.covered_for_page(encoded, photo, "IMG_0001.JPG",
+                                        json.dumps({"faces": 2, "words": ["AB12 CDE"], "drawn": 1}))
     assert answer["status"] == "covered"
     assert answer["download_name"] == "IMG_0001.covered.jpg"
     assert answer["profile"] == look_page.PROFILE_KEPT
+    assert answer["detail"] == "covered 2 faces, 1 number plate, 1 area you marked (re-encoded)"
     kept = jpeg.icc_profile(photo, jpeg.parse(photo).segments)  # as cleaning left it (its date taken out)
     assert kept is not None and kept[36:40] == profile[36:40] == b"acsp"
     assert jpeg.icc_profile(answer["cleaned"], jpeg.parse(answer["cleaned"]).segments) == kept
@@ -106,13 +120,13 @@ def test_covered_copy_gets_the_photos_colour_profile_back_and_is_verified_clean(
 
 
 def test_covered_copy_of_a_photo_without_a_profile_says_so() -> None:
-    answer = look_page.covered_for_page(_jpeg_with_profile(None), _jpeg_with_profile(None), "a.png", 0)
+    answer = look_page.covered_for_page(_jpeg_with_profile(None), _jpeg_with_profile(None), "a.png", "{}")
     assert answer["status"] == "covered" and answer["profile"] == look_page.PROFILE_NONE
     assert ".covered." in answer["download_name"]
 
 
 def test_covered_copy_that_is_not_a_photo_is_refused_not_raised() -> None:
-    answer = look_page.covered_for_page(b"not a jpeg", _jpeg_with_profile(None), "a.jpg", 1)
+    answer = look_page.covered_for_page(b"not a jpeg", _jpeg_with_profile(None), "a.jpg", "{}")
     assert answer["status"] == "refused" and answer["cleaned"] is None and "not saved" in answer["detail"]
 
 

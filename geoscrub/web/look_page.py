@@ -14,9 +14,12 @@ import struct
 from pathlib import PurePosixPath
 from typing import Any
 
+from .. import report_look
 from ..api import clean_bytes
 from ..errors import GeoscrubError, InternalError
 from ..formats import jpeg
+from ..look.kinds import kind_of
+from ..look.seen import Box, SeenFace, SeenWord, Sight
 from ..paths import default_output
 
 #: An APP2 segment holds at most this much of the profile (65,535 less the length, name and numbering).
@@ -24,12 +27,14 @@ _ICC_CHUNK = 65535 - 2 - len(jpeg.ICC_ID) - 2
 #: What the page says about the covered copy's colours.
 PROFILE_KEPT = "the photo's colour profile is kept"
 PROFILE_NONE = "the photo had no colour profile"
+NOTHING_FOUND = "It found no faces or words in the picture."
 PROFILE_LOST = "the photo's colour profile could not be kept, so colours may look a little different"
 
 
 #: How the page runs the models: the same sizes and thresholds as the command line.
 LOOK_PARAMS: dict[str, Any] = {
     "max_side": 2000,
+    "text_score": 0.5,  # lines read with less confidence than this are not reported
     "text_boxes": {"threshold": 0.3, "boxThreshold": 0.5, "unclipRatio": 1.6},
     "faces": {"threshold": 0.5, "overlap": 0.3},
 }
@@ -44,49 +49,62 @@ def look_params() -> dict[str, Any]:
 
 def seen_for_page(seen_json: str) -> dict[str, Any]:
     """What the look worker found (JSON: width, height, words [{text, score, box}], faces [{box, score}])
-    -> the words the page shows: ``heading``, ``lines`` (worst first), ``words`` (for ``data-words``),
-    ``faces`` (a count) and ``boxes`` [{kind, box, label}] to draw and cover, padded a little."""
+    -> what the page shows: ``lines`` (the report's words, worst first), ``words`` (for ``data-words``),
+    ``faces`` (a count), ``note`` and ``boxes`` [{kind, box, label, text}] to draw and cover, padded a little."""
     seen = json.loads(seen_json)
     width, height = int(seen["width"]), int(seen["height"])
-    words = [w for w in seen.get("words", []) if str(w.get("text", "")).strip()]
-    faces = list(seen.get("faces", []))
-    boxes = [{"kind": "face", "box": _padded(f["box"], width, height), "label": "A face"} for f in faces]
-    boxes += [{"kind": "word", "box": _padded(w["box"], width, height), "label": f"The words {w['text'].strip()}"}
-              for w in words]
-    lines = _lines([w["text"].strip() for w in words], len(faces))
+    sight = Sight(
+        words=[SeenWord(str(w["text"]).strip(), _box(w["box"]), float(w.get("score", 1.0)))
+               for w in seen.get("words", [])
+               if str(w.get("text", "")).strip() and float(w.get("score", 1.0)) >= LOOK_PARAMS["text_score"]],
+        faces=[SeenFace(_box(f["box"]), float(f.get("score", 1.0))) for f in seen.get("faces", [])],
+        size=(width, height),
+    )
+    boxes = [{"kind": "face", "box": _padded(f.box, width, height), "label": "A face", "text": None}
+             for f in sight.faces]
+    for word in sight.words:
+        kind = kind_of(word.text)
+        label = f"The words {word.text}" + (f" (a {kind})" if kind else "")
+        boxes.append({"kind": "word", "box": _padded(word.box, width, height), "label": label, "text": word.text})
+    lines = report_look.look_lines(sight)
     return {
-        "heading": "The picture may show:" if lines else "No faces or words were found in the picture.",
         "lines": lines,
-        "words": [part for w in words for part in w["text"].split()],
-        "faces": len(faces),
+        "words": [part for word in sight.words for part in word.text.split()],
+        "faces": len(sight.faces),
         "boxes": boxes,
-        "note": "Looking can miss very small or distant faces, tiny or tilted text, and faces turned away.",
+        "note": (report_look.LOOK_CAVEAT if lines else f"{NOTHING_FOUND} {report_look.LOOK_CAVEAT}"),
     }
 
 
-def _lines(texts: list[str], faces: int) -> list[str]:
-    lines = []
-    if faces:
-        lines.append("a face" if faces == 1 else f"{faces} faces")
-    if texts:
-        lines.append("the words: " + ", ".join(texts))
-    return lines
+def covered_words(faces: int, words: list[str], drawn: int) -> str:
+    """What a covered copy covered, in the report's words, with the areas the user drew counted too."""
+    if not drawn:
+        return report_look.covered_text(faces, words)
+    parts = report_look.covered_parts(faces, words) + [f"{drawn} area{'' if drawn == 1 else 's'} you marked"]
+    return f"covered {', '.join(parts)} ({report_look.COVERED_LABEL})"
 
 
-def _padded(box: list[float], width: int, height: int) -> list[int]:
+def _box(values: Any) -> Box:
+    left, top, right, bottom = (int(round(float(v))) for v in values)
+    return (left, top, right, bottom)
+
+
+def _padded(box: Box, width: int, height: int) -> list[int]:
     left, top, right, bottom = (float(v) for v in box)
     pad = PAD * min(right - left, bottom - top)
     return [max(0, round(left - pad)), max(0, round(top - pad)), min(width, round(right + pad)),
             min(height, round(bottom + pad))]
 
 
-def covered_for_page(encoded: bytes, photo: bytes, name: str, covered: int) -> dict[str, Any]:
+def covered_for_page(encoded: bytes, photo: bytes, name: str, covered: str) -> dict[str, Any]:
     """Finish the browser's covered JPEG: put back ``photo``'s colour profile, clean and verify it.
 
     ``photo`` is the copy the boxes were drawn on (the clean copy shown on the
     page).  Returns ``status`` ("covered" or "refused"), ``cleaned`` (bytes or
     None), ``download_name`` (``NAME.covered.jpg``), ``mime``, ``detail`` and
-    ``profile`` (a sentence about the colours).  Never raises for bad bytes.
+    ``profile`` (a sentence about the colours).  ``covered`` is JSON {faces, words, drawn}: what
+    the boxes filled were (a count of faces, the covered lines of words, a count of areas drawn).
+    Never raises for bad bytes.
     """
     shown = _base_name(name)
     try:
@@ -107,7 +125,7 @@ def covered_for_page(encoded: bytes, photo: bytes, name: str, covered: int) -> d
         "cleaned": cleaned,
         "download_name": covered_name(shown),
         "mime": "image/jpeg",
-        "detail": f"{_boxes_words(covered)} (re-encoded)",
+        "detail": _covered_detail(covered),
         "profile": profile_words,
     }
 
@@ -148,8 +166,9 @@ def _profile_of(photo: bytes) -> bytes | None:
     return jpeg.icc_profile(photo, layout.segments)
 
 
-def _boxes_words(covered: int) -> str:
-    return f"covered {covered} {'area' if covered == 1 else 'areas'}"
+def _covered_detail(covered: str) -> str:
+    what = json.loads(covered)
+    return covered_words(int(what.get("faces", 0)), [str(w) for w in what.get("words", [])], int(what.get("drawn", 0)))
 
 
 def _refused(detail: str) -> dict[str, Any]:

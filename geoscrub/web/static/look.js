@@ -127,7 +127,7 @@ async function lookAgain(id) {
   const { item } = photo;
   item.dataset.look = "looking";
   const status = paragraph("Looking for faces and words…", "look-status");
-  item.querySelector(".actions").before(status);
+  item.querySelector(".actions").after(status);
   let worker;
   try {
     worker = await startModels();
@@ -169,7 +169,6 @@ async function lookAgain(id) {
 function seenList(said) {
   const box = document.createElement("div");
   box.className = "seen";
-  const heading = paragraph(said.heading, "found-heading");
   const list = document.createElement("ul");
   list.className = "found";
   for (const text of said.lines) {
@@ -177,7 +176,6 @@ function seenList(said) {
     line.textContent = text;
     list.append(line);
   }
-  box.append(heading);
   if (said.lines.length) box.append(list);
   if (said.note) box.append(paragraph(said.note, "look-status"));
   return box;
@@ -325,7 +323,12 @@ async function makeCovered(id) {
   }
   const encoded = await (await canvas.convertToBlob({ type: "image/jpeg", quality: 0.92 })).arrayBuffer();
   const photoBytes = await photo.blob.arrayBuffer();
-  const answer = await ask({ type: "cover", name: photo.name, encoded, photo: photoBytes, covered: boxes.length },
+  const covered = JSON.stringify({
+    faces: boxes.filter((box) => box.kind === "face").length,
+    words: boxes.filter((box) => box.kind === "word").map((box) => box.text),
+    drawn: boxes.filter((box) => box.kind === "drawn").length,
+  });
+  const answer = await ask({ type: "cover", name: photo.name, encoded, photo: photoBytes, covered },
     [encoded, photoBytes]);
   if (version !== photo.version || !photos.has(id)) return; // changed again meanwhile
   if (answer.status !== "covered") {
