@@ -56,6 +56,10 @@ class SiteInfo:
     size: int
     gzip_size: int
     written: bool  # False when the folder already held this exact site
+    #: Of ``size``, the face and word finder's files (downloaded by a phone only when it turns looking on).
+    look_size: int = 0
+    #: Why the site has no face and word finder, when it has none.
+    look_missing: str | None = None
 
 
 def site_files() -> dict[str, bytes]:
@@ -148,7 +152,10 @@ def _existing_version(folder: Path) -> str | None:
 
 
 def _info(folder: Path, files: dict[str, bytes], version: str, *, written: bool) -> SiteInfo:
-    return SiteInfo(folder, version, len(files), sum(map(len, files.values())), gzip_size(files), written)
+    look = sum(len(blob) for name, blob in files.items() if name.startswith(f"{look_dist.FOLDER}/"))
+    missing = json.loads(files[MARKER]).get("look_missing")
+    return SiteInfo(folder, version, len(files), sum(map(len, files.values())), gzip_size(files), written,
+                    look, missing)
 
 
 def gzip_size(files: dict[str, bytes]) -> int:

@@ -104,6 +104,7 @@ function startModels() {
         note.textContent = `Downloading the face and word finder from this site: ${percent}%`;
       } else if (message.type === "loaded") {
         lookWorker.removeEventListener("message", loaded);
+        document.body.dataset.lookReadyMs = String(performance.now()); // for bench/web_bench.py
         note.textContent = "Finds faces and words in your photos, on this device. Tap a box to cover or "
           + "uncover it; drag across the photo to cover something it missed.";
         resolve(lookWorker);
@@ -161,6 +162,7 @@ async function lookAgain(id) {
   item.dataset.faces = String(said.faces);
   item.dataset.words = said.words.join(" ");
   item.dataset.look = "done";
+  item.dataset.lookShownMs = String(performance.now());
   status.replaceWith(seenList(said));
   drawBoxes(id);
   coveredLink(id);
