@@ -278,6 +278,15 @@ def bullets(report: Report) -> list[str]:
     When there are more than ``MAX_BULLETS`` kinds, every category still gets
     its first bullet, so a long list of places never hides that the time is there too.
     """
+    ranked = _ranked_bullets(report)
+    shown_now, hidden, unread = _split_bullets(report, ranked)
+    if not hidden:
+        return shown_now + unread
+    return shown_now + [f"...and {len(hidden)} more kinds of detail (--json lists every one)"] + unread
+
+
+def _ranked_bullets(report: Report) -> list[tuple[int, int, str]]:
+    """Every bullet as (rank within its category, position, text), in the order found."""
     said = _gps_details(report)
     groups: dict[tuple[Category, str], list[str]] = {}
     for finding in sorted(report.findings, key=lambda f: f.category.severity):
@@ -296,12 +305,17 @@ def bullets(report: Report) -> list[str]:
         rank = seen.get(category, 0)
         seen[category] = rank + 1
         ranked.append((rank, len(ranked), _bullet(category, explanation, values)))
+    return ranked
+
+
+def _split_bullets(report: Report, ranked: list[tuple[int, int, str]]) -> tuple[list[str], list[str], list[str]]:
+    """(bullets shown, bullets left for "and N more", the unread-part line): worst of each category kept."""
     unread = [UNREAD_PART] if report.error is not None and report.findings else []
     if len(ranked) <= MAX_BULLETS:
-        return [text for _, _, text in ranked] + unread
+        return [text for _, _, text in ranked], [], unread
     keep = sorted(sorted(ranked)[: MAX_BULLETS - 1], key=lambda item: item[1])
-    more = len(ranked) - len(keep)
-    return [text for _, _, text in keep] + [f"...and {more} more kinds of detail (--json lists every one)"] + unread
+    rest = [item for item in ranked if item not in keep]
+    return [text for _, _, text in keep], [text for _, _, text in rest], unread
 
 
 def _cut(value: str) -> str:
@@ -658,3 +672,45 @@ def quotes_hint(parts: Sequence[str], joined: str) -> str:
     listed = _join([f"'{escape(p)}'" for p in parts])
     return (f"{listed} do not exist, but '{escape(joined)}' does. A name with spaces needs quotes "
             f"around it: \"{escape(joined)}\"")
+
+
+# ---------------------------------------------------------------- the web page's words
+
+#: The page shows its first bullets and keeps the rest behind this button (it has no ``--json``).
+PAGE_MORE_DETAILS = "Show all details ({n} more)"
+#: The page's count of its list, a part for each outcome that happened: (one photo, several).
+PAGE_COUNT_PARTS = {
+    "cleaned": ("1 photo cleaned", "{n} photos cleaned"),
+    "already_clean": ("1 was already clean", "{n} were already clean"),
+    "refused": ("1 could not be cleaned", "{n} could not be cleaned"),
+}
+
+
+def page_outcome_words(outcome: CleanOutcome) -> dict[str, object]:
+    """``outcome_words`` for the web page: no command-line flags, and every bullet within reach.
+
+    ``bullets`` are the first ones, worst first; ``more_bullets`` are the rest,
+    which the page shows behind ``PAGE_MORE_DETAILS`` instead of pointing at ``--json``.
+    """
+    words = outcome_words(outcome)
+    more: list[str] = []
+    if words["bullets"]:
+        shown_now, more, unread = _split_bullets(outcome.report, _ranked_bullets(outcome.report))
+        words["bullets"] = shown_now + unread
+    words["more_bullets"] = more
+    return words
+
+
+def page_counts_text(cleaned: int, already: int, refused: int) -> str:
+    """The page's count of its photos: "2 photos cleaned, 1 could not be cleaned." (parts that are 0 are left out)."""
+    parts = []
+    for key, count in (("cleaned", cleaned), ("already_clean", already), ("refused", refused)):
+        if count:
+            one, several = PAGE_COUNT_PARTS[key]
+            parts.append(one if count == 1 else several.format(n=count))
+    return _capital(", ".join(parts)) + "." if parts else ""
+
+
+def page_copy_note() -> str:
+    """An already-cleaned copy chosen again on the page (the command line's ``already_a_copy_note``)."""
+    return "its name says it is a cleaned copy and nothing is left to remove, so it is offered as it is"

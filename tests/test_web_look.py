@@ -119,6 +119,13 @@ def test_covered_copy_gets_the_photos_colour_profile_back_and_is_verified_clean(
     assert clean_bytes(answer["cleaned"])[2] == answer["cleaned"]  # nothing left to take out
 
 
+def test_covered_copy_is_named_after_the_clean_copy() -> None:
+    assert look_page.covered_name("IMG_0001.clean.jpg") == "IMG_0001.covered.jpg"
+    assert look_page.covered_name("photo-0a1b2c3d4e5f.heic") == "photo-0a1b2c3d4e5f.covered.jpg"
+    assert look_page.covered_name("my.cleanup.png") == "my.cleanup.covered.jpg"
+    assert look_page.covered_name("../") == "photo.covered.jpg"
+
+
 def test_covered_copy_of_a_photo_without_a_profile_says_so() -> None:
     answer = look_page.covered_for_page(_jpeg_with_profile(None), _jpeg_with_profile(None), "a.png", "{}")
     assert answer["status"] == "covered" and answer["profile"] == look_page.PROFILE_NONE
@@ -256,7 +263,8 @@ def test_page_looks_draws_boxes_toggles_adds_and_saves_a_clean_covered_copy(
                       60, "the covered copy")
         link = driver.find_element("css selector", f'#{sign["id"]} a.covered-copy[download]')
         name = link.get_attribute("download")
-        assert name == "sign.covered.jpg"
+        clean_name = driver.find_element("css selector", f'#{sign["id"]} a.primary[download]').get_attribute("download")
+        assert name.endswith(".covered.jpg") and name.split(".")[0] == clean_name.split(".")[0], (name, clean_name)
         link.click()
         data = page.saved(downloads, [name])[name]
         fmt, found = scan_bytes(data)

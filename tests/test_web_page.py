@@ -105,7 +105,7 @@ CHROME_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-ba
 PHONE = {"width": 360, "height": 760, "pixelRatio": 2.0}
 
 
-def chromium(downloads: Path):
+def chromium(downloads: Path, phone: dict[str, float] = PHONE):
     """Debian's chromium driven by Debian's chromedriver, at phone size, logging every request."""
     support.need(Path(support.CHROMIUM).exists() and Path(support.CHROMEDRIVER).exists(),
                  f"the browser test needs {support.CHROMIUM} and {support.CHROMEDRIVER} (apt install chromium chromium-driver)")
@@ -119,7 +119,7 @@ def chromium(downloads: Path):
     options.binary_location = support.CHROMIUM
     for flag in CHROME_FLAGS:
         options.add_argument(flag)
-    options.add_experimental_option("mobileEmulation", {"deviceMetrics": PHONE})
+    options.add_experimental_option("mobileEmulation", {"deviceMetrics": phone})
     options.add_experimental_option("prefs", {
         "download.default_directory": str(downloads),
         "download.prompt_for_download": False,
@@ -267,7 +267,7 @@ def test_page_in_headless_chromium_cleans_like_the_cli_even_with_the_server_stop
                 expected_links.append((item["link"], cleaned, photo))
         counts = [sum(1 for item in items if item["status"] == status)
                   for status in ("cleaned", "already_clean", "refused")]
-        assert driver.find_element("id", "summary").text == render.counts_text(*counts)
+        assert driver.find_element("id", "summary").text == render.page_counts_text(*counts)
         driver.find_element("id", "save-all").click()
         names = [name for name, _, _ in expected_links]
         assert len(set(names)) == len(names)
@@ -342,3 +342,130 @@ def test_web_serve_builds_the_site_and_serves_it_with_the_csp(tmp_path: Path) ->
     finally:
         serving.terminate()
         serving.wait(timeout=10)
+
+
+# ---------------------------------------------------------------- issue 23: the page on a 390x844 phone
+
+#: The phone the page was tried on (an iPhone 12-14 sized screen).
+TALL_PHONE = {"width": 390, "height": 844, "pixelRatio": 3.0}
+VIOLATIONS = """window.__violations = [];
+    document.addEventListener("securitypolicyviolation", e => window.__violations.push([e.violatedDirective, e.blockedURI]));"""
+
+
+@pytest.fixture(scope="module")
+def phone_page(built_site: Path, tmp_path_factory):
+    """The served site (with its real CSP) open in headless Chromium at 390x844, engine ready."""
+    from geoscrub.web import server
+
+    downloads = tmp_path_factory.mktemp("downloads")
+    httpd, url = server.serve_in_background(built_site)
+    driver = chromium(downloads, TALL_PHONE)
+    try:
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": VIOLATIONS})
+        driver.get(url)
+        wait_for(driver, 'return document.body.dataset.engine === "ready"', 120, "the engine to be ready")
+        yield driver, downloads
+    finally:
+        driver.quit()
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def fresh(driver) -> None:
+    """An empty list, the names switch on (as a visitor finds it) and the page scrolled to the top."""
+    driver.execute_script("""document.getElementById("clear").click();
+        const box = document.getElementById("neutral-names");
+        if (box && !box.checked) box.click();
+        window.scrollTo(0, 0);""")
+
+
+def test_page_previews_a_clip_under_its_own_csp(phone_page, tmp_path: Path) -> None:
+    import shutil
+
+    support.need(shutil.which("ffmpeg") is not None, "the clip preview test makes its clip with ffmpeg")
+    driver, _ = phone_page
+    clip = tmp_path / "clip.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=10:duration=1",
+                    "-c:v", "libvpx-vp9", "-pix_fmt", "yuv420p", "-metadata", "location=+51.5007-000.1246/",
+                    "-movflags", "+faststart", str(clip)], check=True, capture_output=True)
+    fresh(driver)
+    pick(driver, [clip])
+    [item] = finished_items(driver, 1)
+    assert item["status"] == "cleaned", item
+    state = wait_for(driver, """
+        const item = document.querySelector("[data-file]");
+        const video = item.querySelector("video.preview");
+        if (item.querySelector(".no-preview")) return {failed: item.querySelector(".no-preview").textContent};
+        if (!video || video.readyState < 1) return null;
+        return {readyState: video.readyState, error: video.error && video.error.code, src: video.src,
+                width: video.videoWidth};""", 20, "the clip's preview to load")
+    assert "failed" not in state, state
+    assert state["error"] is None and state["readyState"] >= 1 and state["src"].startswith("blob:")
+    assert state["width"] == 96
+    assert driver.execute_script("return window.__violations") == []
+
+
+def test_save_clean_copy_is_in_view_after_choosing_a_photo_on_a_390x844_phone(phone_page, tmp_path: Path) -> None:
+    driver, _ = phone_page
+    fresh(driver)
+    pick(driver, [support.SAMPLES / "jpeg" / "phone_photo_gps_owner_video.jpg"])
+    finished_items(driver, 1)
+    wait_for(driver, 'const img = document.querySelector(".preview"); return img && img.complete', 10, "the preview")
+    place = driver.execute_script("""
+        const save = document.querySelector("a[download]");
+        const box = save.getBoundingClientRect();
+        const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+        return {top: box.top, bottom: box.bottom, height: innerHeight, width: innerWidth, text: save.textContent,
+                reached: hit === save || save.contains(hit)};""")
+    assert place["width"] == TALL_PHONE["width"] and place["height"] == TALL_PHONE["height"]
+    assert place["text"] == "Save clean copy"
+    assert 0 <= place["top"] and place["bottom"] <= place["height"], place  # above the fold, nothing to scroll
+    assert place["reached"], "something covers the button"
+    driver.save_screenshot(str(tmp_path / "web-phone-390.png"))
+
+
+def test_page_names_copies_neutrally_and_the_switch_keeps_the_old_name(phone_page, tmp_path: Path) -> None:
+    from geoscrub.paths import NEUTRAL_STEM
+
+    driver, downloads = phone_page
+    fresh(driver)
+    camera = tmp_path / "IMG_20250614_160311.jpg"
+    camera.write_bytes((support.SAMPLES / "jpeg" / "gps_in_second_exif_segment.jpg").read_bytes())
+    copy = tmp_path / "x.clean.jpg"
+    copy.write_bytes(camera.read_bytes())
+    pick(driver, [camera, copy])
+    items = finished_items(driver, 2)
+    assert [item["status"] for item in items] == ["cleaned", "cleaned"]
+    for item in items:
+        name = Path(item["link"])
+        assert NEUTRAL_STEM.fullmatch(name.stem) and name.suffix == ".jpg", item  # as clean --rename names it
+    switch = driver.find_element("id", "neutral-names")
+    assert switch.is_displayed() and switch.is_selected()
+    label = driver.execute_script('return document.getElementById("neutral-names").closest("label").innerText')
+    assert "IMG_20250614_160311" in label
+    driver.execute_script('document.getElementById("neutral-names").click()')  # keep the old names
+    links = driver.find_elements("css selector", "a[download]")
+    assert [link.get_attribute("download") for link in links] == ["IMG_20250614_160311.clean.jpg", "x.clean.jpg"]
+    for leftover in downloads.iterdir():
+        leftover.unlink()
+    links[1].click()
+    got = saved(downloads, ["x.clean.jpg"])
+    assert got["x.clean.jpg"] == native(copy)[1]
+    assert not any(".clean.clean" in p.name for p in downloads.iterdir())
+
+
+def test_page_speaks_its_own_words_not_the_command_lines(phone_page) -> None:
+    driver, _ = phone_page
+    fresh(driver)
+    photo = support.SAMPLES / "jpeg" / "phone_photo_gps_owner_video.jpg"
+    pick(driver, [photo, support.SAMPLES / "png" / "raw_profile_exif.png"])
+    finished_items(driver, 2)
+    page_text = driver.find_element("tag name", "main").text
+    assert "--" not in page_text and "already clean 0" not in page_text
+    assert driver.find_element("id", "summary").text == render.page_counts_text(2, 0, 0) == "2 photos cleaned."
+    more = driver.find_element("css selector", "[data-file] details.more")
+    hidden = more.find_elements("css selector", "li")
+    assert more.find_element("tag name", "summary").text == f"Show all details ({len(hidden)} more)"
+    assert hidden and not hidden[0].is_displayed()
+    more.find_element("tag name", "summary").click()
+    assert all(line.is_displayed() for line in hidden)

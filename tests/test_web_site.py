@@ -293,6 +293,27 @@ def test_every_response_carries_the_content_security_policy(served) -> None:
         assert headers["X-Content-Type-Options"] == "nosniff"
 
 
+def directives(policy: str) -> dict[str, list[str]]:
+    return {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
+
+
+def test_the_csp_lets_the_page_preview_clips_from_its_blob_urls(served) -> None:
+    policy = directives(fetch(served)[1]["Content-Security-Policy"])
+    assert "blob:" in policy["media-src"] and "'self'" in policy["media-src"]
+    assert policy["default-src"] == ["'self'"] and policy["frame-ancestors"] == ["'none'"]
+    assert "blob:" in policy["img-src"]
+
+
+def test_the_built_page_carries_the_same_csp_for_web_spaces_that_send_none(tmp_path, fake_runtime) -> None:
+    site.build(tmp_path / "site")
+    page = (tmp_path / "site" / "index.html").read_text()
+    meta = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', page)
+    assert meta is not None and meta.start() < page.index("<script")
+    header = directives(server.CONTENT_SECURITY_POLICY)
+    del header["frame-ancestors"]  # a meta tag cannot say it (browsers warn and ignore it)
+    assert directives(meta.group(1)) == header
+
+
 @pytest.mark.parametrize("name, mime", [("a.wasm", "application/wasm"), ("b.mjs", "text/javascript"),
                                         ("manifest.webmanifest", "application/manifest+json")])
 def test_server_gives_the_types_browsers_insist_on(served, name: str, mime: str) -> None:

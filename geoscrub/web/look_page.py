@@ -20,7 +20,7 @@ from ..errors import GeoscrubError, InternalError
 from ..formats import jpeg
 from ..look.kinds import kind_of
 from ..look.seen import Box, SeenFace, SeenWord, Sight
-from ..paths import default_output
+from ..paths import CLEAN_MARK
 
 #: An APP2 segment holds at most this much of the profile (65,535 less the length, name and numbering).
 _ICC_CHUNK = 65535 - 2 - len(jpeg.ICC_ID) - 2
@@ -100,7 +100,7 @@ def covered_for_page(encoded: bytes, photo: bytes, name: str, covered: str) -> d
     """Finish the browser's covered JPEG: put back ``photo``'s colour profile, clean and verify it.
 
     ``photo`` is the copy the boxes were drawn on (the clean copy shown on the
-    page).  Returns ``status`` ("covered" or "refused"), ``cleaned`` (bytes or
+    page) and ``name`` the name it is saved under.  Returns ``status`` ("covered" or "refused"), ``cleaned`` (bytes or
     None), ``download_name`` (``NAME.covered.jpg``), ``mime``, ``detail`` and
     ``profile`` (a sentence about the colours).  ``covered`` is JSON {faces, words, drawn}: what
     the boxes filled were (a count of faces, the covered lines of words, a count of areas drawn).
@@ -130,10 +130,13 @@ def covered_for_page(encoded: bytes, photo: bytes, name: str, covered: str) -> d
     }
 
 
-def covered_name(name: str) -> str:
-    """``NAME.covered.jpg``: beside ``NAME.clean.EXT``, never the same name."""
-    stem = PurePosixPath(default_output(PurePosixPath(name), ".jpg").name)  # type: ignore[arg-type]
-    return stem.name.replace(".clean.", ".covered.", 1) if ".clean." in stem.name else f"{stem.stem}.covered.jpg"
+def covered_name(copy_name: str) -> str:
+    """The covered copy's name, from the clean copy's: ``NAME.clean.EXT`` or ``photo-RANDOM.EXT`` ->
+    ``NAME.covered.jpg`` / ``photo-RANDOM.covered.jpg`` (never the clean copy's name)."""
+    base = _base_name(copy_name)
+    mark = f"{CLEAN_MARK}."
+    stem = base.rsplit(mark, 1)[0] if mark in base else PurePosixPath(base).stem or base
+    return f"{stem}.covered.jpg"
 
 
 def with_icc_profile(data: bytes, profile: bytes) -> bytes:

@@ -14,12 +14,15 @@ import threading
 from pathlib import Path
 from typing import ClassVar
 
-#: Only the page's own origin; WebAssembly may be compiled; photos are previewed from blob: URLs.
-CONTENT_SECURITY_POLICY = (
+#: Only the page's own origin; WebAssembly may be compiled; photos and clips are previewed from blob: URLs.
+#: The built index.html carries the same policy in a meta tag, for web spaces that send no such header.
+META_CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; "
-    "img-src 'self' blob: data:; style-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'"
+    "img-src 'self' blob: data:; media-src 'self' blob:; style-src 'self'; manifest-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'"
 )
+#: What only a header can say (a meta tag cannot): no other site may show the page in a frame.
+CONTENT_SECURITY_POLICY = META_CONTENT_SECURITY_POLICY + "; frame-ancestors 'none'"
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",

@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import GeoscrubError
-from . import icon, look_dist, pyodide_dist
+from . import icon, look_dist, pyodide_dist, server
 
 #: Written into every site; a folder holding it may be replaced by a new build.
 MARKER = "geoscrub-site.json"
@@ -76,6 +76,8 @@ def site_files() -> dict[str, bytes]:
     static = resources.files("geoscrub.web") / "static"
     for name in STATIC_FILES:
         files[name] = (static / name).read_bytes()
+    files["index.html"] = files["index.html"].replace(
+        b"__CONTENT_SECURITY_POLICY__", server.META_CONTENT_SECURITY_POLICY.encode("ascii"))
     look, look_missing = look_dist.look_files()  # optional: the site works without them
     files.update(look)
     version = _version(files)

@@ -11,10 +11,12 @@ const statusLine = $("#engine-status");
 const resultsSection = $("#results-section");
 const results = $("#results");
 const summary = $("#summary");
+const neutralNames = $("#neutral-names"); // on: copies get names that tell nothing (as clean --rename gives them)
 
 const worker = new Worker(new URL("worker.js", import.meta.url), { type: "module" });
 const queue = []; // photos waiting for the engine: {id, file, item}
 const blobUrls = new Map(); // id -> blob URL of the clean copy
+const copyNames = new Map(); // id -> {neutral, kept}: the two names the engine gave the copy
 let busy = false;
 let phrases = null; // sentences from geoscrub's report module, sent by the engine when it is ready
 let nextId = 1;
@@ -53,14 +55,19 @@ input.addEventListener("change", () => {
 
 function addFiles(files) {
   if (!files.length) return;
+  const first = resultsSection.hidden;
   resultsSection.hidden = false;
+  let firstItem = null;
   for (const file of files) {
     const id = nextId++;
     const item = makeItem(id, file.name);
     results.append(item);
     queue.push({ id, file, item });
+    firstItem = firstItem || item;
   }
   updateSummary();
+  // the new photos (and so their Save buttons) come into view, on a phone too
+  (first ? resultsSection : firstItem).scrollIntoView({ block: "start" });
   pump();
 }
 
@@ -78,7 +85,7 @@ async function pump() {
     return;
   }
   item.dataset.started = String(performance.now());
-  worker.postMessage({ type: "clean", id, name: file.name, bytes }, [bytes]);
+  worker.postMessage({ type: "clean", id, name: file.name, bytes, neutral: neutralNames.checked }, [bytes]);
 }
 
 function makeItem(id, name) {
@@ -113,6 +120,7 @@ function showResult(message) {
   const blob = new Blob([message.cleaned], { type: message.mime });
   const url = URL.createObjectURL(blob);
   blobUrls.set(message.id, url);
+  copyNames.set(message.id, { neutral: message.neutral_name, kept: message.kept_name });
 
   // a clip is previewed as a video (with controls, never autoplayed), a photo as an image
   const isVideo = String(message.mime).startsWith("video/");
@@ -132,41 +140,43 @@ function showResult(message) {
     preview.replaceWith(paragraph(`This browser cannot show this kind of ${kind}, but the clean copy is ready.`, "no-preview"));
   });
   preview.src = url;
-  item.prepend(preview);
 
   const actions = document.createElement("div");
   actions.className = "actions";
   const save = document.createElement("a");
   save.className = "button primary";
   save.href = url;
-  save.download = message.download_name;
+  save.dataset.id = String(message.id);
+  save.download = copyName(message.id);
   save.textContent = "Save clean copy";
   save.setAttribute("aria-label", `Save clean copy of ${item.dataset.file}`);
   actions.append(save);
-  const shareable = new File([blob], message.download_name, { type: message.mime });
-  if (navigator.canShare && navigator.canShare({ files: [shareable] })) {
+  const shareable = () => new File([blob], copyName(message.id), { type: message.mime });
+  if (navigator.canShare && navigator.canShare({ files: [shareable()] })) {
     const share = document.createElement("button");
     share.type = "button";
     share.className = "button";
     share.textContent = "Share";
     share.setAttribute("aria-label", `Share the clean copy of ${item.dataset.file}`);
     share.addEventListener("click", () => {
-      navigator.share({ files: [shareable] }).catch(() => {}); // closing the share sheet is not an error
+      navigator.share({ files: [shareable()] }).catch(() => {}); // closing the share sheet is not an error
     });
     actions.append(share);
   }
-  item.append(actions);
-  photoShown(message.id, item, blob, item.dataset.file); // looked at when the switch is on (look.js)
+  // the verdict and the Save button first, so both are in view on a phone; the picture below them
+  item.append(actions, preview);
+  photoShown(message.id, item, blob, message.download_name); // looked at when the switch is on (look.js)
   if (message.bullets.length) {
-    const heading = paragraph("Taken out of the copy:", "found-heading");
-    const list = document.createElement("ul");
-    list.className = "found";
-    for (const text of message.bullets) {
-      const line = document.createElement("li");
-      line.textContent = text;
-      list.append(line);
-    }
-    item.append(heading, list);
+    item.append(paragraph("Taken out of the copy:", "found-heading"), bulletList(message.bullets));
+  }
+  const more = message.more_bullets || [];
+  if (more.length) {
+    const details = document.createElement("details");
+    details.className = "more";
+    const button = document.createElement("summary");
+    button.textContent = phrases ? phrases.more.replace("{n}", String(more.length)) : `+${more.length}`;
+    details.append(button, bulletList(more));
+    item.append(details);
   }
   if (message.note) item.append(paragraph(`Note: ${message.note}.`));
 
@@ -178,6 +188,27 @@ function showFailure(item, reason) {
   item.removeAttribute("aria-busy");
   item.dataset.status = "refused";
   item.querySelector(".verdict").replaceChildren(word("refused"), detail(reason));
+}
+
+function copyName(id) {
+  const names = copyNames.get(id);
+  return neutralNames.checked ? names.neutral : names.kept;
+}
+
+// the switch renames every copy in the list at once: the engine gave each copy both names
+neutralNames.addEventListener("change", () => {
+  for (const link of results.querySelectorAll("a[download][data-id]")) link.download = copyName(Number(link.dataset.id));
+});
+
+function bulletList(lines) {
+  const list = document.createElement("ul");
+  list.className = "found";
+  for (const text of lines) {
+    const line = document.createElement("li");
+    line.textContent = text;
+    list.append(line);
+  }
+  return list;
 }
 
 function word(text) {
@@ -207,7 +238,10 @@ function updateSummary() {
   const working = count("working");
   let counts = "";
   if (phrases) {
-    counts = phrases.counts.replace(/\{(\w+)\}/g, (_, status) => String(count(status)));
+    // as report.page_counts_text says it: the outcomes that happened, "2 photos cleaned, 1 could not be cleaned."
+    const parts = ["cleaned", "already_clean", "refused"].map((status) => [phrases.counts[status], count(status)])
+      .filter(([, n]) => n > 0).map(([[one, several], n]) => (n === 1 ? one : several.replace("{n}", String(n))));
+    counts = parts.length ? parts.join(", ") + "." : "";
   }
   summary.textContent = [counts, working ? `Still working on ${working}.` : ""].filter(Boolean).join(" ");
   $("#save-all").disabled = !items.some((item) => item.querySelector("a[download]"));
@@ -225,6 +259,7 @@ $("#clear").addEventListener("click", () => {
   for (const url of blobUrls.values()) URL.revokeObjectURL(url);
   blobUrls.clear();
   forgetPhotos();
+  copyNames.clear();
   results.replaceChildren();
   resultsSection.hidden = true;
   input.focus();

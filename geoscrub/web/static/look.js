@@ -72,7 +72,7 @@ async function describe() {
   document.body.dataset.lookAvailable = "yes";
 }
 
-/** The page's hook: a photo was cleaned and previewed; look at it when the switch is on. */
+/** The page's hook: a photo was cleaned and previewed (`name`: its clean copy's); look at it when the switch is on. */
 export function photoShown(id, item, blob, name) {
   if (!blob.type.startsWith("image/")) return;
   photos.set(id, { item, blob, name, seen: null, boxes: [], link: null, url: null });
@@ -128,7 +128,7 @@ async function lookAgain(id) {
   const { item } = photo;
   item.dataset.look = "looking";
   const status = paragraph("Looking for faces and words…", "look-status");
-  item.querySelector(".actions").after(status);
+  (item.querySelector(".preview, .no-preview") || item.querySelector(".actions")).after(status);
   let worker;
   try {
     worker = await startModels();
@@ -291,7 +291,7 @@ function coveredLink(id) {
     photo.link = document.createElement("a");
     photo.link.className = "button covered-copy";
     photo.link.textContent = "Save covered copy";
-    photo.link.setAttribute("aria-label", `Save covered copy of ${photo.name}`);
+    photo.link.setAttribute("aria-label", `Save covered copy of ${photo.item.dataset.file}`);
     photo.item.querySelector(".actions").append(photo.link);
     photo.words = paragraph("", "look-status covered-note");
     photo.link.parentElement.after(photo.words);

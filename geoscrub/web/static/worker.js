@@ -32,8 +32,8 @@ sys.path.insert(0, ${JSON.stringify(ROOT)})
 from geoscrub.web.engine import clean_for_page, page_phrases
 from geoscrub.web import look_page
 
-def clean_photo(data, name):
-    return clean_for_page(data.to_bytes(), name)
+def clean_photo(data, name, neutral=True):
+    return clean_for_page(data.to_bytes(), name, neutral=bool(neutral))
 
 clean_for_page(b"", "warm-up")  # loads every format module before the first photo
 clean_photo`);
@@ -63,7 +63,7 @@ function toJs(proxy) {
 }
 
 self.addEventListener("message", async (event) => {
-  const { type, id, name, bytes } = event.data;
+  const { type, id, name, bytes, neutral } = event.data;
   if (type === "seen" || type === "cover") {
     await engine;
     const message = event.data;
@@ -89,13 +89,13 @@ self.addEventListener("message", async (event) => {
   const t0 = performance.now();
   let result;
   try {
-    result = cleanPhoto(new Uint8Array(bytes), name);
+    result = cleanPhoto(new Uint8Array(bytes), name, neutral !== false);
     const answer = result.toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
     const cleaned = answer.cleaned ? ownBuffer(answer.cleaned) : null;
     postMessage({ type: "result", id, ...answer, cleaned, ms: performance.now() - t0 }, cleaned ? [cleaned] : []);
   } catch (error) {
     // the engine never raises for a bad photo; this is a bug or the tab ran out of memory
-    postMessage({ type: "result", id, status: "refused", word: "refused", bullets: [],
+    postMessage({ type: "result", id, status: "refused", word: "refused", bullets: [], more_bullets: [],
                   detail: `the cleaner failed on this photo (${error && error.message || error})` });
   } finally {
     if (result) result.destroy();
