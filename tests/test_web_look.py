@@ -198,19 +198,18 @@ def _solid(picture, box: list[float]) -> bool:
 
 
 def test_page_looks_draws_boxes_toggles_adds_and_saves_a_clean_covered_copy(
-        look_site: Path, tmp_path: Path, monkeypatch) -> None:
+        look_site: Path, tmp_path: Path) -> None:
     from PIL import Image
     from selenium.webdriver.common.action_chains import ActionChains
 
     from geoscrub.web import server
     from tests import test_web_page as page
 
-    monkeypatch.setattr(page, "PHONE", LOOK_PHONE)
     photos = [sign_photo(tmp_path / "sign.jpg"), face_photo(tmp_path / "face.jpg")]
     downloads = tmp_path / "downloads"
     downloads.mkdir()
     httpd, url = server.serve_in_background(look_site)
-    driver = page.chromium(downloads)
+    driver = page.chromium(downloads, LOOK_PHONE)
     try:
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """window.__violations = [];
             document.addEventListener("securitypolicyviolation", e => window.__violations.push(e.blockedURI));"""})

@@ -18,7 +18,7 @@ let nextRequest = 1;
 const pending = new Map(); // request id -> resolve, for answers from the cleaning worker
 
 const toggle = document.createElement("input");
-const note = document.createElement("p");
+const note = document.createElement("span");
 
 /** Set up the switch under the picker; `worker` is the cleaning worker. */
 export function setUpLooking(worker) {
@@ -31,21 +31,25 @@ export function setUpLooking(worker) {
       pending.delete(message.request);
     }
   });
-  const box = document.createElement("div");
-  box.className = "look-switch";
+  // a switch like the page's others: the label holds the box, the words, and what it downloads
+  const label = document.createElement("label");
+  label.className = "switch look-switch";
+  label.htmlFor = "look";
   toggle.type = "checkbox";
   toggle.id = "look";
   toggle.setAttribute("role", "switch");
   toggle.disabled = true;
-  const label = document.createElement("label");
-  label.htmlFor = "look";
-  label.textContent = "Look for faces and words too";
+  const words = document.createElement("span");
+  words.textContent = "Look for faces and words too ";
   note.id = "look-note";
-  note.className = "look-note";
+  note.className = "why look-note";
   note.textContent = "Checking whether this copy of the page can look at pictures…";
   toggle.setAttribute("aria-describedby", "look-note");
-  box.append(toggle, label, note);
-  document.querySelector(".picker").after(box);
+  words.append(note);
+  label.append(toggle, words);
+  const options = document.getElementById("options");
+  if (options) options.append(label);
+  else document.querySelector(".picker").append(label);
   toggle.addEventListener("change", () => {
     document.body.dataset.look = toggle.checked ? "on" : "off";
     if (toggle.checked) for (const id of photos.keys()) lookAgain(id);
@@ -163,7 +167,8 @@ async function lookAgain(id) {
   item.dataset.words = said.words.join(" ");
   item.dataset.look = "done";
   item.dataset.lookShownMs = String(performance.now());
-  status.replaceWith(seenList(said));
+  photo.seenBox = seenList(said);
+  status.replaceWith(photo.seenBox);
   drawBoxes(id);
   coveredLink(id);
 }
@@ -293,8 +298,9 @@ function coveredLink(id) {
     photo.link.textContent = "Save covered copy";
     photo.link.setAttribute("aria-label", `Save covered copy of ${photo.item.dataset.file}`);
     photo.item.querySelector(".actions").append(photo.link);
-    photo.words = paragraph("", "look-status covered-note");
-    photo.link.parentElement.after(photo.words);
+    // said below the picture, so its words changing never moves the boxes under a finger
+    photo.words = paragraph("Making the covered copy…", "look-status covered-note");
+    photo.seenBox.prepend(photo.words);
   }
   photo.link.removeAttribute("href");
   photo.link.removeAttribute("download");
