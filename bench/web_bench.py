@@ -213,7 +213,7 @@ def look_at(driver, photo: Path) -> dict[str, object]:
     driver.find_element("css selector", 'input[type="file"]').send_keys(str(photo))
     wait(driver, 'const i = document.querySelector("[data-file]"); return i && i.dataset.status !== "working"')
     wait(driver, """const i = document.querySelector("[data-file]");
-        return i && ["done", "failed"].includes(i.dataset.look)""", 600)
+        return i && ["done", "failed", "not-looked"].includes(i.dataset.look)""", 600)
     return driver.execute_script("""const i = document.querySelector("[data-file]");
         return {ms: Number(i.dataset.lookMs), stages: i.dataset.lookStages, faces: i.dataset.faces,
                 words: i.dataset.words, look: i.dataset.look, isolated: self.crossOriginIsolated,

@@ -44,12 +44,15 @@ def sign_photo(path: Path) -> Path:
 
 
 def face_photo(path: Path) -> Path:
-    """scikit-image's astronaut (public domain), on a photo-like canvas."""
+    """scikit-image's astronaut (public domain) beside a street sign, on a photo-like canvas."""
     skimage_data = pytest.importorskip("skimage.data", reason="the face photo comes from scikit-image")
-    from PIL import Image
+    from PIL import Image, ImageDraw, ImageFont
 
-    picture = Image.new("RGB", (1024, 768), (200, 200, 200))
-    picture.paste(Image.fromarray(skimage_data.astronaut()), (256, 128))
+    picture = Image.new("RGB", (1200, 900), (120, 140, 110))
+    picture.paste(Image.fromarray(skimage_data.astronaut()), (80, 300))
+    draw = ImageDraw.Draw(picture)
+    draw.rectangle((640, 120, 1130, 240), fill=(250, 250, 245))
+    draw.text((670, 140), "HIGH STREET", font=ImageFont.load_default(size=72), fill=(10, 10, 10))
     picture.save(path, "JPEG", quality=90)
     return path
 
@@ -81,6 +84,15 @@ def test_page_words_for_a_picture_with_nothing_found() -> None:
     said = look_page.seen_for_page(json.dumps({"width": 10, "height": 10, "words": [], "faces": []}))
     assert said["faces"] == 0 and said["words"] == [] and said["lines"] == [] and said["boxes"] == []
     assert look_page.NOTHING_FOUND in said["note"]  # never "the photo is safe": the caveat follows
+
+
+def test_page_never_says_a_picture_it_could_not_look_at_shows_nothing() -> None:
+    from geoscrub import report_look
+
+    said = look_page.seen_for_page(json.dumps({"looked": False, "why": "this browser cannot open this kind of photo"}))
+    assert not said["looked"] and said["boxes"] == []
+    assert said["lines"] == [report_look.NOT_LOOKED_AT.format(why="this browser cannot open this kind of photo")]
+    assert look_page.seen_for_page(json.dumps({"video": True}))["lines"] == [report_look.VIDEO_NOT_LOOKED_AT]
 
 
 def test_page_leaves_out_words_read_with_little_confidence() -> None:
@@ -227,7 +239,7 @@ def test_page_looks_draws_boxes_toggles_adds_and_saves_a_clean_covered_copy(
         page.pick(driver, photos)
         page.finished_items(driver, 2)
         page.wait_for(driver, """return Array.from(document.querySelectorAll("[data-file]"))
-                                   .every(i => ["done", "failed"].includes(i.dataset.look))""", 240, "looking")
+                                   .every(i => ["done", "failed", "not-looked"].includes(i.dataset.look))""", 240, "looking")
         sign, face = (driver.execute_script(f"""const i = document.querySelectorAll("[data-file]")[{n}];
             return {{id: i.id, look: i.dataset.look, faces: i.dataset.faces, words: i.dataset.words,
                      text: i.innerText}}""") for n in (0, 1))
@@ -279,7 +291,22 @@ def test_page_looks_draws_boxes_toggles_adds_and_saves_a_clean_covered_copy(
         assert driver.execute_script("return window.__violations") == []
         urls = page.requested_urls(driver.get_log("performance"))
         assert not [u for u in urls if not u.startswith((url, "blob:", "data:"))]
-        _screenshot(driver, sign["id"], tmp_path)
+        _screenshot(driver, face["id"], tmp_path)
+
+        # offline after the first use: the server goes away, the finder still works from the service worker
+        httpd.shutdown()
+        httpd.server_close()
+        driver.refresh()
+        page.wait_for(driver, 'return document.body.dataset.engine === "ready"', 120, "the engine offline")
+        page.wait_for(driver, 'return document.body.dataset.lookAvailable === "yes"', 20, "the switch offline")
+        assert "offline" in driver.find_element("id", "look-note").text  # it says the models are kept here
+        driver.find_element("css selector", 'label[for="look"]').click()
+        page.pick(driver, [photos[1]])
+        page.wait_for(driver, 'const i = document.querySelector("[data-file]"); return i && i.dataset.look', 120,
+                      "looking offline")
+        page.wait_for(driver, 'return document.querySelector("[data-file]").dataset.look !== "looking"', 120,
+                      "looking offline")
+        assert int(driver.execute_script('return document.querySelector("[data-file]").dataset.faces')) >= 1
     finally:
         driver.quit()
         httpd.shutdown()
@@ -287,7 +314,7 @@ def test_page_looks_draws_boxes_toggles_adds_and_saves_a_clean_covered_copy(
 
 
 def _screenshot(driver, item_id: str, folder: Path) -> None:
-    """docs/web-look.png: the sign photo with its boxes, at phone size (written with GEOSCRUB_UPDATE_SCREENSHOTS=1)."""
+    """docs/web-look.png: the face-and-sign photo with its boxes, at phone size (written with GEOSCRUB_UPDATE_SCREENSHOTS=1)."""
     from PIL import Image
 
     driver.execute_script("document.activeElement.blur(); document.getElementById(arguments[0]).scrollIntoView()",

@@ -52,6 +52,10 @@ def seen_for_page(seen_json: str) -> dict[str, Any]:
     -> what the page shows: ``lines`` (the report's words, worst first), ``words`` (for ``data-words``),
     ``faces`` (a count), ``note`` and ``boxes`` [{kind, box, label, text}] to draw and cover, padded a little."""
     seen = json.loads(seen_json)
+    if seen.get("video"):
+        return _not_looked(report_look.VIDEO_NOT_LOOKED_AT)
+    if not seen.get("looked", True):
+        return _not_looked(report_look.look_lines(Sight.not_looked_at(str(seen.get("why") or "")))[0])
     width, height = int(seen["width"]), int(seen["height"])
     sight = Sight(
         words=[SeenWord(str(w["text"]).strip(), _box(w["box"]), float(w.get("score", 1.0)))
@@ -73,7 +77,13 @@ def seen_for_page(seen_json: str) -> dict[str, Any]:
         "faces": len(sight.faces),
         "boxes": boxes,
         "note": (report_look.LOOK_CAVEAT if lines else f"{NOTHING_FOUND} {report_look.LOOK_CAVEAT}"),
+        "looked": True,
     }
+
+
+def _not_looked(line: str) -> dict[str, Any]:
+    """A picture the page could not look at: never said to show nothing."""
+    return {"lines": [line], "words": [], "faces": 0, "boxes": [], "note": "", "looked": False}
 
 
 def covered_words(faces: int, words: list[str], drawn: int) -> str:

@@ -78,8 +78,8 @@ async function describe() {
 
 /** The page's hook: a photo was cleaned and previewed (`name`: its clean copy's); look at it when the switch is on. */
 export function photoShown(id, item, blob, name) {
-  if (!blob.type.startsWith("image/")) return;
-  photos.set(id, { item, blob, name, seen: null, boxes: [], link: null, url: null });
+  const video = !blob.type.startsWith("image/");
+  photos.set(id, { item, blob, name, video, seen: null, boxes: [], link: null, url: null });
   if (toggle.checked) lookAgain(id);
 }
 
@@ -141,6 +141,10 @@ async function lookAgain(id) {
     item.dataset.look = "failed";
     return;
   }
+  if (photo.video) { // clips are not looked at; geoscrub says so in its own words
+    notLooked(photo, status, { video: true });
+    return;
+  }
   const answer = await new Promise((resolve) => {
     const listen = (event) => {
       if (event.data.id !== id || !["seen", "look-failed"].includes(event.data.type)) return;
@@ -150,9 +154,8 @@ async function lookAgain(id) {
     worker.addEventListener("message", listen);
     worker.postMessage({ type: "look", id, photo: photo.blob, params });
   });
-  if (answer.type === "look-failed") {
-    status.textContent = `Faces and words were not looked for in this photo (${answer.reason}).`;
-    item.dataset.look = "failed";
+  if (answer.type === "look-failed") { // e.g. a HEIC photo this browser cannot show
+    notLooked(photo, status, { looked: false, why: "this browser cannot open this kind of photo" });
     return;
   }
   item.dataset.lookMs = String(answer.ms);
@@ -171,6 +174,12 @@ async function lookAgain(id) {
   status.replaceWith(photo.seenBox);
   drawBoxes(id);
   coveredLink(id);
+}
+
+async function notLooked(photo, status, seen) {
+  const said = await ask({ type: "seen", seen });
+  status.replaceWith(seenList(said));
+  photo.item.dataset.look = "not-looked";
 }
 
 function seenList(said) {
