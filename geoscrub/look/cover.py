@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import limits, rebuild
+from ..paths import COVERED_MARK
 from ..errors import CannotRebuild, GeoscrubError
 from ..model import Policy
 from .seen import Box, Sight
@@ -28,8 +29,6 @@ FACE_PAD_SHARE = 0.3
 MIN_PAD = 4
 #: What ``--cover`` may name.
 COVER_CHOICES = ("faces", "words", "all")
-#: The mark in a covered copy's name: ``NAME.covered.jpg``.
-COVERED_MARK = ".covered"
 
 
 @dataclass
