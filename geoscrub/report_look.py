@@ -21,8 +21,8 @@ MISSING_EXTRA = ("Looking at the picture needs the optional detectors, which are
                  "Install them with: pip install 'geoscrub[look]'")
 #: A picture that could not be decoded: never reported as showing nothing.
 NOT_LOOKED_AT = "geoscrub could not look at the picture ({why}), so it may still show faces or words"
-#: Videos are not looked at.
-VIDEO_NOT_LOOKED_AT = "geoscrub does not look at what a video shows, so it may still show faces or words"
+#: Why a video is not looked at (one frame would be a false comfort).
+VIDEO_WHY = "it is a video, and geoscrub looks only at photos"
 #: Said once under a report that looked: finding nothing never means nothing is there.
 LOOK_CAVEAT = ("geoscrub can miss small or distant faces, faces turned away, and tiny or tilted words, "
                "so look at each photo yourself too.")
@@ -122,3 +122,51 @@ def _join(items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# ---------------------------------------------------------------- hooks used by report.py
+
+def sight_of(report: object) -> Sight | None:
+    """The Sight a report carries when --look was asked for."""
+    sight = getattr(report, "sight", None)
+    return sight if isinstance(sight, Sight) else None
+
+
+def look_bullets(report: object) -> list[str]:
+    """The look lines for one file's report ([] when --look was not asked for)."""
+    sight = sight_of(report)
+    return [] if sight is None else look_lines(sight)
+
+
+def shows_something(report: object) -> bool:
+    sight = sight_of(report)
+    return sight is not None and sight.looked and sight.shows_anything
+
+
+def look_summary(reports: Sequence[object]) -> str:
+    """The summary's look sentence for these reports ("" when --look was not asked for)."""
+    sights = [s for s in (sight_of(r) for r in reports) if s is not None]
+    return shows_summary(sum(1 for s in sights if s.looked and s.shows_anything),
+                         sum(1 for s in sights if not s.looked))
+
+
+def covered_line(covered: object) -> str:
+    """ "covered 2 faces, 1 sign (re-encoded) -> NAME.covered.jpg", or why the covered copy was not written."""
+    from .report import shown
+
+    if getattr(covered, "error", None) is not None:
+        return f"no covered copy: {covered.error}"  # type: ignore[attr-defined]
+    text = covered_text(covered.faces, covered.words)  # type: ignore[attr-defined]
+    if not getattr(covered, "written", True):
+        text = "would write a copy with " + text
+    output = getattr(covered, "output", None)
+    return text + (f" -> {shown(output)}" if output is not None else "")
+
+
+def covered_json(covered: object) -> dict[str, object]:
+    """``covered`` (boxes filled), ``boxes`` and ``covered_output`` (or ``covered_error``) for --json."""
+    if getattr(covered, "error", None) is not None:
+        return {"covered": 0, "boxes": [], "covered_output": None, "covered_error": str(covered.error)}  # type: ignore[attr-defined]
+    output = covered.output  # type: ignore[attr-defined]
+    return {"covered": len(covered.boxes), "boxes": [list(b) for b in covered.boxes],  # type: ignore[attr-defined]
+            "covered_output": None if output is None else str(output), "covered_label": COVERED_LABEL}
