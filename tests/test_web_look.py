@@ -92,7 +92,8 @@ def test_page_never_says_a_picture_it_could_not_look_at_shows_nothing() -> None:
     said = look_page.seen_for_page(json.dumps({"looked": False, "why": "this browser cannot open this kind of photo"}))
     assert not said["looked"] and said["boxes"] == []
     assert said["lines"] == [report_look.NOT_LOOKED_AT.format(why="this browser cannot open this kind of photo")]
-    assert look_page.seen_for_page(json.dumps({"video": True}))["lines"] == [report_look.VIDEO_NOT_LOOKED_AT]
+    assert look_page.seen_for_page(json.dumps({"video": True}))["lines"] == [
+        report_look.NOT_LOOKED_AT.format(why=report_look.VIDEO_WHY)]
 
 
 def test_page_leaves_out_words_read_with_little_confidence() -> None:
@@ -176,6 +177,11 @@ def test_face_model_gets_free_input_sizes_and_reading_model_gives_its_characters
     characters = files["look/text-characters.txt"].decode().split("\n")
     assert {"A", "Z", "0", "9"} <= set(characters)
     manifest = json.loads(files[look_dist.MANIFEST])
+    from geoscrub.look import detect
+
+    assert manifest["params"]["max_side"] == detect.LOOK_SIDE  # the page looks as the command line does
+    assert manifest["params"]["text_score"] == detect.TEXT_SCORE
+    assert manifest["params"]["faces"]["threshold"] == detect.FACE_SCORE
     assert manifest["download_bytes"] == sum(len(b) for n, b in files.items() if n != look_dist.MANIFEST)
 
 

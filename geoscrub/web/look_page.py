@@ -18,9 +18,10 @@ from .. import report_look
 from ..api import clean_bytes
 from ..errors import GeoscrubError, InternalError
 from ..formats import jpeg
+from ..look import cover
 from ..look.kinds import kind_of
 from ..look.seen import Box, SeenFace, SeenWord, Sight
-from ..paths import CLEAN_MARK
+from ..paths import CLEAN_MARK, COVERED_MARK
 
 #: An APP2 segment holds at most this much of the profile (65,535 less the length, name and numbering).
 _ICC_CHUNK = 65535 - 2 - len(jpeg.ICC_ID) - 2
@@ -31,45 +32,34 @@ NOTHING_FOUND = "It found no faces or words in the picture."
 PROFILE_LOST = "the photo's colour profile could not be kept, so colours may look a little different"
 
 
-#: How the page runs the models: the same sizes and thresholds as the command line.
-LOOK_PARAMS: dict[str, Any] = {
-    "max_side": 2000,
-    "text_score": 0.5,  # lines read with less confidence than this are not reported
-    "text_boxes": {"threshold": 0.3, "boxThreshold": 0.5, "unclipRatio": 1.6},
-    "faces": {"threshold": 0.5, "overlap": 0.3},
-}
-#: How much a found box is grown before it is covered (a share of its smaller side).
-PAD = 0.15
-
-
-def look_params() -> dict[str, Any]:
-    """The models' settings, sent to the look worker."""
-    return LOOK_PARAMS
-
-
 def seen_for_page(seen_json: str) -> dict[str, Any]:
     """What the look worker found (JSON: width, height, words [{text, score, box}], faces [{box, score}])
     -> what the page shows: ``lines`` (the report's words, worst first), ``words`` (for ``data-words``),
     ``faces`` (a count), ``note`` and ``boxes`` [{kind, box, label, text}] to draw and cover, padded a little."""
     seen = json.loads(seen_json)
+    params = seen.get("params") or {}
+    text_score = float(params.get("text_score", 0.6))
+    min_characters = int(params.get("min_characters", 2))
     if seen.get("video"):
-        return _not_looked(report_look.VIDEO_NOT_LOOKED_AT)
+        return _not_looked(report_look.look_lines(Sight.not_looked_at(report_look.VIDEO_WHY))[0])
     if not seen.get("looked", True):
         return _not_looked(report_look.look_lines(Sight.not_looked_at(str(seen.get("why") or "")))[0])
     width, height = int(seen["width"]), int(seen["height"])
     sight = Sight(
         words=[SeenWord(str(w["text"]).strip(), _box(w["box"]), float(w.get("score", 1.0)))
                for w in seen.get("words", [])
-               if str(w.get("text", "")).strip() and float(w.get("score", 1.0)) >= LOOK_PARAMS["text_score"]],
+               if float(w.get("score", 1.0)) >= text_score
+               and sum(ch.isalnum() for ch in str(w.get("text", ""))) >= min_characters],
         faces=[SeenFace(_box(f["box"]), float(f.get("score", 1.0))) for f in seen.get("faces", [])],
         size=(width, height),
     )
-    boxes = [{"kind": "face", "box": _padded(f.box, width, height), "label": "A face", "text": None}
-             for f in sight.faces]
+    size = (width, height)
+    boxes = [{"kind": "face", "box": list(cover.padded(f.box, size, cover.FACE_PAD_SHARE)), "label": "A face",
+              "text": None} for f in sight.faces]
     for word in sight.words:
         kind = kind_of(word.text)
         label = f"The words {word.text}" + (f" (a {kind})" if kind else "")
-        boxes.append({"kind": "word", "box": _padded(word.box, width, height), "label": label, "text": word.text})
+        boxes.append({"kind": "word", "box": list(cover.padded(word.box, size)), "label": label, "text": word.text})
     lines = report_look.look_lines(sight)
     return {
         "lines": lines,
@@ -97,13 +87,6 @@ def covered_words(faces: int, words: list[str], drawn: int) -> str:
 def _box(values: Any) -> Box:
     left, top, right, bottom = (int(round(float(v))) for v in values)
     return (left, top, right, bottom)
-
-
-def _padded(box: Box, width: int, height: int) -> list[int]:
-    left, top, right, bottom = (float(v) for v in box)
-    pad = PAD * min(right - left, bottom - top)
-    return [max(0, round(left - pad)), max(0, round(top - pad)), min(width, round(right + pad)),
-            min(height, round(bottom + pad))]
 
 
 def covered_for_page(encoded: bytes, photo: bytes, name: str, covered: str) -> dict[str, Any]:
@@ -146,7 +129,7 @@ def covered_name(copy_name: str) -> str:
     base = _base_name(copy_name)
     mark = f"{CLEAN_MARK}."
     stem = base.rsplit(mark, 1)[0] if mark in base else PurePosixPath(base).stem or base
-    return f"{stem}.covered.jpg"
+    return f"{stem}{COVERED_MARK}.jpg"
 
 
 def with_icc_profile(data: bytes, profile: bytes) -> bytes:

@@ -10,7 +10,7 @@ const MIN_DRAG = 8; // px on screen: a shorter drag is a tap
 let engine = null; // the cleaning worker (geoscrub in Pyodide)
 let site = null; // geoscrub-site.json
 let manifest = null; // look/look.json, when this copy of the page has the models
-let params = null; // the models' settings, from geoscrub (sent with the engine's "ready")
+let params = null; // the models' settings: the command line's, written into look/look.json by the build
 let lookWorker = null;
 let loading = null; // Promise while the models download
 const photos = new Map(); // id -> {item, blob, name, seen, boxes, link, url}
@@ -25,7 +25,6 @@ export function setUpLooking(worker) {
   engine = worker;
   engine.addEventListener("message", (event) => {
     const message = event.data;
-    if (message.type === "ready") params = message.look_params || null;
     if (message.request && pending.has(message.request)) {
       pending.get(message.request)(message);
       pending.delete(message.request);
@@ -66,6 +65,7 @@ async function describe() {
     return;
   }
   manifest = await (await fetch(site.look)).json();
+  params = manifest.params;
   const kept = "caches" in self && await caches.match(manifest.models.faces);
   const size = `${Math.round(manifest.download_bytes / 1_000_000)} MB`;
   note.textContent = kept
@@ -160,7 +160,7 @@ async function lookAgain(id) {
   }
   item.dataset.lookMs = String(answer.ms);
   item.dataset.lookStages = JSON.stringify(answer.stages);
-  const said = await ask({ type: "seen", seen: { width: answer.width, height: answer.height,
+  const said = await ask({ type: "seen", seen: { width: answer.width, height: answer.height, params,
     words: answer.words.map(({ text, score, box }) => ({ text, score, box })),
     faces: answer.faces } });
   photo.seen = said;

@@ -40,9 +40,7 @@ clean_photo`);
   mark("imported");
   const phrases = pyodide.runPython("page_phrases()").toJs({ dict_converter: Object.fromEntries });
   lookHelpers = pyodide.runPython("look_page");
-  const look_params = toJs(lookHelpers.look_params());
-  postMessage({ type: "ready", ms: Math.round(performance.now() - started), version: site.version, stages, phrases,
-                look_params });
+  postMessage({ type: "ready", ms: Math.round(performance.now() - started), version: site.version, stages, phrases });
   return cleanPhoto;
 }
 
