@@ -187,6 +187,7 @@ def main() -> None:
     print(f"site without the face and word finder: {(info.size - info.look_size) / 1_000_000:.1f} MB"
           f"   target < 15 MB  (whole site {info.size / 1_000_000:.1f} MB, {info.gzip_size / 1_000_000:.1f} MB gzipped,"
           f" {info.files} files)")
+    print(f"python compiled ahead: {'yes' if info.not_precompiled is None else 'no (' + info.not_precompiled + ')'}")
     print(f"engine ready: cold {cold / 1000:.2f} s   target < 3 s")
     print(f"engine ready: warm {statistics.median(warm) / 1000:.2f} s (reloads: {warm} ms)   target < 1.5 s")
     print(f"one {mb:.1f} MB photo: {page_ms:.0f} ms chosen-to-shown, {engine_ms:.0f} ms in the engine"

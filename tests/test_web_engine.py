@@ -90,9 +90,21 @@ def test_a_browsers_file_name_never_becomes_a_path(name: str) -> None:
 
 
 def test_page_engine_runs_without_click_threads_or_files() -> None:
-    """What Pyodide offers: no Click, no threads; the engine must not need them."""
+    """What Pyodide offers: no Click, no threads; the engine must not need them.
+
+    Nor what the built site leaves out: geoscrub's command line and watch
+    service, and the standard-library modules the page never uses (issue 23).
+    """
     program = """
 import sys, threading, builtins
+from tests.builders import core  # test helpers first: they may use what the page has not
+from tests.web.support import sample_photos
+photos = [(p.name, p.read_bytes()) for p in sample_photos()]
+dirty = core.dirty_jpeg()
+from geoscrub.web.packing import PAGE_NEVER_MODULES, UNUSED_STDLIB
+left_out = [name.removesuffix(".py").replace("/", ".") for name in UNUSED_STDLIB] + list(PAGE_NEVER_MODULES)
+for name in left_out:
+    sys.modules[name] = None
 sys.modules["click"] = None
 def no_threads(*a, **k): raise RuntimeError("can't start new thread")
 threading.Thread.start = no_threads
@@ -102,9 +114,10 @@ def no_files(file, mode="r", *a, **k):
     return real_open(file, mode, *a, **k)
 builtins.open = no_files
 from geoscrub.web.engine import clean_for_page, page_phrases
-from tests.builders import core
-result = clean_for_page(core.dirty_jpeg(), "a.jpg")
+result = clean_for_page(dirty, "a.jpg")
 assert result["status"] == "cleaned", result
+for name, data in photos:  # every format, XMP read and places named
+    assert clean_for_page(data, name)["status"] == "cleaned", name
 assert "click" not in [m for m in sys.modules if sys.modules[m] is not None]
 print("ok")
 """

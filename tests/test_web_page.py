@@ -97,6 +97,24 @@ def test_pyodide_engine_in_node_cleans_byte_identical_to_native(built_site: Path
     assert named > 0
 
 
+def test_the_built_engine_starts_from_bytecode_not_sources(built_site: Path) -> None:
+    """The page's start is mostly Python compiling source: the build compiled what it imports (issue 23)."""
+    from geoscrub.web import site
+
+    node = support.node()
+    marker = json.loads((built_site / site.MARKER).read_text())
+    assert marker["not_precompiled"] is None, marker["not_precompiled"]
+    done = subprocess.run([node, str(NODE_START), str(built_site)], capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    started = json.loads(done.stdout.splitlines()[-1])
+    lazy_modules = {name.removesuffix(".py").replace("/", ".") for name in started["lazy"]}
+    assert set(started["from_source"]) <= lazy_modules, started["from_source"]  # only what is read lazily
+
+
+NODE_START = Path(__file__).with_name("web") / "node_start.mjs"
+
+
 # ---------------------------------------------------------------- Chromium
 
 CHROME_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -13,6 +13,7 @@ import re
 import tarfile
 import urllib.error
 import urllib.request
+import zipfile
 from html.parser import HTMLParser
 from importlib import resources
 from pathlib import Path
@@ -23,15 +24,31 @@ from click.testing import CliRunner
 import geoscrub
 from geoscrub.cli import main
 from geoscrub.errors import GeoscrubError
-from geoscrub.web import pyodide_dist, server, site
+from geoscrub.web import packing, precompile, pyodide_dist, server, site
 
 STATIC = resources.files("geoscrub.web") / "static"
+#: A standard library in miniature: modules the page uses, and ones it never does.
+STDLIB_FILES = ("os.py", "json/__init__.py", "json/decoder.py", "xml/etree/ElementTree.py", "xml/dom/minidom.py",
+                "xml/sax/__init__.py", "urllib/parse.py", "urllib/request.py", "pdb.py", "unittest/case.py",
+                "email/message.py", "encodings/cp1252.py")
+STDLIB_NEVER = {"xml/dom/minidom.py", "xml/sax/__init__.py", "urllib/request.py", "pdb.py", "unittest/case.py",
+                "email/message.py"}
+
+
+def zip_of(names: tuple[str, ...]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in names:
+            archive.writestr(name, f"# {name}\n")
+    return buffer.getvalue()
 
 
 def fake_tarball(files: dict[str, bytes] | None = None) -> bytes:
     files = files if files is not None else {
         name: f"runtime {name}".encode() for name in pyodide_dist.RUNTIME_FILES if name != "pyodide-lock.json"
     }
+    if "python_stdlib.zip" in files:
+        files["python_stdlib.zip"] = zip_of(STDLIB_FILES)
     files.setdefault("pyodide-lock.json", json.dumps({"info": {"python": "3.14"}, "packages": {"numpy": {}}}).encode())
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
@@ -46,6 +63,7 @@ def fake_tarball(files: dict[str, bytes] | None = None) -> bytes:
 def fake_runtime(monkeypatch: pytest.MonkeyPatch) -> bytes:
     blob = fake_tarball()
     monkeypatch.setattr(pyodide_dist, "tarball", lambda download=True: blob)
+    monkeypatch.setenv(precompile.NODE_ENV, "off")  # a stand-in runtime cannot run; the real one is tested in Node
     return blob
 
 
@@ -126,15 +144,64 @@ def installed_files(package: str) -> set[str]:
     }
 
 
-def test_every_module_and_data_file_of_geoscrub_and_defusedxml_is_packed() -> None:
+def test_every_module_and_data_file_the_page_can_use_is_packed() -> None:
     archive, lazy = site._pack_python()
-    import zipfile
-
     packed = set(zipfile.ZipFile(io.BytesIO(archive)).namelist()) | set(lazy)
-    expected = {f for f in installed_files("geoscrub") if not f.startswith("geoscrub/web/static/")}
-    expected |= installed_files("defusedxml")
+    expected = {f for f in installed_files("geoscrub") | installed_files("defusedxml") if packing.page_imports(f)}
     assert packed == expected
     assert "geoscrub/web/engine.py" in packed and "defusedxml/ElementTree.py" in packed
+    assert "geoscrub/data/places.bin" in packed and "geoscrub/formats/jpeg.py" in packed
+
+
+def test_the_command_line_watch_service_and_site_build_stay_out_of_the_page() -> None:
+    archive, lazy = site._pack_python()
+    packed = set(zipfile.ZipFile(io.BytesIO(archive)).namelist()) | set(lazy)
+    for never in ("geoscrub/cli.py", "geoscrub/watch/service.py", "geoscrub/web/site.py", "geoscrub/web/server.py",
+                  "geoscrub/web/node/precompile.mjs", "geoscrub/__main__.py", "defusedxml/xmlrpc.py"):
+        assert never not in packed
+    assert "geoscrub.cli" in packing.PAGE_NEVER_MODULES and "geoscrub.watch" in packing.PAGE_NEVER_MODULES
+
+
+def test_the_standard_library_ships_without_what_the_page_never_uses(tmp_path, fake_runtime) -> None:
+    site.build(tmp_path / "site")
+    with zipfile.ZipFile(tmp_path / "site" / "pyodide" / "python_stdlib.zip") as shipped:
+        names = set(shipped.namelist())
+        assert shipped.read("os.py") == b"# os.py\n"
+    assert names == set(STDLIB_FILES) - STDLIB_NEVER
+    assert packing.trim_stdlib(zip_of(STDLIB_FILES)) == packing.trim_stdlib(zip_of(STDLIB_FILES))
+
+
+def test_a_build_without_node_ships_sources_and_says_so(tmp_path, fake_runtime) -> None:
+    info = site.build(tmp_path / "site")
+    assert info.not_precompiled and "Node.js" in info.not_precompiled
+    assert json.loads((tmp_path / "site" / site.MARKER).read_text())["not_precompiled"] == info.not_precompiled
+    result = CliRunner().invoke(main, ["web", "build", str(tmp_path / "again")])
+    assert result.exit_code == 0 and "starts about a second slower" in result.output
+
+
+def test_precompiled_bytecode_takes_the_place_of_each_source(tmp_path) -> None:
+    compiled = io.BytesIO()
+    with zipfile.ZipFile(compiled, "w") as bundle:
+        bundle.writestr("stdlib/json/__init__.pyc", b"PYC json")
+        bundle.writestr("package/geoscrub/api.pyc", b"PYC api")
+        bundle.writestr("package/geoscrub/places.pyc", b"PYC read lazily, so not in the archive")
+    stdlib = zip_of(("os.py", "json/__init__.py"))
+    archive = zip_of(("geoscrub/__init__.py", "geoscrub/api.py"))
+    result = precompile._apply(compiled.getvalue(), stdlib, archive)
+    with zipfile.ZipFile(io.BytesIO(result.stdlib)) as shipped:
+        assert shipped.namelist() == ["os.py", "json/__init__.pyc"] and shipped.read("json/__init__.pyc") == b"PYC json"
+    with zipfile.ZipFile(io.BytesIO(result.archive)) as shipped:
+        assert shipped.namelist() == ["geoscrub/__init__.py", "geoscrub/api.pyc"]
+    assert result.modules == 2
+
+
+def test_node_can_be_turned_off_or_named(monkeypatch) -> None:
+    monkeypatch.setenv(precompile.NODE_ENV, "off")
+    assert precompile.node() is None
+    with pytest.raises(precompile.NotPrecompiled, match="Node.js was not found"):
+        precompile.precompile({}, b"", b"", {})
+    monkeypatch.setenv(precompile.NODE_ENV, "/opt/node/bin/node")
+    assert precompile.node() == "/opt/node/bin/node"
 
 
 def test_compiled_modules_and_caches_stay_out_and_big_data_is_read_lazily(tmp_path, monkeypatch) -> None:
@@ -150,7 +217,6 @@ def test_compiled_modules_and_caches_stay_out_and_big_data_is_read_lazily(tmp_pa
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(site, "PACKAGES", ("fakepkg",))
     archive, lazy = site._pack_python()
-    import zipfile
 
     assert sorted(zipfile.ZipFile(io.BytesIO(archive)).namelist()) == ["fakepkg/__init__.py", "fakepkg/data/small.bin"]
     assert lazy == {"fakepkg/data/index.bin": b"i" * site.LAZY_MIN_BYTES}
@@ -176,14 +242,16 @@ def test_build_writes_the_whole_site(tmp_path, fake_runtime) -> None:
     assert (root / "icon-192.png").read_bytes().startswith(b"\x89PNG")
 
 
-def test_service_worker_precaches_every_file_of_this_version(tmp_path, fake_runtime) -> None:
+def test_service_worker_precaches_every_file_of_this_version_but_the_look_finder(tmp_path, fake_runtime) -> None:
     info = site.build(tmp_path / "site")
     sw = (tmp_path / "site" / "sw.js").read_text()
     version = re.search(r'const VERSION = "([0-9a-f]+)";', sw).group(1)
     precache = json.loads(re.search(r"const PRECACHE = (\[.*?\]);", sw).group(1))
     files = {p.relative_to(tmp_path / "site").as_posix() for p in (tmp_path / "site").rglob("*") if p.is_file()}
+    look = {name for name in files if name.startswith("look/")}  # kept once the switch is first used
     assert version == info.version
-    assert set(precache) == (files - {"sw.js"}) | {"./"}
+    assert set(precache) == (files - {"sw.js"} - look) | {"./"}
+    assert info.look_size == sum((tmp_path / "site" / name).stat().st_size for name in look)
 
 
 def test_a_changed_engine_is_a_new_version(tmp_path, fake_runtime, monkeypatch) -> None:
@@ -247,13 +315,20 @@ def test_page_has_exactly_one_labelled_multiple_file_input() -> None:
 
 @pytest.mark.parametrize("name", site.STATIC_FILES)
 def test_page_files_name_no_other_origin(name: str) -> None:
-    text = (STATIC / name).read_text().replace('xmlns="http://www.w3.org/2000/svg"', "")  # a name, never fetched
+    text = (STATIC / name).read_text().replace("http://www.w3.org/2000/svg", "")  # SVG's namespace: a name, never fetched
     assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text, re.IGNORECASE), "a URL of another origin"
 
 
-@pytest.mark.parametrize("name", ["app.js", "worker.js", "sw.js"])
+@pytest.mark.parametrize("name", ["app.js", "worker.js", "sw.js", "look.js", "look-worker.js", "look-models.js"])
 def test_page_never_stores_photos_or_counts_visitors(name: str) -> None:
     text = (STATIC / name).read_text()
+    if name == "sw.js":
+        # one exception: the look finder's model files (this site's own look/ folder) are kept after first use
+        keep = text[text.index("async function keepLook("):]
+        keep = keep[:keep.index("\n}\n")]
+        assert "cache.put(" in keep and text.count("cache.put(") == 1
+        assert "keepLook(request, event)" in text and "pathname.startsWith(LOOK_PATH)) return keepLook" in text
+        text = text.replace(keep, "")
     for forbidden in ("indexedDB", "localStorage", "sessionStorage", "cache.put", "document.cookie",
                       "sendBeacon", "analytics", "XMLHttpRequest", "WebSocket"):
         assert forbidden not in text

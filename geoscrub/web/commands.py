@@ -45,12 +45,19 @@ def build(folder: Path) -> None:
     info = _build(folder, force=True)
     click.echo(f"Built the page into {info.folder}: {info.files} files, {_megabytes(info.size)} "
                f"({_megabytes(info.gzip_size)} sent gzipped), version {info.version}.")
+    _say_not_precompiled(info)
     if info.look_size:
         click.echo(f"Of that, {_megabytes(info.look_size)} is the face and word finder, which a phone downloads "
                    "only when it turns looking on.")
     else:
         click.echo(f"Looking for faces and words is not in this site: {info.look_missing}.")
     click.echo("Put the folder on an https web space; offline use needs https (or localhost).")
+
+
+def _say_not_precompiled(info) -> None:  # type: ignore[no-untyped-def]  # info: site.SiteInfo
+    if info.not_precompiled:
+        click.echo(f"Note: {info.not_precompiled}. The page works the same, but starts about a second slower.",
+                   err=True)
 
 
 @web.command()
@@ -70,6 +77,7 @@ def serve(folder: Path | None, port: int, host: str, no_open: bool) -> None:
     except OSError as err:
         raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
     url = server_mod.url_of(httpd)
+    _say_not_precompiled(info)
     click.echo(f"Serving {info.folder} (version {info.version}) at {url}  (Ctrl+C stops)")
     if not server_mod.is_loopback(host):
         click.echo("Other devices get plain http here, so their browsers will not keep the page for offline use; "

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import GeoscrubError
+from ..look.onnxshape import free_image_dims
 from . import onnx_proto, pyodide_dist
 
 ORT_VERSION = "1.30.0"
@@ -130,15 +131,13 @@ def _models() -> dict[str, bytes]:
         try:
             if model.role == "faces":
                 # the model declares a fixed 10x3x32x32 input; the page gives it the whole photo
-                blob = onnx_proto.with_free_dims(blob, {"input.1": ("B", 3, "H", "W"), "537": ("B", 1, "h", "w"),
-                                                        "538": ("B", 2, "h", "w"), "539": ("B", 2, "h", "w"),
-                                                        "540": ("B", 10, "h", "w")})
+                blob = free_image_dims(blob)
             if model.role == "text_reading":
                 characters = onnx_proto.metadata(blob).get("character")
                 if not characters:
                     raise LookUnavailable(f"{model.path} in {model.package} carries no character list")
                 files[f"{FOLDER}/{CHARACTERS}"] = characters.encode("utf-8")
-        except onnx_proto.NotOnnx as err:
+        except (onnx_proto.NotOnnx, ValueError, IndexError) as err:
             raise LookUnavailable(f"{model.path} in {model.package} is not a readable ONNX model: {err}") from None
         files[f"{FOLDER}/{model.site_name}"] = blob
     return files

@@ -2,10 +2,13 @@
 
 Everything the page loads is written into one folder, so it can be served
 from any https web space with nothing fetched from anywhere else.  The
-geoscrub package (every module and data file, whatever it holds by now) and
-defusedxml are packed from the installed copies into one zip that the worker
-unpacks into Pyodide; a data file too big to load before the first photo is
-kept beside the zip and read only when the engine opens it.
+geoscrub package (every module and data file the page can use, whatever it
+holds by now) and defusedxml are packed from the installed copies into one zip
+that the worker unpacks into Pyodide; a data file too big to load before the
+first photo is kept beside the zip and read only when the engine opens it.
+The runtime's standard library goes in without what the page never uses,
+and with Node.js on the build machine the modules the page imports at start
+go in as bytecode (see ``packing`` and ``precompile``).
 
 The site's version is a hash of every file, so a changed build gets a new
 service-worker cache and phones update cleanly.
@@ -26,7 +29,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import GeoscrubError
-from . import icon, look_dist, pyodide_dist, server
+from . import icon, look_dist, packing, precompile, pyodide_dist, server
 
 #: Written into every site; a folder holding it may be replaced by a new build.
 MARKER = "geoscrub-site.json"
@@ -56,6 +59,8 @@ class SiteInfo:
     size: int
     gzip_size: int
     written: bool  # False when the folder already held this exact site
+    #: None when the page's Python was compiled ahead, else why not (it then starts slower)
+    not_precompiled: str | None = None
     #: Of ``size``, the face and word finder's files (downloaded by a phone only when it turns looking on).
     look_size: int = 0
     #: Why the site has no face and word finder, when it has none.
@@ -67,8 +72,15 @@ def site_files() -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     runtime = pyodide_dist.runtime_files(pyodide_dist.tarball())
     runtime["pyodide-lock.json"] = _lock_without_packages(runtime["pyodide-lock.json"])
-    files.update({f"pyodide/{name}": blob for name, blob in runtime.items()})
+    runtime["python_stdlib.zip"] = packing.trim_stdlib(runtime["python_stdlib.zip"])
     archive, lazy = _pack_python()
+    not_precompiled = None
+    try:
+        compiled = precompile.precompile(runtime, runtime["python_stdlib.zip"], archive, lazy)
+        runtime["python_stdlib.zip"], archive = compiled.stdlib, compiled.archive
+    except precompile.NotPrecompiled as err:
+        not_precompiled = str(err)
+    files.update({f"pyodide/{name}": blob for name, blob in runtime.items()})
     files[ARCHIVE] = archive
     files.update({f"{LAZY_FOLDER}/{name}": blob for name, blob in lazy.items()})
     for size in ICON_SIZES:
@@ -87,6 +99,7 @@ def site_files() -> dict[str, bytes]:
         "pyodide": pyodide_dist.PYODIDE_VERSION,
         "archive": ARCHIVE,
         "lazy": {name: f"{LAZY_FOLDER}/{name}" for name in sorted(lazy)},
+        "not_precompiled": not_precompiled,
         "look": look_dist.MANIFEST if look else None,
         "look_missing": look_missing,
     }, indent=1).encode()
@@ -154,10 +167,10 @@ def _existing_version(folder: Path) -> str | None:
 
 
 def _info(folder: Path, files: dict[str, bytes], version: str, *, written: bool) -> SiteInfo:
+    marker = json.loads(files[MARKER])
     look = sum(len(blob) for name, blob in files.items() if name.startswith(f"{look_dist.FOLDER}/"))
-    missing = json.loads(files[MARKER]).get("look_missing")
     return SiteInfo(folder, version, len(files), sum(map(len, files.values())), gzip_size(files), written,
-                    look, missing)
+                    marker.get("not_precompiled"), look, marker.get("look_missing"))
 
 
 def gzip_size(files: dict[str, bytes]) -> int:
@@ -200,9 +213,9 @@ def _package_files() -> Iterator[tuple[str, Path]]:
                 continue
             if path.name.lower().endswith(_NEVER_PACKED_SUFFIXES) or ".cpython-" in path.name:
                 continue
-            if package == "geoscrub" and relative.parts[:2] == ("web", "static"):
-                continue  # the page itself, already in the site
-            yield f"{package}/{relative.as_posix()}", path
+            name = f"{package}/{relative.as_posix()}"
+            if packing.page_imports(name):  # not the command line, the watch service or this build
+                yield name, path
 
 
 def read_lazily(name: str, size: int) -> bool:
