@@ -331,3 +331,64 @@ def _screenshot(driver, item_id: str, folder: Path) -> None:
         assert picture.size[0] == LOOK_PHONE["width"] * LOOK_PHONE["pixelRatio"]
     if UPDATE_SCREENSHOTS:
         (REPO / "docs" / "web-look.png").write_bytes(shot.read_bytes())
+
+
+# ---------------------------------------------------------------- look-models.js in Node (no browser, no model)
+
+LOOK_MODELS_CHECK = r"""
+import * as m from %(module)s;
+const out = {};
+// a 200x100 probability map with one tilted band of "text" and one speck
+const W = 200, H = 100, prob = new Float32Array(W * H);
+for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+  const v = (y - 50) - 0.2 * (x - 100);           // distance from a line rising 0.2 px a px
+  if (Math.abs(v) < 6 && x > 30 && x < 170) prob[y * W + x] = 0.9;
+}
+prob[5 * W + 5] = 0.9;                            // a single pixel: too small to be a line
+const boxes = m.textBoxes(prob, W, H, {});
+out.boxes = boxes.map(b => ({center: b.center, size: b.size, axis: b.axis, score: b.score}));
+// reading input: 48 px high, padded to at least 320
+const rgba = new Uint8ClampedArray(W * H * 4).fill(255);
+const input = m.readingInput(rgba, W, H, boxes[0]);
+out.reading = {width: input.width, length: input.data.length, first: input.data[0]};
+// CTC: blank=0, characters 1..n, then a space
+const chars = ["A", "B", "C"];
+const steps = [1, 1, 0, 1, 2, 2, 4, 3], classes = 5, probs = new Float32Array(steps.length * classes);
+steps.forEach((c, t) => { probs[t * classes + c] = 0.9; });
+out.ctc = m.ctcDecode(probs, steps.length, classes, chars);
+// CenterFace: one strong centre at map (10, 8), a weaker one beside it (the same face), one far away
+const mw = 40, mh = 30, plane = mw * mh;
+const heat = new Float32Array(plane), scale = new Float32Array(2 * plane), offset = new Float32Array(2 * plane);
+const put = (x, y, s) => { heat[y * mw + x] = s; scale[y * mw + x] = Math.log(20 / 4); scale[plane + y * mw + x] = Math.log(16 / 4); };
+put(10, 8, 0.9); put(11, 8, 0.7); put(30, 20, 0.6); put(5, 25, 0.3);
+out.faces = m.faceBoxes(heat, scale, offset, mw, mh, mw * 4, mh * 4, {threshold: 0.5, overlap: 0.3});
+out.size = m.modelSize(4000, 3000, 2000);
+console.log(JSON.stringify(out));
+"""
+
+
+def test_look_models_module_finds_lines_reads_ctc_and_decodes_faces() -> None:
+    import subprocess
+
+    node = support.node()
+    module = REPO / "geoscrub" / "web" / "static" / "look-models.js"
+    script = LOOK_MODELS_CHECK % {"module": json.dumps(module.as_uri())}
+    done = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert len(out["boxes"]) == 1  # the band, not the speck
+    (box,) = out["boxes"]
+    assert abs(box["center"][0] - 100) < 3 and abs(box["center"][1] - 50) < 3
+    # the band is ~141 x 13 px; unclip grows each side by area * 1.6 / perimeter (about 10 px), as PP-OCR does
+    assert 155 < box["size"][0] < 175 and 28 < box["size"][1] < 40
+    assert abs(box["axis"][1] / box["axis"][0] - 0.2) < 0.03 and box["axis"][0] > 0  # along the line, reading right
+    assert out["reading"]["width"] >= 320 and out["reading"]["length"] == 3 * 48 * out["reading"]["width"]
+    assert abs(out["reading"]["first"] - 1.0) < 1e-6  # white is +1
+    assert out["ctc"]["text"] == "AAB C" and abs(out["ctc"]["score"] - 0.9) < 1e-6  # repeats and blanks dropped
+    faces = sorted(out["faces"], key=lambda f: -f["score"])
+    assert len(faces) == 2  # the weaker overlapping centre is the same face; 0.3 is under the threshold
+    left, top, right, bottom = faces[0]["box"]
+    assert abs((left + right) / 2 - 42) < 1 and abs((top + bottom) / 2 - 34) < 1
+    assert abs(right - left - 16) < 0.01 and abs(bottom - top - 20) < 0.01
+    assert out["size"] == {"width": 2016, "height": 1504}
