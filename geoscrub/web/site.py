@@ -103,8 +103,9 @@ def site_files() -> dict[str, bytes]:
         "look": look_dist.MANIFEST if look else None,
         "look_missing": look_missing,
     }, indent=1).encode()
-    # the look files are cached by the service worker when first used, never before
-    precache = sorted(f for f in files if f != "sw.js" and f not in look)
+    # the look finder's files are cached by the service worker when first used, never before;
+    # only its small manifest is kept at once, so the switch can say what it would download, offline too
+    precache = sorted(f for f in files if f != "sw.js" and (f not in look or f == look_dist.MANIFEST))
     files["sw.js"] = _fill(files["sw.js"], version, precache)
     return files
 
