@@ -654,7 +654,10 @@ def check(as_json: bool, look: bool, paths: tuple[str, ...]) -> None:
         if looker is not None:
             from .look.run import look_at_report
 
-            reports = [look_at_report(looker, r) for r in reports]
+            with Progress(len(reports), "Looking") as bar:  # seconds a photo: show it going
+                for report in reports:
+                    look_at_report(looker, report)
+                    bar.advance()
     except KeyboardInterrupt:  # nothing is written, so nothing is left to finish
         click.echo(render.stopped_check_text(), err=True)
         sys.exit(ExitCode.INTERRUPTED)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .look import INSTALL_HINT
 from .look.kinds import KINDS, kind_key, kinds_in
 from .look.seen import Sight
 from .report import MAX_BULLET_VALUE, escape
@@ -18,7 +19,7 @@ MAX_WORDS_SHOWN = 8
 
 #: ``--look`` asked for, but the detectors are not installed (exit code 2).
 MISSING_EXTRA = ("Looking at the picture needs the optional detectors, which are not installed. "
-                 "Install them with: pip install 'geoscrub[look]'")
+                 f"Install them with: {INSTALL_HINT}")
 #: A picture that could not be decoded: never reported as showing nothing.
 NOT_LOOKED_AT = "geoscrub could not look at the picture ({why}), so it may still show faces or words"
 #: Why a video is not looked at (one frame would be a false comfort).

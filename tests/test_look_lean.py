@@ -77,3 +77,25 @@ def test_watch_hold_and_review_go_together(tmp_path, args, words):
 def test_help_says_what_cover_writes():
     result = CliRunner().invoke(main, ["clean", "--help"])
     assert "NAME.covered.jpg" in result.output and "re-encoded" in result.output
+
+
+def test_a_video_is_said_not_looked_at_never_showing_nothing(tmp_path):
+    from geoscrub.look.run import look_at_file
+    from geoscrub.report_look import look_lines
+
+    sight = look_at_file(object(), tmp_path / "clip.mp4", "MP4")  # no detector is needed to say so
+    assert not sight.looked
+    assert look_lines(sight) == ["geoscrub could not look at the picture (it is a video, and geoscrub looks only "
+                                 "at photos), so it may still show faces or words"]
+
+
+def test_check_look_counts_photos_not_looked_at_in_the_summary(tmp_path):
+    from geoscrub.look.seen import Sight
+    from geoscrub.model import Report
+    from geoscrub.report import check_summary
+
+    shown, unread = Report(tmp_path / "a.jpg", format="JPEG"), Report(tmp_path / "b.jpg", format="JPEG")
+    shown.sight = Sight.from_json({"words": [{"text": "HIGH STREET", "box": [0, 0, 5, 5]}], "faces": []})
+    unread.sight = Sight.not_looked_at("the picture could not be decoded")
+    assert check_summary([shown, unread], []) == ("Checked 2 files. 1 has nothing identifying. "
+                                                  "1 may show faces or words. 1 could not be looked at.")
