@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -300,7 +301,20 @@ def test_page_looks_draws_boxes_toggles_adds_and_saves_a_clean_covered_copy(
         assert not [u for u in urls if not u.startswith((url, "blob:", "data:"))]
         _screenshot(driver, face["id"], tmp_path)
 
-        # offline after the first use: the server goes away, the finder still works from the service worker
+        # a new version of the page keeps the finder's unchanged files: no second download
+        sw = look_site / "sw.js"
+        old_version = re.search(r'const VERSION = "([0-9a-f]+)";', sw.read_text()).group(1)
+        sw.write_text(sw.read_text().replace(old_version, "0" * len(old_version)))
+        driver.refresh()
+        page.wait_for(driver, f"""
+            return window.__kept || (caches.keys().then(async keys => {{
+              if (keys.length !== 1 || keys[0] !== "geoscrub-{"0" * len(old_version)}") return;
+              const names = (await (await caches.open(keys[0])).keys()).map(r => new URL(r.url).pathname);
+              if (names.some(n => n.endsWith("/look/faces.onnx"))) window.__kept = names;
+            }}), null)""", 60, "the new version to keep the finder's files")
+
+        # offline after the first use (and the update): the server goes away, the finder still works
+        # from the service worker's new cache, so the files it carried over are whole
         httpd.shutdown()
         httpd.server_close()
         driver.refresh()

@@ -323,12 +323,15 @@ def test_page_files_name_no_other_origin(name: str) -> None:
 def test_page_never_stores_photos_or_counts_visitors(name: str) -> None:
     text = (STATIC / name).read_text()
     if name == "sw.js":
-        # one exception: the look finder's model files (this site's own look/ folder) are kept after first use
-        keep = text[text.index("async function keepLook("):]
-        keep = keep[:keep.index("\n}\n")]
-        assert "cache.put(" in keep and text.count("cache.put(") == 1
-        assert "keepLook(request, event)" in text and "pathname.startsWith(LOOK_PATH)) return keepLook" in text
-        text = text.replace(keep, "")
+        # one exception: the look finder's files (this site's own look/ folder) are kept after first use,
+        # and carried over to a new version when unchanged; nothing else is ever put into a cache
+        for function in ("async function keepLook(", "async function keepUnchangedLook("):
+            body = text[text.index(function):]
+            body = body[:body.index("\n}\n")]
+            assert ".put(" in body and "LOOK_PATH" in body + text[text.index("keepLook(request, event)") - 80:]
+            text = text.replace(body, "")
+        assert ".put(" not in text
+        assert "pathname.startsWith(LOOK_PATH)) return keepLook" in text
     for forbidden in ("indexedDB", "localStorage", "sessionStorage", "cache.put", "document.cookie",
                       "sendBeacon", "analytics", "XMLHttpRequest", "WebSocket"):
         assert forbidden not in text

@@ -13,6 +13,7 @@ page then says looking is not available in this copy.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import io
 import json
@@ -82,6 +83,8 @@ def look_files() -> tuple[dict[str, bytes], str | None]:
         "characters": f"{FOLDER}/{CHARACTERS}",
         "licences": sorted({model.licence for model in MODELS} | {"onnxruntime-web, MIT"}),
         "download_bytes": sum(len(blob) for blob in files.values()),
+        # lets a new version of the page keep the files a phone already has when they are unchanged
+        "sha256": {name.removeprefix(f"{FOLDER}/"): hashlib.sha256(blob).hexdigest() for name, blob in sorted(files.items())},
     }
     files[MANIFEST] = json.dumps(manifest, indent=1).encode()
     return files, None

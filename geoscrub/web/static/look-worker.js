@@ -54,10 +54,11 @@ async function load(manifestUrl, params) {
   const got = Object.fromEntries(blobs);
   const ort = await import(folder.href);
   ort.env.wasm.wasmPaths = new URL("./", folder).href;
+  ort.env.logLevel = "error"; // the face model's harmless graph warnings would fill the console
   ort.env.wasm.wasmBinary = got.wasm;
   // threads need a cross-origin-isolated page; without it the runtime uses one
   ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
-  const options = { executionProviders: ["wasm"], graphOptimizationLevel: "all" };
+  const options = { executionProviders: ["wasm"], graphOptimizationLevel: "all", logSeverityLevel: 3 };
   const sessions = {};
   for (const role of Object.keys(manifest.models)) {
     sessions[role] = await ort.InferenceSession.create(new Uint8Array(got[role]), options);

@@ -20,7 +20,9 @@ self.addEventListener("install", (event) => {
 self.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
     for (const key of await caches.keys()) {
-      if (key.startsWith("geoscrub-") && key !== CACHE) await caches.delete(key);
+      if (!key.startsWith("geoscrub-") || key === CACHE) continue;
+      await keepUnchangedLook(key);
+      await caches.delete(key);
     }
     await self.clients.claim();
   })());
@@ -45,6 +47,24 @@ async function fromCache(request, event) {
   if (!hit) return fetch(request);
   if (request.method === "HEAD") return new Response(null, { status: hit.status, headers: hit.headers });
   return hit;
+}
+
+// A new version of the page keeps the finder's files it already had when they are the same
+// (the same sha256 in both versions' look/look.json), so an update does not download them again.
+async function keepUnchangedLook(oldKey) {
+  try {
+    const [older, newer] = [await caches.open(oldKey), await caches.open(CACHE)];
+    const manifest = (cache) => cache.match(`${LOOK_PATH}look.json`).then((hit) => hit && hit.json());
+    const [was, now] = [await manifest(older), await manifest(newer)];
+    if (!was || !now || !was.sha256 || !now.sha256) return;
+    for (const [name, digest] of Object.entries(now.sha256)) {
+      if (was.sha256[name] !== digest) continue;
+      const hit = await older.match(`${LOOK_PATH}${name}`);
+      if (hit) await newer.put(`${LOOK_PATH}${name}`, hit);
+    }
+  } catch (error) {
+    // the finder is then downloaded again when next used
+  }
 }
 
 async function keepLook(request, event) {
