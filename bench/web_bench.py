@@ -184,10 +184,10 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
     print(f"machine load (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
-    print(f"site without the face and word finder: {(info.size - info.look_size) / 1_000_000:.1f} MB"
+    print(f"site without the face and word finder: {(info.size - info.look_size) / 1_000_000:.2f} MB"
           f"   target < 15 MB  (whole site {info.size / 1_000_000:.1f} MB, {info.gzip_size / 1_000_000:.1f} MB gzipped,"
           f" {info.files} files)")
-    print(f"python compiled ahead: {'yes' if info.not_precompiled is None else 'no (' + info.not_precompiled + ')'}")
+    print(f"python compiled ahead: {'yes' if info.not_precompiled is None else 'no: ' + info.not_precompiled}")
     print(f"engine ready: cold {cold / 1000:.2f} s   target < 3 s")
     print(f"engine ready: warm {statistics.median(warm) / 1000:.2f} s (reloads: {warm} ms)   target < 1.5 s")
     print(f"one {mb:.1f} MB photo: {page_ms:.0f} ms chosen-to-shown, {engine_ms:.0f} ms in the engine"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .api import clean, clean_bytes, scan, scan_bytes
 from .errors import (
+    EmptyFile,
     GeoscrubError,
     LimitExceeded,
     MalformedFile,
@@ -22,10 +23,10 @@ from .errors import (
 )
 from .model import Category, Finding, Location, Policy, Report
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
-    "Category", "Finding", "GeoscrubError", "LimitExceeded", "Location", "MalformedFile",
+    "Category", "EmptyFile", "Finding", "GeoscrubError", "LimitExceeded", "Location", "MalformedFile",
     "NotARegularFile", "Policy", "Report", "TruncatedFile", "UnsafeToClean", "UnsupportedFormat",
     "VerificationFailed", "WriteFailed", "clean", "clean_bytes", "scan", "scan_bytes", "__version__",
 ]

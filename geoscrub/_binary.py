@@ -10,6 +10,16 @@ _U32 = {"<": struct.Struct("<I"), ">": struct.Struct(">I")}
 _U64 = {"<": struct.Struct("<Q"), ">": struct.Struct(">Q")}
 
 
+def type_name(code: bytes | bytearray | memoryview) -> str:
+    """A chunk or box type (``b"IDAT"``) as text a person can read: ``IDAT``.
+
+    A type read from a hostile file may hold any byte: printable ASCII is
+    kept, every other byte is shown as ``\\xNN``, so a message never prints
+    Python's ``b'...'`` nor a control character.
+    """
+    return "".join(chr(b) if 32 <= b < 127 and b != 0x5C else f"\\x{b:02x}" for b in bytes(code))
+
+
 def take(data: bytes | memoryview, offset: int, length: int, what: str = "data") -> bytes:
     """``data[offset:offset+length]``, or TruncatedFile if it runs past the end."""
     if offset < 0 or length < 0 or offset + length > len(data):

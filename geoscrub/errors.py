@@ -21,6 +21,15 @@ class UnsupportedFormat(GeoscrubError):
     reason = "unsupported format"
 
 
+class EmptyFile(UnsupportedFormat):
+    """The file holds no bytes at all: nothing arrived, so there is no photo to clean."""
+
+    reason = "the file is empty"
+
+    def __init__(self, message: str = "the file is empty (0 bytes), so there is no photo or video in it") -> None:
+        super().__init__(message)
+
+
 class MalformedFile(GeoscrubError):
     """A length, offset, checksum or structure in the container is wrong."""
 

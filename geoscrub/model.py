@@ -118,9 +118,6 @@ class ScanResult:
 
     findings: tuple[Finding, ...] = ()
     location: Location | None = None
-    #: False when the picture data itself is cut short (a partial download or
-    #: upload): cleanable, but the watch service waits for, then quarantines, it.
-    picture_complete: bool = True
 
 
 @dataclass

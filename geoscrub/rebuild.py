@@ -63,6 +63,18 @@ class Rebuilt:
     kept_profile: bool
 
 
+def _quiet_pillow() -> None:
+    """Keep Pillow's warnings ("Corrupt EXIF data"...) off the user's screen.
+
+    They describe the damage geoscrub has already put into plain words, and
+    reach stderr as Python tracebacks otherwise.  Filtered by where they are
+    raised (Pillow, or this module on Pillow's behalf), so no other warning
+    is hidden; set again on every call because a caller (or pytest) may have
+    reset the filters since.
+    """
+    warnings.filterwarnings("ignore", module=r"(PIL|geoscrub\.rebuild)(\.|$)")
+
+
 def may_rescue(err: BaseException) -> bool:
     """True for a refusal that a rebuild could get around (damaged or unsupported)."""
     return isinstance(err, RESCUABLE)
@@ -70,6 +82,7 @@ def may_rescue(err: BaseException) -> bool:
 
 def can_decode(data: bytes) -> bool:
     """Whether a rebuild would find a picture in ``data`` (for the refusal's hint)."""
+    _quiet_pillow()
     try:
         _decode(data)
     except GeoscrubError:
@@ -80,6 +93,7 @@ def can_decode(data: bytes) -> bool:
 def rebuild_photo(data: bytes, policy: Policy | None = None) -> Rebuilt:
     """Decode ``data`` and save its pixels alone as a new file.  Raises GeoscrubError."""
     policy = policy or Policy()
+    _quiet_pillow()
     image, source_format, damaged = _decode(data)
     try:
         return _encode(image, source_format, damaged, policy, data)
@@ -100,6 +114,7 @@ def _decode(data: bytes) -> tuple[Any, str, bool]:
     from PIL import Image
 
     warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)  # refused below, by our limit
+    _quiet_pillow()
     try:
         try:
             image = _open(data)

@@ -11,7 +11,7 @@ import functools
 import importlib
 from collections.abc import Callable
 
-from .errors import UnsupportedFormat
+from .errors import EmptyFile, UnsupportedFormat
 from .formats import signatures
 from .formats.base import ContainerFormat
 
@@ -55,7 +55,9 @@ def _not_yet(prefix: bytes) -> str | None:
 
 
 def sniff(prefix: bytes) -> ContainerFormat:
-    """The format module for these first bytes, or UnsupportedFormat."""
+    """The format module for these first bytes, or UnsupportedFormat (EmptyFile when there are none)."""
+    if not prefix:
+        raise EmptyFile()
     for name, matches in _SIGNED:
         if matches(prefix):
             return _module_format(name)

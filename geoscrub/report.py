@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._version import __version__
 from .errors import GeoscrubError
 from .metadata.exif import format_metres
 from .model import Category, Finding, Report
@@ -60,6 +61,7 @@ VIDEO_WORDS = {
     "encoder": "Names the camera or app that encoded the film",
     "serial": "Identifies the camera: serial number",
     "text": "Has a title, comment or description someone typed",
+    "note": "Has notes an app or the camera stored about the film",
     "cover": "Hides a cover picture",
     "box": "Carries extra data that geoscrub does not keep",
     "free": "Has leftover data in unused space",
@@ -190,12 +192,13 @@ def error_text(report: Report) -> str:
 # ---------------------------------------------------------------- JSON
 
 def report_json(report: Report) -> dict[str, object]:
-    """The contract: path, format, status, findings, location (with GPS), error (on error).
+    """The contract: geoscrub_version, path, format, status, findings, location (with GPS), error (on error).
 
     ``status`` is ``identifying_unreadable`` when findings were read before an
     error: both ``findings`` and ``error`` are then filled.
     """
     obj: dict[str, object] = {
+        "geoscrub_version": __version__,
         "path": _json_path(report.path),
         "format": report.format,
         "status": report.status,

@@ -359,3 +359,14 @@ def test_a_big_file_that_shrinks_while_it_is_read_is_refused_as_cut_short(tmp_pa
             view.find(b"\xff\xd9", 2 * SMALL_WINDOW)
     finally:
         os.close(view.fd)
+
+
+def test_a_big_jpeg_cut_inside_its_picture_is_refused_as_incomplete_read_in_windows(tmp_path, small_windows):
+    whole = core.jpeg([core.app1_exif(core.exif_tiff())], base=_noisy_photo())
+    cut = whole[: len(whole) * 3 // 5]
+    assert len(cut) > 3 * SMALL_WINDOW  # the search for the end crosses several windows
+    src = tmp_path / "cut.jpg"
+    src.write_bytes(cut)
+    report = api.clean(src, tmp_path / "out.jpg")
+    assert "the picture itself is incomplete" in str(report.error)
+    assert not (tmp_path / "out.jpg").exists()

@@ -125,3 +125,64 @@ def test_a_heic_cut_short_in_its_picture_data_still_reports_its_exif(tmp_path):
     assert report.status == "identifying_unreadable", report.error
     assert "GPSPosition" in {f.key for f in report.findings}
     assert report.location is not None
+
+
+# ------------------------------------------- a JPEG cut short inside its picture --
+
+def test_a_jpeg_cut_inside_its_picture_data_is_refused_as_incomplete():
+    from geoscrub.errors import TruncatedFile
+
+    with pytest.raises(TruncatedFile, match="incomplete"):
+        geoscrub.clean_bytes(damaged.jpeg_cut_inside_picture())
+
+
+def test_check_says_the_picture_of_a_cut_jpeg_is_incomplete_and_still_tells_its_gps(tmp_path):
+    path = tmp_path / "IMG_0042.jpg"
+    path.write_bytes(damaged.jpeg_cut_inside_picture())
+    result = run("check", str(path))
+    first = result.stdout.splitlines()[0]
+    assert "cannot be cleaned" in first and "the picture itself is incomplete" in first
+    assert "Shows where it was taken" in result.stdout
+    assert result.exit_code == 1
+    [obj] = json.loads(run("check", "--json", str(path)).stdout)
+    assert obj["status"] == "identifying_unreadable" and "incomplete" in obj["error"]
+
+
+def test_clean_refuses_a_cut_jpeg_with_the_rebuild_hint_and_writes_nothing(tmp_path):
+    path = tmp_path / "IMG_0042.jpg"
+    path.write_bytes(damaged.jpeg_cut_inside_picture())
+    result = run("clean", str(path))
+    assert result.exit_code == 3
+    assert result.stdout.startswith("refused") and "incomplete" in result.stdout and "--rebuild" in result.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["IMG_0042.jpg"]
+
+
+def test_the_page_refuses_a_cut_jpeg_in_the_same_words_as_check(tmp_path):
+    from geoscrub.web.engine import clean_for_page
+
+    result = clean_for_page(damaged.jpeg_cut_inside_picture(), "IMG_0042.jpg")
+    assert result["status"] == "refused" and result["cleaned"] is None
+    assert "the picture itself is incomplete" in result["detail"]
+
+
+@pytest.mark.parametrize("keep", [0.3, 0.6, 0.9, 0.999])
+def test_a_jpeg_cut_anywhere_inside_its_picture_is_never_cleaned(keep):
+    from geoscrub.errors import TruncatedFile
+
+    with pytest.raises(TruncatedFile):
+        geoscrub.clean_bytes(damaged.jpeg_cut_inside_picture(keep))
+
+
+@pytest.mark.parametrize("ending", [b"\x00" * 300, b"junk after the end\r\n", b"\xff\xff\xff\xff"],
+                         ids=["zero padding", "text", "fill bytes"])
+def test_a_whole_jpeg_with_bytes_after_its_end_marker_still_cleans(ending):
+    whole = core.jpeg([core.app1_exif(core.exif_tiff())])
+    _, found, cleaned = geoscrub.clean_bytes(whole + ending)
+    assert cleaned.endswith(b"\xff\xd9") and any(f.key == "GPSPosition" for f in found.findings)
+
+
+def test_a_whole_jpeg_whose_end_marker_is_padded_with_fill_bytes_still_cleans():
+    whole = core.jpeg([core.app1_exif(core.exif_tiff())])
+    padded = whole[:-2] + b"\xff\xff\xff" + whole[-2:]  # T.81 B.1.1.2: any marker may be preceded by fill bytes
+    _, _, cleaned = geoscrub.clean_bytes(padded)
+    assert cleaned.endswith(b"\xff\xd9")

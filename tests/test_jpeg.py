@@ -184,12 +184,12 @@ def test_huge_declared_frame_is_copied_as_it_is_since_pixels_are_never_decoded()
     assert clean_bytes(bytes(base))[2] == bytes(base)
 
 
-def test_partial_download_is_cleaned_up_to_where_it_stops():
+def test_partial_download_is_refused_as_an_incomplete_picture_not_cleaned_up_to_where_it_stops():
     dirty = core.jpeg([core.app1_exif(core.exif_tiff())])
     cut = dirty[: len(dirty) - 40]
-    _, _, cleaned = clean_bytes(cut)
-    assert b"Exif" not in cleaned
-    assert cut.endswith(cleaned[-100:])
+    with pytest.raises(TruncatedFile, match="the picture itself is incomplete") as raised:
+        clean_bytes(cut)
+    assert raised.value.offset == len(cut)
 
 
 def test_colour_profile_with_appended_text_is_reported_and_dropped():

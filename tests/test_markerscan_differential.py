@@ -153,6 +153,15 @@ def test_the_compiled_search_takes_any_buffer_and_refuses_a_negative_start():
         compiled("text", 0)
 
 
+@needs_compiled
+@pytest.mark.parametrize("ending", [b"", b"\xff", b"\xff\x00", b"\xff\xd0", b"\xff\xff", b"\x12\xff\xff\x00"])
+def test_both_searches_find_no_end_in_coded_data_cut_short(ending):
+    """Coded data that runs to the end of the buffer, whatever its last bytes: neither search finds an end."""
+    data = b"\x12\x34\xff\x00\x56\xff\xd3\x78" + ending
+    for start in range(len(data) + 1):
+        assert compiled(data, start) is None and python(data, start) is None, (data.hex(), start)
+
+
 def _outcome(data: bytes) -> tuple:
     """Everything geoscrub answers about a photo: its walk, its findings, its cleaned bytes or refusal."""
     forget_recent_parses()
@@ -175,6 +184,7 @@ def _outcome(data: bytes) -> tuple:
 def test_both_paths_walk_scan_and_clean_photos_and_their_mutants_alike(both_searches_restored):
     rng = random.Random(7)
     inputs = _photos() + _corpus()
+    inputs += [data[: len(data) * 3 // 5] for data in inputs[:6]]  # cut inside the coded picture: both refuse
     for data in list(inputs[:6]):
         for _ in range(40):
             mutant = bytearray(data)

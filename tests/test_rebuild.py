@@ -19,6 +19,7 @@ from tests.builders import core, damaged, hostile
 DAMAGED = {
     "pixels_damaged_after_exif.jpg": damaged.jpeg_pixels_damaged_after_exif,
     "progressive_cut_short.jpg": damaged.progressive_jpeg_cut_short,
+    "cut_inside_picture.jpg": damaged.jpeg_cut_inside_picture,
     "bad_crc.png": damaged.png_with_bad_crc,
     "bad_text_crc.png": damaged.png_with_bad_text_crc,
 }

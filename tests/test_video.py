@@ -409,6 +409,70 @@ def test_the_check_summary_says_taken_or_filmed_for_photos_and_clips_together(tm
     assert "2 show where they were taken or filmed" in summary
 
 
+#: The tags ffmpeg writes as Apple keys (-movflags use_metadata_tags): its own, and a position.
+FFMPEG_KEYS = {
+    b"major_brand": b"isom", b"minor_version": b"512", b"compatible_brands": b"isomiso2mp41",
+    b"location": b"+51.5007-000.1246/", b"creation_time": b"2025-06-14T16:03:11Z", b"encoder": b"Lavf59.27.100",
+}
+
+
+def _checked(tmp_path: Path, data: bytes, name: str = "clip.mp4") -> tuple[list[str], dict]:
+    """What ``check`` prints (its bullets) and says in JSON about one clip."""
+    import json
+
+    from click.testing import CliRunner
+
+    from geoscrub.cli import main
+
+    clip = tmp_path / name
+    clip.write_bytes(data)
+    printed = CliRunner().invoke(main, ["check", str(clip)]).output
+    [obj] = json.loads(CliRunner().invoke(main, ["check", "--json", str(clip)]).output)
+    return [line[4:] for line in printed.splitlines() if line.startswith("  - ")], obj
+
+
+def _words_for_ffmpeg_tags(bullets: list[str], obj: dict) -> None:
+    assert bullets[0] == "Shows where it was filmed: near City of Westminster, England, United Kingdom"
+    assert obj["location"]["latitude"] == pytest.approx(51.5007, abs=1e-4)
+    assert obj["location"]["longitude"] == pytest.approx(-0.1246, abs=1e-4)
+    assert not any("+51.5007" in b for b in bullets), bullets
+    assert not any("someone typed" in b for b in bullets), bullets
+    assert "Names the app or software that made it: Lavf59.27.100" in bullets
+    assert any(b.startswith("Tells when the video was filmed or edited:") and "14 June 2025 at 16:03:11" in b
+               for b in bullets), bullets
+    kinds = {f["key"]: f["category"] for f in obj["findings"]}
+    assert kinds["encoder"] == "device" and kinds["creation_time"] == "time"
+
+
+def test_an_ffmpeg_position_tag_is_read_as_a_place_and_its_own_tags_as_software_and_time(tmp_path):
+    data = vb.movie([vb.video_track()], moov_extra=(vb.mdta_keys(FFMPEG_KEYS),))
+    _words_for_ffmpeg_tags(*_checked(tmp_path, data))
+
+
+def test_how_precise_a_phones_position_is_is_said_like_for_photos(tmp_path):
+    keys = {b"com.apple.quicktime.location.ISO6709": b"+51.5007-000.1246+012.000/",
+            b"com.apple.quicktime.location.accuracy.horizontal": b"8.000000"}
+    bullets, obj = _checked(tmp_path, vb.movie([vb.video_track()], moov_extra=(vb.mdta_keys(keys),)))
+    assert bullets[0] == "Shows where it was filmed: near City of Westminster, England, United Kingdom (to about 8 m)"
+    assert obj["location"]["accuracy_m"] == 8.0
+    assert not any("8.000000" in b for b in bullets), bullets
+
+
+def test_a_location_key_holding_a_place_name_is_still_said_to_name_the_place(tmp_path):
+    keys = {b"com.apple.quicktime.location.name": b"Parliament Square",
+            b"com.apple.quicktime.location.date": b"2025-06-14T16:03:11+0100"}
+    bullets, _ = _checked(tmp_path, vb.movie([vb.video_track()], moov_extra=(vb.mdta_keys(keys),)))
+    assert "Names the place where it was filmed: Parliament Square" in bullets
+    assert any(b.startswith("Tells when the video was filmed") and "14 June 2025 at 16:03:11" in b for b in bullets)
+
+
+def test_a_typed_title_is_still_a_typed_title_and_an_unknown_tag_is_not(tmp_path):
+    keys = {b"com.apple.quicktime.title": b"Sam's party", b"com.example.shutter": b"fast"}
+    bullets, _ = _checked(tmp_path, vb.movie([vb.video_track()], moov_extra=(vb.mdta_keys(keys),)))
+    assert "Has a title, comment or description someone typed: Sam's party" in bullets
+    assert not any("someone typed" in b and "fast" in b for b in bullets), bullets
+
+
 # ------------------------------------------------------------ real clips --
 
 
@@ -441,6 +505,16 @@ def test_an_ffmpeg_clip_plays_the_same_after_cleaning(tmp_path, flags):
     assert b"Alex Example" not in out and b"+48.8584" not in out
     assert _streams(tmp_path / "out.mov") == _streams(src)
     assert vb.matrices(out) == vb.matrices(src.read_bytes())
+
+
+def test_a_clip_ffmpeg_made_is_worded_like_a_photo(tmp_path):
+    _need_ffmpeg()
+    src = tmp_path / "clip.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=10:duration=1",
+                    "-c:v", "mpeg4", "-metadata", "location=+51.5007-000.1246/",
+                    "-metadata", "creation_time=2025-06-14T16:03:11Z", "-movflags", "use_metadata_tags", str(src)],
+                   check=True, capture_output=True)
+    _words_for_ffmpeg_tags(*_checked(tmp_path, src.read_bytes(), "made.mp4"))
 
 
 #: ../shared/corpus/video beside the repository (or beside a folder holding it, for worktrees).
@@ -519,7 +593,8 @@ def test_the_web_page_engine_cleans_videos():
 
     result = engine.clean_for_page(phone_clip(brand=b"qt  "), "IMG_0042.MOV")
     assert result["status"] == "cleaned" and result["format"] == "MOV"
-    assert result["download_name"] == "IMG_0042.clean.MOV" and result["mime"] == "video/quicktime"
+    assert result["kept_name"] == "IMG_0042.clean.MOV" and result["mime"] == "video/quicktime"
+    assert result["download_name"] == result["neutral_name"] and result["neutral_name"].endswith(".mov")
     assert result["bullets"][0].startswith("Shows where it was filmed")
     assert vb.ISO6709 not in bytes(result["cleaned"])
 

@@ -183,6 +183,7 @@ def test_junk_is_quarantined_with_a_reason_and_temp_names_wait_for_rename(dirs: 
         reason = (dirs.quarantine / f"{name}.reason.txt").read_text()
         assert reason.startswith(f'geoscrub did not post this file: "{name}"')
         assert "\nWhy: " in reason
+    assert "empty" in (dirs.quarantine / "empty.jpg.reason.txt").read_text().split("\n")[2]
     assert rel_names(dirs.inbox) == set(temp_names) - {"a.jpg.part"}
 
 

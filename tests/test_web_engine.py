@@ -201,3 +201,19 @@ def test_page_phrases_are_the_pages_own() -> None:
     # the page assembles the same sentence from these parts (see app.js countsText)
     assert phrases["counts"]["cleaned"] == ["1 photo cleaned", "{n} photos cleaned"]
     assert "already clean 0" not in render.page_counts_text(1, 0, 0)
+
+
+def test_warm_up_loads_every_format_module_before_the_first_photo() -> None:
+    """The page warms up while it says "Getting ready", and the build compiles what that loads (issue 23)."""
+    program = """
+import sys
+from geoscrub.web.engine import warm_up
+warm_up()
+print(" ".join(sorted(m for m in sys.modules if m.startswith("geoscrub.formats."))))
+"""
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=False,
+                          cwd=Path(__file__).resolve().parents[1], timeout=60)
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.split())
+    for module in ("jpeg", "png", "webp", "tiff", "gif", "heif", "video"):
+        assert f"geoscrub.formats.{module}" in loaded

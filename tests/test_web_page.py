@@ -110,6 +110,8 @@ def test_the_built_engine_starts_from_bytecode_not_sources(built_site: Path) -> 
     started = json.loads(done.stdout.splitlines()[-1])
     lazy_modules = {name.removesuffix(".py").replace("/", ".") for name in started["lazy"]}
     assert set(started["from_source"]) <= lazy_modules, started["from_source"]  # only what is read lazily
+    for module in ("jpeg", "png", "webp", "tiff", "gif", "heif", "video"):  # loaded at start, not at the first photo
+        assert f"geoscrub.formats.{module}" in started["started"]
 
 
 NODE_START = Path(__file__).with_name("web") / "node_start.mjs"

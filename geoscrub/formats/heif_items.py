@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from .. import limits
-from .._binary import take, u8, u16, u32
+from .._binary import take, type_name, u8, u16, u32
 from ..errors import GeoscrubError, MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
 from .base import remember_last_parses
 from .isobmff import Box, Budget, ascii4, cstring, full_header, read_boxes, read_header, sized_uint
@@ -59,7 +59,7 @@ class Item:
 
     @property
     def label(self) -> str:
-        return "".join(chr(b) if 32 <= b < 127 else "?" for b in self.type).strip()
+        return type_name(self.type).strip()
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from .._binary import take
+from .._binary import take, type_name
 from ..errors import GeoscrubError, MalformedFile, UnsafeToClean
 from ..metadata import icc
 from .base import remember_last_parses
@@ -134,7 +134,7 @@ def _judge(data: bytes, heif: Heif) -> Judged:
         if not touches:
             continue
         if r.type not in KNOWN_REFS:
-            raise UnsafeToClean(f"HEIF picture has a link of unknown type '{_label(r.type)}'")
+            raise UnsafeToClean(f"HEIF picture has a link of unknown type '{type_name(r.type)}'")
         source = heif.items.get(r.from_id)
         if source is not None and source.type in GAIN_MAP_TYPES and r.type == b"dimg":
             continue  # an HDR rendition built on the picture: dropped with its gain map
@@ -145,7 +145,7 @@ def _judge(data: bytes, heif: Heif) -> Judged:
         if r.type == b"cdsc" and r.from_id in keep:
             raise UnsafeToClean("a HEIF picture item claims to describe another item")
         if r.type in (b"prem", b"base", b"dimg") and r.from_id in keep and not all(t in keep for t in r.to_ids):
-            raise UnsafeToClean(f"HEIF picture links ('{_label(r.type)}') to an item that would be removed")
+            raise UnsafeToClean(f"HEIF picture links ('{type_name(r.type)}') to an item that would be removed")
     for i, it in heif.items.items():
         if it.type in METADATA_TYPES and it.method == 1:
             raise UnsafeToClean("HEIF metadata is stored inside the 'meta' box (idat), which geoscrub does not clean")
@@ -153,7 +153,7 @@ def _judge(data: bytes, heif: Heif) -> Judged:
         if gtype == b"altr":
             continue  # alternatives: the removed ones are simply no longer offered
         if any(i in keep for i in ids) and not all(i in keep for i in ids):
-            raise UnsafeToClean(f"HEIF entity group '{_label(gtype)}' mixes kept and removed items")
+            raise UnsafeToClean(f"HEIF entity group '{type_name(gtype)}' mixes kept and removed items")
     alpha = {a for masters in alpha_of.values() for a in masters} & keep
     _check_overlaps(heif, keep)
     props = _item_props(data, heif, keep, alpha)
@@ -192,10 +192,6 @@ def _check_derived(data: bytes, heif: Heif, item: Item) -> None:
         field_size = 4 if desc[1] & 1 else 2
         if len(desc) != 2 + 8 + 2 * field_size + 2 * field_size * len(inputs):
             raise UnsafeToClean("HEIF overlay picture description has a wrong size (it may hide data)")
-
-
-def _label(btype: bytes) -> str:
-    return "".join(chr(b) if 32 <= b < 127 else "?" for b in btype)
 
 
 # ------------------------------------------------------- checking kept bytes --
@@ -266,7 +262,7 @@ def _property_fits(data: bytes, prop: Box) -> bool:
             return True
         if kind in (b"prof", b"rICC"):
             return icc.is_valid_profile(bytes(data[prop.payload + 4 : prop.end]))
-        raise UnsafeToClean(f"HEIF colour setting of an unknown kind ('{_label(kind)}')")
+        raise UnsafeToClean(f"HEIF colour setting of an unknown kind ('{type_name(kind)}')")
     if prop.type == b"auxC":
         return bytes(data[prop.payload : prop.end]) in _ALPHA_AUXC
     if prop.type in _UNCHECKED:

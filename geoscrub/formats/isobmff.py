@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .. import limits
-from .._binary import u32, u64
+from .._binary import type_name, u32, u64
 from ..errors import MalformedFile, TruncatedFile
 from ..fileview import same_range
 
@@ -32,7 +32,7 @@ class Box:
     @property
     def name(self) -> str:
         """The type as text, for messages (control characters escaped)."""
-        return "".join(chr(b) if 32 <= b < 127 else f"\\x{b:02x}" for b in self.type)
+        return type_name(self.type)
 
 
 class Budget:
@@ -55,7 +55,7 @@ def read_header(data: bytes, pos: int, end: int) -> Box:
     header = 8
     if size == 1:
         if pos + 16 > end:
-            raise TruncatedFile(f"box '{_name(btype)}' large-size header cut off", pos)
+            raise TruncatedFile(f"box '{type_name(btype)}' large-size header cut off", pos)
         size = u64(data, pos + 8)
         header = 16
     elif size == 0:
@@ -63,9 +63,9 @@ def read_header(data: bytes, pos: int, end: int) -> Box:
     if btype == b"uuid":
         header += 16
     if size < header:
-        raise MalformedFile(f"box '{_name(btype)}' is smaller than its own header", pos)
+        raise MalformedFile(f"box '{type_name(btype)}' is smaller than its own header", pos)
     if pos + size > end:
-        raise TruncatedFile(f"box '{_name(btype)}' runs past the end of its container", pos)
+        raise TruncatedFile(f"box '{type_name(btype)}' runs past the end of its container", pos)
     return Box(btype, pos, pos + header, pos + size)
 
 
@@ -160,7 +160,3 @@ def box(btype: bytes, *payload: bytes) -> bytes:
 def full_box(btype: bytes, version: int, flags: int, *payload: bytes) -> bytes:
     """Serialise a FullBox."""
     return box(btype, struct.pack(">I", (version << 24) | flags), *payload)
-
-
-def _name(btype: bytes) -> str:
-    return "".join(chr(b) if 32 <= b < 127 else f"\\x{b:02x}" for b in btype)

@@ -67,7 +67,10 @@ class Segment:
 class Layout:
     segments: list[Segment]
     eoi_end: int  # offset just past the primary image's EOI
-    complete: bool = True  # False when the file ends inside the coded picture
+
+
+#: Why a JPEG whose coded picture runs to the end of the file (no end-of-image marker) is refused.
+PICTURE_CUT_SHORT = "the picture itself is incomplete, as the file stops part-way through it"
 
 
 def parse(data: bytes, *, headers_only: bool = False) -> Layout:
@@ -141,10 +144,9 @@ def _walk(data: bytes, *, headers_only: bool, segments: list[Segment] | None = N
                 return Layout(segments, -1)
             scan_end = entropy_end(data, end)
             if scan_end is None:
-                # Cut short inside the coded picture (a partial download): every
-                # remaining byte is image data, there is no room for a trailer.
-                segments.append(Segment(SOS, start, size, pos + 2))
-                return Layout(segments, size, complete=False)
+                # no marker ends the coded data: the file stops part-way through the
+                # picture (a download or upload that stopped), which is never cleaned
+                raise TruncatedFile(PICTURE_CUT_SHORT, size)
             segments.append(Segment(SOS, start, scan_end, pos + 2))
             pos = scan_end
             continue
@@ -402,7 +404,7 @@ class JpegFormat:
             findings.extend(result.findings)
             location = better_location(location, result.location)
         findings.sort(key=lambda f: f.category.severity)
-        return ScanResult(tuple(findings), location, picture_complete=layout.complete)
+        return ScanResult(tuple(findings), location)
 
     def scan_head_and_tail(self, head: bytes, tail: bytes, size: int) -> ScanResult | None:
         """Findings from the headers and the last bytes only, or None when that cannot decide.

@@ -16,7 +16,7 @@ from array import array
 from dataclasses import dataclass, field
 
 from .. import limits
-from .._binary import u16, u32, u64
+from .._binary import type_name, u16, u32, u64
 from ..errors import MalformedFile, TruncatedFile, UnsafeToClean
 from .isobmff import Box, Budget, full_header, read_boxes
 
@@ -134,7 +134,7 @@ def _fixed(m: bytes, b: Box, sizes: dict[int, int], what: str) -> int:
 def _one(boxes: list[Box], btype: bytes, where: str) -> Box:
     found = [b for b in boxes if b.type == btype]
     if len(found) != 1:
-        raise MalformedFile(f"a video track's '{where}' box has {len(found)} '{btype.decode('latin-1')}' boxes")
+        raise MalformedFile(f"a video track's '{where}' box has {len(found)} '{type_name(btype)}' boxes")
     return found[0]
 
 

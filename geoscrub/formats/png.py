@@ -9,7 +9,7 @@ import struct
 import zlib
 
 from .. import limits
-from .._binary import u32
+from .._binary import type_name, u32
 from ..errors import GeoscrubError, MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
 from ..fileview import pieces
 from ..metadata import exif as exif_meta
@@ -95,7 +95,7 @@ def _walk(data: bytes, chunks: list[Chunk]) -> tuple[list[Chunk], int]:
             raise MalformedFile("PNG chunk length too large", pos)
         end = pos + 12 + length
         if end > size:
-            raise TruncatedFile(f"PNG chunk {ctype!r} runs past the end of the file", pos)
+            raise TruncatedFile(f"PNG chunk {type_name(ctype)} runs past the end of the file", pos)
         if not all(65 <= c <= 90 or 97 <= c <= 122 for c in ctype):
             raise MalformedFile("PNG chunk type is not four letters", pos)
         crc = u32(data, end - 4)
@@ -396,7 +396,7 @@ class PngFormat:
                                              "Tells when the picture was last changed", source))
                 continue
             if c.type[0:1].isupper():
-                raise MalformedFile(f"unknown critical PNG chunk {c.type!r}")
+                raise MalformedFile(f"unknown critical PNG chunk {type_name(c.type)}")
             findings.append(Finding.make(Category.OTHER, source, f"{c.end - c.start - 12} bytes",
                                          "Carries extra data that geoscrub does not keep", source))
         if end < len(data):

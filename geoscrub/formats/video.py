@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from .. import limits
-from .._binary import u32
+from .._binary import type_name, u32
 from ..errors import GeoscrubError, MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
 from ..fileview import is_zero_padding
 from ..model import Category, Finding, Location, Policy, ScanResult, better_location
@@ -112,7 +112,7 @@ def _top_boxes(data: bytes, budget: Budget) -> tuple[list[Box], int]:
             b = read_header(data, pos, end)
         except TruncatedFile:
             if btype in (b"moov", b"mdat", b"ftyp"):
-                raise TruncatedFile(f"the video is cut short: its '{btype.decode()}' box runs past the end", pos) \
+                raise TruncatedFile(f"the video is cut short: its '{type_name(btype)}' box runs past the end", pos) \
                     from None
             break  # bytes after the last box that merely look like a box header
         budget.spend()

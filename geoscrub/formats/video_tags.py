@@ -6,7 +6,9 @@ words come from ``report.VIDEO_WORDS``; nothing here decides what is kept.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import math
 import re
 
 from .._binary import u16, u32, u64
@@ -52,15 +54,33 @@ ITEMS: dict[bytes, tuple[Category, str, str]] = {
 TEXT_ITEMS = {b"\xa9cmt", b"\xa9des", b"\xa9nam", b"titl", b"dscp", b"desc", b"cprt", b"\xa9cpy", b"\xa9inf",
               b"\xa9lyr", b"\xa9alb", b"\xa9gen", b"gnre", b"kywd", b"\xa9key", b"\xa9grp", b"\xa9fmt",
               b"\xa9src", b"\xa9req", b"\xa9st3", b"\xa9PRD", b"\xa9hst", b"\xa9com", b"ldes"}
-#: Apple 'mdta' keys by their last part: (category, key, word).
+#: Apple 'mdta' keys by their last part: (category, key, word).  Apps write the same list:
+#: ffmpeg (-movflags use_metadata_tags) writes its own tags under their ffmpeg names.
 KEYS: dict[str, tuple[Category, str, str]] = {
     "make": (Category.DEVICE, "Make", "make"),
+    "manufacturer": (Category.DEVICE, "Make", "make"),
     "model": (Category.DEVICE, "Model", "model"),
     "software": (Category.DEVICE, "Software", "software"),
+    "encoder": (Category.DEVICE, "encoder", "software"),
+    "encoded_by": (Category.DEVICE, "encoded_by", "software"),
+    "version": (Category.DEVICE, "Software", "software"),  # com.android.version: the phone's system
     "creationdate": (Category.TIME, "CreationDate", "date"),
+    "creation_time": (Category.TIME, "creation_time", "date"),
+    "date": (Category.TIME, "ContentCreateDate", "date"),
     "author": (Category.PERSON, "Author", "person"),
     "artist": (Category.PERSON, "Artist", "person"),
+    "album_artist": (Category.PERSON, "AlbumArtist", "person"),
+    "composer": (Category.PERSON, "Composer", "person"),
+    "director": (Category.PERSON, "Director", "person"),
+    "producer": (Category.PERSON, "Producer", "person"),
+    "performer": (Category.PERSON, "Performer", "person"),
+    "publisher": (Category.PERSON, "Publisher", "person"),
 }
+#: Key last parts that hold what someone typed (a title, comment...); other keys are an app's own notes.
+TYPED_KEYS = {"title", "displayname", "description", "comment", "keywords", "information", "album", "genre",
+              "copyright", "lyrics", "synopsis", "subtitle", "show", "episode_id", "network", "grouping"}
+#: The key of Apple's horizontal accuracy of the position, in metres (ends this way).
+ACCURACY_KEY = "location.accuracy.horizontal"
 #: Timed-metadata sample types that carry GPS (GoPro, Google, DJI, Apple, Sony).
 GPS_TRACKS = {b"gpmd", b"camm", b"djmd", b"dbgi", b"mebx", b"rtmd"}
 TIMECODE = {b"tmcd"}
@@ -75,11 +95,21 @@ def words(name: str) -> str:
 
 
 _ISO6709 = re.compile(rb"([+-])(\d+(?:\.\d*)?)([+-])(\d+(?:\.\d*)?)")
+#: A whole value that is ISO 6709 and nothing else (a height and a CRS may follow): "+51.5007-000.1246/".
+_ONLY_ISO6709 = re.compile(rb"\s*[+-]\d+(?:\.\d*)?[+-]\d+(?:\.\d*)?(?:[+-]\d+(?:\.\d*)?)?(?:CRS[\w:]*)?/?\s*\x00*")
+#: A value that is a date (and maybe a time) as ISO 8601 writes it: "2025-06-14T16:03:11Z".
+_ISO8601 = re.compile(rb"\s*\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\s*")
 _EPOCH_1904 = datetime.datetime(1904, 1, 1, tzinfo=datetime.UTC)
 
 
-def iso6709(text: bytes) -> Location | None:
-    """A position written as ISO 6709 ("+37.7749-122.4194+010.000/"), or None."""
+def iso6709(text: bytes, *, whole: bool = False) -> Location | None:
+    """A position written as ISO 6709 ("+37.7749-122.4194+010.000/"), or None.
+
+    With ``whole``, only a value that is nothing but a position counts (for
+    keys that may just as well hold a place's name).
+    """
+    if whole and not _ONLY_ISO6709.fullmatch(text):
+        return None
     found = _ISO6709.search(text)
     if not found:
         return None
@@ -126,6 +156,13 @@ class _Collector:
         self.m, self.budget = m, budget
         self.findings: list[Finding] = []
         self.location: Location | None = None
+        self.accuracy_m: float | None = None  # how precise the position stated next to it is
+
+    def located(self) -> Location | None:
+        """The position found, with the accuracy stated beside it when it has none of its own."""
+        if self.location is None or self.accuracy_m is None or self.location.accuracy_m is not None:
+            return self.location
+        return dataclasses.replace(self.location, accuracy_m=self.accuracy_m)
 
     def add(self, category: Category, key: str, value: object, word: str) -> None:
         self.findings.append(Finding.make(category, key, value, words(word), SOURCE))
@@ -154,7 +191,7 @@ def movie_findings(m: bytes, movie: Movie, budget: Budget) -> tuple[list[Finding
             _kept_track(found, track)
         else:
             _dropped_track(found, track)
-    return found.findings, found.location
+    return found.findings, found.located()
 
 
 def loose_movie_findings(m: bytes, budget: Budget) -> tuple[list[Finding], Location | None]:
@@ -169,14 +206,14 @@ def loose_movie_findings(m: bytes, budget: Budget) -> tuple[list[Finding], Locat
                     found.add(Category.TIME, key, text, "date")
         elif b.type != b"trak":
             _dropped_box(found, b, 0)
-    return found.findings, found.location
+    return found.findings, found.located()
 
 
 def box_findings(m: bytes, b: Box) -> tuple[list[Finding], Location | None]:
     """Findings of one box outside the movie box (``m`` holds it), and the place it names."""
     found = _Collector(m, Budget())
     _dropped_box(found, b, 0)
-    return found.findings, found.location
+    return found.findings, found.located()
 
 
 def _dates(found: _Collector, movie: Movie) -> None:
@@ -374,15 +411,41 @@ def _keys(found: _Collector, b: Box) -> list[bytes]:
 
 
 def _keyed_item(found: _Collector, name: bytes, item: Box) -> None:
+    """One item of a key list, worded by what its key and value are.
+
+    A position is a place (ffmpeg's ``location`` key holds ISO 6709 too), a
+    date a time, an app's name software; only titles and comments are text
+    someone typed, and any other key is an app's own note.
+    """
     key = name.decode("utf-8", "replace")
-    last = key.rsplit(".", 1)[-1].lower()
+    lower = key.lower()
+    last = lower.rsplit(".", 1)[-1]
     value = _text(found.m, item)
-    if "iso6709" in key.lower():
+    if "iso6709" in lower or ("location" in lower and iso6709(value, whole=True) is not None):
         found.place(value, "GPSCoordinates")
-    elif "location" in key.lower():
+    elif lower.endswith(ACCURACY_KEY):
+        _accuracy(found, key, value)
+    elif "location" in lower and not _ISO8601.fullmatch(value):  # location.date is when, not where
         found.add(Category.PLACE, key, value, "place_name")
     elif last in KEYS:
         category, short, word = KEYS[last]
         found.add(category, short, value, word)
-    else:
+    elif last in TYPED_KEYS:
         found.add(Category.OTHER, key, value, "text")
+    elif _ISO8601.fullmatch(value):
+        found.add(Category.TIME, key, value, "date")
+    else:
+        found.add(Category.OTHER, key, value, "note")
+
+
+def _accuracy(found: _Collector, key: str, value: bytes) -> None:
+    """Apple's "to within this many metres" beside the position: said with the place, like a photo's."""
+    try:
+        metres = float(value.strip(b"\x00 "))
+    except ValueError:
+        metres = math.nan
+    if math.isfinite(metres) and 0 < metres < 1e7:
+        found.accuracy_m = metres
+        found.add(Category.PLACE, "GPSHPositioningError", f"{metres:g} m", "place")
+    else:
+        found.add(Category.OTHER, key, value, "note")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 
 from .. import limits
-from .._binary import u32
+from .._binary import type_name, u32
 from ..errors import MalformedFile, TruncatedFile, UnsafeToClean, UnsupportedFormat
 from ..metadata import exif as exif_meta
 from ..metadata import icc
@@ -57,7 +57,7 @@ def parse(data: bytes) -> tuple[list[Chunk], int]:
         size = u32(data, pos + 4, "<")
         end = pos + 8 + size + (size & 1)
         if end > riff_end:
-            raise TruncatedFile(f"WebP chunk {fourcc!r} runs past the RIFF end", pos)
+            raise TruncatedFile(f"WebP chunk {type_name(fourcc)} runs past the RIFF end", pos)
         if fourcc not in IMAGE_CHUNKS and fourcc != b"VP8X":
             metadata_bytes += size
             limits.enforce("MAX_METADATA_BYTES", metadata_bytes, limits.MAX_METADATA_BYTES)
@@ -69,7 +69,7 @@ def parse(data: bytes) -> tuple[list[Chunk], int]:
         raise MalformedFile("WebP has no picture in it (no VP8, VP8L or ANMF chunk)")
     first = chunks[0].fourcc
     if first not in (b"VP8 ", b"VP8L", b"VP8X"):
-        raise MalformedFile(f"WebP starts with an unexpected chunk {first!r}")
+        raise MalformedFile(f"WebP starts with an unexpected chunk {type_name(first)}")
     if first == b"VP8X":
         body = chunks[0].body(data)
         if len(body) < 10:
@@ -104,7 +104,7 @@ def check_kept_chunk(data: bytes, chunk: Chunk) -> None:
         if end > body_end:
             raise MalformedFile("WebP animation frame chunk runs past the frame", chunk.start)
         if fourcc not in FRAME_CHUNKS:
-            raise UnsafeToClean(f"WebP animation frame carries an unknown chunk {fourcc!r}")
+            raise UnsafeToClean(f"WebP animation frame carries an unknown chunk {type_name(fourcc)}")
         pos = end
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..errors import (
+    EmptyFile,
     GeoscrubError,
     LimitExceeded,
     MalformedFile,
@@ -59,6 +60,8 @@ def refusal_for_error(err: BaseException) -> str:
     """One plain sentence for why a file was refused."""
     if isinstance(err, NotARegularFile):
         return "it is not a normal photo file, so it was not opened"
+    if isinstance(err, EmptyFile):
+        return "the file is empty: nothing of the photo arrived"
     if isinstance(err, UnsupportedFormat):
         return "it is not a kind of photo geoscrub knows how to clean"
     if isinstance(err, TruncatedFile):

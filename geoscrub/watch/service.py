@@ -34,6 +34,7 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
+from .._version import __version__
 from . import inbox as inbox_walk
 from .log import EventLog
 from .placement import Places
@@ -138,8 +139,8 @@ class WatchService:
             self.log.message("start", f"removed {len(swept)} unfinished temp file(s) left by an earlier run")
         began = time.monotonic()
         self._start_observer()
-        self.log.message("start", f"watching {self.root} ({self.mode}); settle {cfg.settle:g}s",
-                         inbox=self.root, mode=self.mode)
+        self.log.message("start", f"geoscrub {__version__} watching {self.root} ({self.mode}); settle {cfg.settle:g}s",
+                         inbox=self.root, mode=self.mode, geoscrub_version=__version__)
         self._rescan(time.monotonic())
         self.started.set()
         now = time.monotonic()

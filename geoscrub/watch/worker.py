@@ -128,10 +128,6 @@ def _clean_open(job: Job, src: Source, places: Places, fd: int, st: os.stat_resu
         raise  # the disk failed, not the file: ``process`` tries again later
     except Exception as err:  # noqa: BLE001 - a bug in a format module: fail closed
         return _refuse_or_wait(job, src, places, err)
-    if not found.picture_complete:
-        # a stalled upload looks exactly like this: never post it, never delete it
-        incomplete = TruncatedFile("the picture data is cut short: the photo is incomplete")
-        return refuse(incomplete, unfinished=True)
     held = _held(places, photo)
     try:
         if held is not None:

@@ -14,7 +14,7 @@ import mimetypes
 from pathlib import PurePosixPath
 from typing import Any
 
-from .. import places
+from .. import places, registry
 from .. import report as render
 from ..api import clean_bytes
 from ..errors import GeoscrubError, InternalError
@@ -78,6 +78,15 @@ def _mime(download_name: str | None) -> str:
         return "application/octet-stream"
     ending = PurePosixPath(download_name).suffix.lower()
     return _MIME_BY_ENDING.get(ending) or mimetypes.guess_type(download_name)[0] or "application/octet-stream"
+
+
+def warm_up() -> None:
+    """Load every format module while the page still says "Getting ready", not when the first photo comes.
+
+    (The build compiles what this loads, so the page imports it as bytecode.)
+    """
+    registry.formats()
+    clean_for_page(b"", "warm-up")
 
 
 def page_phrases() -> dict[str, Any]:

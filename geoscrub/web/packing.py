@@ -31,7 +31,11 @@ UNUSED_STDLIB = frozenset({
     # never opens (it unpacks one zip), text diffs, statistics; the pure-Python datetime (the C one is there)
     "email", "tarfile", "difflib", "statistics", "_pydatetime",
     # XML: XMP is read with xml.etree only (defusedxml.ElementTree); no DOM, SAX or URL opening
-    "xml/dom", "xml/sax", "urllib/request.py",
+    "xml/dom", "xml/sax", "urllib/request.py", "urllib/robotparser.py",
+    # parts of kept packages for what is gone above: package metadata (needs email), logging to files,
+    # servers or from config files, process pools, Windows and macOS only
+    "importlib/metadata", "logging/config.py", "logging/handlers.py", "concurrent/futures/process.py",
+    "asyncio/windows_events.py", "asyncio/windows_utils.py", "ctypes/macholib",
 })
 
 #: Parts of the packed packages the page never imports: geoscrub's command line, watch service and

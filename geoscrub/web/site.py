@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from .._version import __version__
 from ..errors import GeoscrubError
 from . import icon, look_dist, packing, precompile, pyodide_dist, server
 
@@ -90,12 +91,15 @@ def site_files() -> dict[str, bytes]:
         files[name] = (static / name).read_bytes()
     files["index.html"] = files["index.html"].replace(
         b"__CONTENT_SECURITY_POLICY__", server.META_CONTENT_SECURITY_POLICY.encode("ascii"))
+    # the footer names the release, taken from the one place the version is written
+    files["index.html"] = files["index.html"].replace(b"__GEOSCRUB_VERSION__", __version__.encode())
     look, look_missing = look_dist.look_files()  # optional: the site works without them
     files.update(look)
     version = _version(files)
     files[MARKER] = json.dumps({
         "geoscrub_site": 1,
         "version": version,
+        "geoscrub_version": __version__,
         "pyodide": pyodide_dist.PYODIDE_VERSION,
         "archive": ARCHIVE,
         "lazy": {name: f"{LAZY_FOLDER}/{name}" for name in sorted(lazy)},

@@ -83,6 +83,15 @@ def progressive_jpeg_cut_short(scans: int = 3) -> bytes:
     return data[: starts[scans] + 5]
 
 
+def jpeg_cut_inside_picture(keep: float = 0.6) -> bytes:
+    """A baseline JPEG with EXIF (GPS, owner, serial) keeping only its first ``keep`` of bytes, so the
+    file ends inside the coded picture data: no end-of-image marker (a download or upload that stopped)."""
+    data = core.jpeg([core.app1_exif(core.exif_tiff())], base=core.encode(core.picture(*SIZE), "JPEG", quality=90))
+    cut = int(len(data) * keep)
+    assert cut > _scan_start(data) + 100, "the cut must fall inside the coded picture"
+    return data[:cut]
+
+
 def png_with_bad_crc() -> bytes:
     """A PNG with text, XMP and EXIF whose pixel chunk (IDAT) has a wrong checksum."""
     data = bytearray(core.dirty_png())

@@ -20,11 +20,12 @@ for (const [name, url] of Object.entries(site.lazy)) {
 const fromSource = pyodide.runPython(`
 import sys, json
 sys.path.insert(0, ${JSON.stringify(ROOT)})
-from geoscrub.web.engine import clean_for_page, page_phrases
-clean_for_page(b"", "warm-up")
+from geoscrub.web.engine import clean_for_page, page_phrases, warm_up
+warm_up()
 page_phrases()
-json.dumps(sorted(name for name, module in sys.modules.items()
-                  if (getattr(getattr(module, "__spec__", None), "origin", None) or "").endswith(".py")))
+json.dumps([sorted(name for name, module in sys.modules.items()
+                   if (getattr(getattr(module, "__spec__", None), "origin", None) or "").endswith(".py")),
+            sorted(name for name in sys.modules if name.startswith("geoscrub"))])
 `);
-console.log(JSON.stringify({ ms: performance.now() - t0, from_source: JSON.parse(fromSource),
-                             lazy: Object.keys(site.lazy) }));
+const [source, started] = JSON.parse(fromSource);
+console.log(JSON.stringify({ ms: performance.now() - t0, from_source: source, started, lazy: Object.keys(site.lazy) }));

@@ -26,8 +26,8 @@ for (const name of fs.existsSync(lazy) ? fs.readdirSync(lazy, { recursive: true 
 const count = pyodide.runPython(`
 import sys
 sys.path.insert(0, ${JSON.stringify(ROOT)})
-from geoscrub.web.engine import clean_for_page, page_phrases
-clean_for_page(b"", "warm-up")  # as the worker does: every format module is loaded
+from geoscrub.web.engine import clean_for_page, page_phrases, warm_up
+warm_up()  # as the worker does: every format module is loaded
 page_phrases()
 
 import importlib.util, zipfile

@@ -118,6 +118,8 @@ function showResult(message) {
     return;
   }
   const blob = new Blob([message.cleaned], { type: message.mime });
+  message.cleaned = null; // the blob holds the copy now; closures below must not keep a second one
+  const { id, mime } = message;
   const url = URL.createObjectURL(blob);
   blobUrls.set(message.id, url);
   copyNames.set(message.id, { neutral: message.neutral_name, kept: message.kept_name });
@@ -151,7 +153,7 @@ function showResult(message) {
   save.textContent = "Save clean copy";
   save.setAttribute("aria-label", `Save clean copy of ${item.dataset.file}`);
   actions.append(save);
-  const shareable = () => new File([blob], copyName(message.id), { type: message.mime });
+  const shareable = () => new File([blob], copyName(id), { type: mime });
   if (navigator.canShare && navigator.canShare({ files: [shareable()] })) {
     const share = document.createElement("button");
     share.type = "button";

@@ -31,13 +31,13 @@ async function start() {
   const cleanPhoto = pyodide.runPython(`
 import sys
 sys.path.insert(0, ${JSON.stringify(ROOT)})
-from geoscrub.web.engine import clean_for_page, page_phrases
+from geoscrub.web.engine import clean_for_page, page_phrases, warm_up
 from geoscrub.web import look_page
 
 def clean_photo(data, name, neutral=True):
     return clean_for_page(data.to_bytes(), name, neutral=bool(neutral))
 
-clean_for_page(b"", "warm-up")  # loads every format module before the first photo
+warm_up()  # loads every format module before the first photo
 clean_photo`);
   mark("imported");
   const phrases = pyodide.runPython("page_phrases()").toJs({ dict_converter: Object.fromEntries });
