@@ -569,10 +569,31 @@ def main() -> None:
     oscaps.make_encodable(sys.stderr)
 
 
+#: --look: what the picture shows (faces, words), with the optional detectors; see geoscrub/look.
+LOOK = click.option("--look", is_flag=True,
+                    help="Also look at what each photo shows: faces and words such as a school's name, a street "
+                         "sign or a number plate (on this computer; needs pip install 'geoscrub[look]'). "
+                         "It can miss things: it never says a photo is safe.")
+
+
+def load_looker(wanted: bool):  # type: ignore[no-untyped-def]
+    """The detectors when --look is asked for (None otherwise); without the extra, says how to install it, exit 2."""
+    if not wanted:
+        return None
+    from .look import run as looking  # the heavy detectors are imported only here
+
+    try:
+        return looking.load()
+    except looking.LookMissing as err:
+        click.echo(f"geoscrub: {err}", err=True)
+        sys.exit(ExitCode.USAGE)
+
+
 @main.command()
 @JSON
+@LOOK
 @PATHS
-def check(as_json: bool, paths: tuple[str, ...]) -> None:
+def check(as_json: bool, look: bool, paths: tuple[str, ...]) -> None:
     """Say what each photo gives away: place, people, device, time.
 
     \b
@@ -583,10 +604,19 @@ def check(as_json: bool, paths: tuple[str, ...]) -> None:
        a photo geoscrub knows (it may hold anything);
     2: bad command line; 130: stopped by Ctrl+C.
     Your photos are never changed (place names are looked up offline).
+    With --look, a photo that may show faces or words also counts as 1.
     """
+    looker = load_looker(look)
     selection = select_paths(paths)
     try:
         reports = [with_place(r) for r, _ in run_batch(check_one, selection.inputs, "Checking")]
+        if looker is not None:
+            from .look.run import look_at_report
+
+            with Progress(len(reports), "Looking") as bar:  # seconds a photo: show it going
+                for report in reports:
+                    look_at_report(looker, report)
+                    bar.advance()
     except KeyboardInterrupt:  # nothing is written, so nothing is left to finish
         click.echo(render.stopped_check_text(), err=True)
         sys.exit(ExitCode.INTERRUPTED)
@@ -594,7 +624,8 @@ def check(as_json: bool, paths: tuple[str, ...]) -> None:
         click.echo(render.dumps([render.report_json(r) for r in reports]))
     else:
         click.echo(render.render_check(reports, selection.skipped, colour=use_colour(sys.stdout)))
-    if any(r.findings for r in reports):  # before ERROR: a leak must never be hidden by a lesser status
+    shows = looker is not None and any(r.sight.looked and r.sight.shows_anything for r in reports)  # type: ignore[union-attr]
+    if shows or any(r.findings for r in reports):  # before ERROR: a leak must never be hidden by a lesser status
         sys.exit(ExitCode.FOUND)
     sys.exit(ExitCode.ERROR if any(r.status == "error" for r in reports) else ExitCode.OK)
 
@@ -631,9 +662,15 @@ def write_folders(inputs: Sequence[Input], target: Target) -> list[Path]:
 @click.option("--rebuild", is_flag=True,
               help="For a photo refused as damaged or unsupported, make a new copy from the picture alone "
                    "(re-encoded, and always labelled 'rebuilt').")
+@LOOK
+@click.option("--cover", type=click.Choice(["faces", "words", "all"]), default=None,
+              help="With --look: also write NAME.covered.jpg beside each clean copy, with every face, words or "
+                   "both that were found filled with a solid black box. It is re-encoded (a new picture) and "
+                   "checked like every copy; the lossless clean copy is still written. Never replaces a file.")
 @PATHS
 def clean(output: Path | None, in_place: bool, dry_run: bool, as_json: bool, rename: bool,
-          drop_orientation: bool, drop_colour_profile: bool, rebuild: bool, paths: tuple[str, ...]) -> None:
+          drop_orientation: bool, drop_colour_profile: bool, rebuild: bool, look: bool, cover: str | None,
+          paths: tuple[str, ...]) -> None:
     """Write cleaned copies: NAME.clean.EXT beside each photo, or under --output.
 
     A file that is already there is never replaced: if it is this photo's
@@ -656,6 +693,9 @@ def clean(output: Path | None, in_place: bool, dry_run: bool, as_json: bool, ren
         raise click.UsageError("choose either --output or --in-place, not both")
     if rebuild and in_place:
         raise click.UsageError("--rebuild writes a new copy and keeps the damaged original: use it without --in-place")
+    if cover is not None and not look:
+        raise click.UsageError("--cover needs --look (it covers what looking finds)")
+    looker = load_looker(look)
     policy = Policy(keep_orientation=not drop_orientation, keep_color_profile=not drop_colour_profile)
     target = Target(out_dir=output, in_place=in_place, rename=rename)
     selection = select_paths(paths, skip_clean_copies=output is None and not in_place, exclude=output)
@@ -684,6 +724,10 @@ def clean(output: Path | None, in_place: bool, dry_run: bool, as_json: bool, ren
                 continue
             bar.advance()
             outcomes.append(outcome)
+            if looker is not None:
+                from .look.run import look_or_cover
+
+                look_or_cover(looker, outcome, cover, policy, dry_run=dry_run)
             if as_json:
                 with_place(outcome.report)
                 bar.echo(json_out.item(render.outcome_json(outcome)))
@@ -708,7 +752,8 @@ def clean(output: Path | None, in_place: bool, dry_run: bool, as_json: bool, ren
         sys.exit(ExitCode.DISK_FULL)
     if stopped_by is not None:
         sys.exit(interrupt.exit_code(stopped_by))
-    sys.exit(ExitCode.ERROR if any(o.action == "refused" for o in outcomes) else ExitCode.OK)
+    uncovered = any(getattr(o.covered, "error", None) is not None for o in outcomes)
+    sys.exit(ExitCode.ERROR if uncovered or any(o.action == "refused" for o in outcomes) else ExitCode.OK)
 
 
 # ---------------------------------------------------------------- subcommands defined elsewhere

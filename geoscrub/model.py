@@ -130,6 +130,8 @@ class Report:
     location: Location | None = None
     error: GeoscrubError | None = None
     cleaned_to: Path | None = None  # set by clean() when a copy was written
+    #: What the picture may show (a geoscrub.look.seen.Sight), only when --look asked for it.
+    sight: object | None = None
 
     def fill(self, format_name: str, found: ScanResult) -> None:
         """Record what a scan of this file found."""

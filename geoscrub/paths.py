@@ -37,6 +37,8 @@ PHOTO_EXTENSIONS: frozenset[str] = frozenset().union(*EXTENSION_ALIASES.values()
 
 #: Marker inserted before the extension of a default cleaned copy.
 CLEAN_MARK = ".clean"
+#: The same for a covered copy (``clean --look --cover``: NAME.covered.jpg, see geoscrub/look/cover.py).
+COVERED_MARK = ".covered"
 
 #: Files Windows and macOS leave in folders of photos (thumbnail caches, folder settings,
 #: the custom-icon file ``Icon`` + CR); ``.DS_Store`` and ``._*`` are hidden names anyway.
@@ -134,8 +136,8 @@ def _relative(path: Path, root: Path) -> Path:
 
 
 def is_clean_copy(path: Path) -> bool:
-    """True for names geoscrub gives its default copies: ``NAME.clean.EXT``."""
-    return Path(path.stem).suffix == CLEAN_MARK
+    """True for names geoscrub gives its default copies: ``NAME.clean.EXT`` (and ``NAME.covered.EXT``)."""
+    return Path(path.stem).suffix in (CLEAN_MARK, COVERED_MARK)
 
 
 def extension_for(path: Path, format_name: str, format_extension: str) -> str:

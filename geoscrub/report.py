@@ -103,6 +103,8 @@ class CleanOutcome:
     warning: str | None = None
     #: Refused, but ``--rebuild`` would find a picture in it.
     rebuildable: bool = False
+    #: The covered copy (a geoscrub.look.cover.Covered), when --cover asked for one.
+    covered: object | None = None
 
 
 # ---------------------------------------------------------------- --rebuild
@@ -235,6 +237,8 @@ def report_json(report: Report) -> dict[str, object]:
         }
     if report.error is not None:
         obj["error"] = error_text(report)
+    if report.sight is not None:  # --look: what the picture may show (see report_look)
+        obj["visible"] = report.sight.to_json()  # type: ignore[attr-defined]
     return obj
 
 
@@ -249,6 +253,10 @@ def outcome_json(outcome: CleanOutcome) -> dict[str, object]:
         obj["warning"] = outcome.warning
     if outcome.rebuildable:
         obj["hint"] = REBUILD_HINT
+    if outcome.covered is not None:
+        from .report_look import covered_json
+
+        obj.update(covered_json(outcome.covered))
     return obj
 
 
@@ -444,6 +452,11 @@ def verdict(report: Report) -> str:
     if report.error is not None and not report.findings:
         return f"could not be checked: {error_text(report)}"
     if not report.findings:
+        if report.sight is not None:
+            from .report_look import shows_something
+
+            if shows_something(report):
+                return "nothing hidden in the file gives you away, but the picture may"
         return "nothing found that gives you away"
     found = sorted(report.categories(), key=lambda c: c.severity)
     words = GIVES_AWAY_VIDEO if report.format in VIDEO_FORMATS else GIVES_AWAY
@@ -487,6 +500,7 @@ def render_check(reports: list[Report], skipped: list[Path], *, colour: bool = F
         label = shown(report.path) + (f" ({report.format})" if report.format else "")
         lines.append(f"{_paint(label, colour, bold=True)}: {_paint(verdict(report), colour, **_verdict_style(report))}")
         lines.extend(f"  - {b}" for b in bullets(report))
+        lines.extend(f"  - {b}" for b in _look_bullets(report))
     if lines:
         lines.append("")
     lines.append(check_summary(reports, skipped))
@@ -507,7 +521,7 @@ def check_summary(reports: list[Report], skipped: list[Path]) -> str:
     text = f"Checked {_count(n, 'file')}."
     if parts:
         text += " " + _capital(_join(parts)) + "."
-    clean = sum(1 for r in readable if not r.findings)
+    clean = sum(1 for r in readable if not r.findings and not (r.sight is not None and _shows(r)))
     if clean:
         text += f" {clean} {'has' if clean == 1 else 'have'} nothing identifying."
     damaged = sum(1 for r in reports if r.error is not None and r.findings)
@@ -516,8 +530,33 @@ def check_summary(reports: list[Report], skipped: list[Path]) -> str:
     errors = n - len(readable) - damaged
     if errors:
         text += f" {errors} could not be checked."
+    looked = _look_summary(reports)
+    if looked:
+        text += " " + looked
     extra = _skipped_line(skipped)
     return text + (f"\n{extra}" if extra else "")
+
+
+def _look_bullets(report: Report) -> list[str]:
+    if report.sight is None:
+        return []
+    from .report_look import look_bullets
+
+    return look_bullets(report)
+
+
+def _shows(report: Report) -> bool:
+    from .report_look import shows_something
+
+    return shows_something(report)
+
+
+def _look_summary(reports: Sequence[Report]) -> str:
+    if all(r.sight is None for r in reports):
+        return ""
+    from .report_look import look_summary
+
+    return look_summary(reports)
 
 
 def _skipped_line(skipped: list[Path]) -> str:
@@ -568,7 +607,7 @@ def clean_lines(outcome: CleanOutcome, *, dry_run: bool, colour: bool = False) -
         head += f" ({IN_PLACE_DRY_RUN})"
     if outcome.action == "already_cleaned":
         earlier = [head + " (an earlier run made this copy; nothing to do)"]
-        return earlier + ([f"  ! {outcome.warning}"] if outcome.warning else [])
+        return earlier + ([f"  ! {outcome.warning}"] if outcome.warning else []) + _look_lines(outcome)
     if outcome.report.findings and not dry_run:
         head += f" ({removed_text(outcome.report)})"
     if outcome.note:
@@ -578,6 +617,16 @@ def clean_lines(outcome: CleanOutcome, *, dry_run: bool, colour: bool = False) -
         lines.append(f"  ! {outcome.warning}")
     if dry_run:
         lines.extend(f"  - would remove: {b}" for b in bullets(outcome.report))
+    return lines + _look_lines(outcome)
+
+
+def _look_lines(outcome: CleanOutcome) -> list[str]:
+    """--look's lines under a file: what the picture may show, and its covered copy (labelled re-encoded)."""
+    lines = [f"  - {b}" for b in _look_bullets(outcome.report)]
+    if outcome.covered is not None:
+        from .report_look import covered_line
+
+        lines.append(f"  ! {covered_line(outcome.covered)}")
     return lines
 
 
@@ -661,6 +710,9 @@ def clean_summary(outcomes: list[CleanOutcome], skipped: list[Path], *, dry_run:
     if recap:
         text += " Refused files are left exactly as they were:"
         text += "".join(f"\n  - {shown(o.report.path)}: {refusal_text(o)}" for o in recap)
+    looked = _look_summary([o.report for o in outcomes])
+    if looked:
+        text += " " + looked
     lines.append(text)
     extra = _skipped_line(skipped)
     if extra:

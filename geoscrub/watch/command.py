@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .. import oscaps
+from ..errors import GeoscrubError
 from .settle import DEFAULT_PATIENCE
 
 if TYPE_CHECKING:
@@ -52,9 +53,15 @@ _folder = click.Path(file_okay=False, path_type=Path)
 @click.option("--rebuild", is_flag=True,
               help="Instead of quarantining a photo refused as damaged or unsupported, post a new copy made "
                    "from the picture alone (re-encoded, and logged as 'rebuilt').")
+@click.option("--hold", default=None, metavar="faces,words|all",
+              help="Send a photo that may show faces, words (signs, school names, number plates) or both to "
+                   "--review instead of --output, cleaned, with NAME.seen.txt saying what was seen; a photo "
+                   "that cannot be looked at is held too. Needs pip install 'geoscrub[look]'.")
+@click.option("--review", type=_folder, default=None,
+              help="Folder for photos held by --hold, for a person to look at before they are posted.")
 def watch(inbox: Path, outbox: Path, quarantine: Path, archive: Path | None, poll: bool, settle: float,
           patience: float, json_log: bool, rescan_every: float, status_every: float, poll_interval: float,
-          workers: int, rebuild: bool) -> None:
+          workers: int, rebuild: bool, hold: str | None, review: Path | None) -> None:
     """Clean every photo dropped into INBOX, for as long as it runs.
 
     Cleaned copies go to --output; the original is then deleted (or moved to
@@ -70,7 +77,9 @@ def watch(inbox: Path, outbox: Path, quarantine: Path, archive: Path | None, pol
     oscaps.make_encodable(sys.stdout)  # an uploader's emoji name is logged escaped on any console
     from .placement import layout_problem
 
-    problem = layout_problem(inbox, {"output": outbox, "quarantine": quarantine, "archive": archive})
+    held = _hold_choice(hold, review)
+    problem = layout_problem(inbox, {"output": outbox, "quarantine": quarantine, "archive": archive,
+                                     "review": review})
     if problem:
         raise click.UsageError(problem)
     from .service import WatchConfig, WatchService  # watchdog is loaded only for this command
@@ -78,8 +87,12 @@ def watch(inbox: Path, outbox: Path, quarantine: Path, archive: Path | None, pol
     config = WatchConfig(inbox=inbox, outbox=outbox, quarantine=quarantine, archive=archive, poll=poll,
                          settle=settle, patience=patience, json_log=json_log, rescan_every=rescan_every,
                          status_every=status_every, poll_interval=poll_interval, workers=workers,
-                         rebuild=rebuild)
-    service = WatchService(config)
+                         rebuild=rebuild, hold=held, review=review)
+    try:
+        service = WatchService(config)
+    except GeoscrubError as err:  # --hold without geoscrub[look]: how to install it
+        click.echo(f"geoscrub watch: {err}", err=True)
+        sys.exit(2)
     _install_signal_handlers(service)
     try:
         code = service.run()
@@ -87,6 +100,23 @@ def watch(inbox: Path, outbox: Path, quarantine: Path, archive: Path | None, pol
         click.echo(f"geoscrub watch: {err.strerror or err}: {err.filename or ''}", err=True)
         sys.exit(EXIT_NOT_READY)
     sys.exit(code)
+
+
+def _hold_choice(hold: str | None, review: Path | None) -> frozenset[str]:
+    """--hold's set of kinds; a usage error when it is malformed or has no --review folder."""
+    if hold is None:
+        if review is not None:
+            raise click.UsageError("--review is the folder for --hold: give --hold faces, words or all too")
+        return frozenset()
+    from ..look.hold import parse_hold
+
+    try:
+        kinds = parse_hold(hold)
+    except ValueError as err:
+        raise click.UsageError(str(err)) from None
+    if review is None:
+        raise click.UsageError("--hold needs --review DIR: the folder held photos go to")
+    return kinds
 
 
 def _install_signal_handlers(service: WatchService) -> None:

@@ -103,6 +103,9 @@ class EventLog:
             if out.warning:  # --rebuild: never passed off as a lossless clean
                 record.update(outcome="rebuilt", warning=out.warning)
                 plain = f"rebuilt {name} -> outbox {escape_name(dest)}; {_safe_text(out.warning)}"
+            if out.held:  # --hold: in the review folder, waiting for a person
+                record.update(outcome="held", output=str(out.dest), seen=out.held)
+                plain = f"held {name} -> review {escape_name(str(out.dest))}; {_safe_text(out.held)}"
             if out.archived_to is not None:
                 record["archived"] = str(out.archived_to)
                 plain += "; original archived"

@@ -16,6 +16,7 @@ import os
 import stat
 import threading
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 from .. import api, fsio, oscaps
@@ -138,10 +139,13 @@ def same_content(path: Path, fd: int) -> bool:
 class Places:
     """The three destination folders, and the moves into them."""
 
-    def __init__(self, outbox: Path, quarantine: Path, archive: Path | None) -> None:
+    def __init__(self, outbox: Path, quarantine: Path, archive: Path | None, review: Path | None = None) -> None:
         self.outbox = outbox
         self.quarantine = quarantine
         self.archive = archive
+        #: watch --hold: photos that may show faces or words go here instead of the outbox (see look/hold.py).
+        self.review = review
+        self.holding: Any = None  # a geoscrub.look.hold.Holding when --hold was given
         # Our workers are the only writers to quarantine/archive: this lock
         # makes "pick a free name, then rename" safe between them.
         self._lock = threading.Lock()
@@ -149,7 +153,7 @@ class Places:
         self._outbox_lock = threading.Lock()
 
     def folders(self) -> list[Path]:
-        return [p for p in (self.outbox, self.quarantine, self.archive) if p is not None]
+        return [p for p in (self.outbox, self.quarantine, self.archive, self.review) if p is not None]
 
     def prepare(self) -> None:
         for folder in self.folders():
@@ -193,6 +197,23 @@ class Places:
         with self._outbox_lock:
             return pending.commit_to_free_name(free_candidates(target),
                                                already_there=lambda name: same_content(name, pending.fd))
+
+    def write_held(self, rel: str, fmt: ContainerFormat, photo: Photo, note: str) -> tuple[Path, bool]:
+        """Like ``write_clean``, into REVIEW/rel, with NAME.seen.txt beside it saying what was seen.
+
+        The copy is written first: a crash before the note leaves it in the
+        review folder (never the outbox), and the next run writes the note.
+        """
+        from ..look.hold import SEEN_SUFFIX
+
+        assert self.review is not None
+        target = self.review / rel
+        _make_parents(target)
+        pending = api.start_clean_copy(fmt, photo, target, mode=OUTPUT_MODE, overwrite=False)
+        dest, already = pending.commit_to_free_name(candidate_names(target),
+                                                    already_there=lambda name: same_content(name, pending.fd))
+        fsio.atomic_write(dest.with_name(dest.name + SEEN_SUFFIX), note.encode("utf-8"), mode=OUTPUT_MODE)
+        return dest, already
 
     def to_quarantine(self, src: Source, rel: str, reason: str) -> Path:
         """Move ``src`` to QUARANTINE/rel with NAME.reason.txt beside it."""

@@ -76,6 +76,9 @@ class WatchConfig:
     #: Post a copy rebuilt from the pixels (re-encoded, labelled) of a photo that would be quarantined as
     #: damaged or unsupported, when one can be made.
     rebuild: bool = False
+    #: --hold: what sends a photo to ``review`` instead of the outbox ({"faces", "words"}); needs geoscrub[look].
+    hold: frozenset[str] = frozenset()
+    review: Path | None = None
 
 
 class _Feed(FileSystemEventHandler):
@@ -106,7 +109,12 @@ class WatchService:
         self.config = config
         self.root = os.path.abspath(config.inbox)
         self.places = Places(Path(config.outbox), Path(config.quarantine),
-                             Path(config.archive) if config.archive else None)
+                             Path(config.archive) if config.archive else None,
+                             Path(config.review) if config.review else None)
+        if config.hold:  # loads the detectors; raises LookMissing without geoscrub[look]
+            from ..look.hold import Holding
+
+            self.places.holding = Holding.start(config.hold)
         self.log = log or EventLog(json_lines=config.json_log, outbox=self.places.outbox,
                                    quarantine=self.places.quarantine)
         self.tracker = SettleTracker(self.root, config.settle, config.patience)

@@ -64,6 +64,7 @@ class Outcome:
     original_changed: bool = False  # ... because it changed meanwhile: clean the new version
     warning: str = ""  # rebuilt from its pixels (--rebuild): re-encoded, and why
     disk_full: bool = False  # RETRY because there was no space left: waits for room (see ``diskfull``)
+    held: str = ""  # --hold: cleaned into the review folder, not the outbox; what was seen
 
 
 def process(job: Job, inbox: str, places: Places, rebuild: bool = False) -> Outcome:
@@ -129,8 +130,12 @@ def _clean_open(job: Job, src: Source, places: Places, fd: int, st: os.stat_resu
         raise  # the disk failed, not the file: ``process`` tries again later
     except Exception as err:  # noqa: BLE001 - a bug in a format module: fail closed
         return _refuse_or_wait(job, src, places, err)
+    held = _held(places, photo)
     try:
-        dest, already = places.write_clean(job.rel, fmt, photo)
+        if held is not None:
+            dest, already = places.write_held(job.rel, fmt, photo, held[0])
+        else:
+            dest, already = places.write_clean(job.rel, fmt, photo)
     except WriteFailed as err:
         return Outcome(job.rel, Result.RETRY, reason="could not write the cleaned copy", detail=str(err),
                        disk_full=is_disk_full(err))
@@ -140,9 +145,21 @@ def _clean_open(job: Job, src: Source, places: Places, fd: int, st: os.stat_resu
         raise  # reading the photo again failed: tried again later
     except Exception as err:  # noqa: BLE001 - a bug in a format module: fail closed
         return _refuse_or_wait(job, src, places, err)
-    outcome = Outcome(job.rel, Result.CLEANED, dest=dest, findings=list(found.findings), already=already)
+    outcome = Outcome(job.rel, Result.CLEANED, dest=dest, findings=list(found.findings), already=already,
+                      held=held[1] if held is not None else "")
     _retire_original(job, src, places, outcome)
     return outcome
+
+
+def _held(places: Places, photo: api.Photo) -> tuple[str, str] | None:
+    """``--hold``: (note, one-line summary) when the photo may show what is held, else None (post it)."""
+    if places.holding is None:
+        return None
+    data = bytes(photo) if isinstance(photo, (bytes, bytearray, memoryview)) else None
+    sight, why = places.holding.judge(data)
+    if not why:
+        return None
+    return places.holding.note(sight, why), places.holding.summary(sight, why)
 
 
 def _rebuild_or_refuse(job: Job, src: Source, places: Places, fd: int, st: os.stat_result, err: BaseException, *,
@@ -155,7 +172,11 @@ def _rebuild_or_refuse(job: Job, src: Source, places: Places, fd: int, st: os.st
     try:
         rebuilt = rebuilding.rebuild_photo(read_all(fd))
         fmt = registry.sniff(rebuilt.data[: registry.PREFIX_BYTES])
-        dest, already = places.write_clean(_with_extension(job.rel, fmt), fmt, rebuilt.data)
+        held = _held(places, rebuilt.data)  # --hold looks at rebuilt photos too
+        if held is not None:
+            dest, already = places.write_held(_with_extension(job.rel, fmt), fmt, rebuilt.data, held[0])
+        else:
+            dest, already = places.write_clean(_with_extension(job.rel, fmt), fmt, rebuilt.data)
     except WriteFailed as write_err:
         return Outcome(job.rel, Result.RETRY, reason="could not write the rebuilt copy", detail=str(write_err),
                        disk_full=is_disk_full(write_err))
@@ -168,7 +189,8 @@ def _rebuild_or_refuse(job: Job, src: Source, places: Places, fd: int, st: os.st
         return _refuse_or_wait(job, src, places, err, unfinished=unfinished,
                                also=f"rebuilding it failed too: {repr(bug)[:200]}")
     outcome = Outcome(job.rel, Result.CLEANED, dest=dest, already=already,
-                      warning=render.rebuilt_warning(why, damaged=rebuilt.damaged))
+                      warning=render.rebuilt_warning(why, damaged=rebuilt.damaged),
+                      held=held[1] if held is not None else "")
     _retire_original(job, src, places, outcome)
     return outcome
 

@@ -46,6 +46,11 @@ def build(folder: Path) -> None:
     click.echo(f"Built the page into {info.folder}: {info.files} files, {_megabytes(info.size)} "
                f"({_megabytes(info.gzip_size)} sent gzipped), version {info.version}.")
     _say_not_precompiled(info)
+    if info.look_size:
+        click.echo(f"Of that, {_megabytes(info.look_size)} is the face and word finder, which a phone downloads "
+                   "only when it turns looking on.")
+    else:
+        click.echo(f"Looking for faces and words is not in this site: {info.look_missing}.")
     click.echo("Put the folder on an https web space; offline use needs https (or localhost).")
 
 

@@ -45,6 +45,8 @@ PAGE_NEVER_IMPORTS = (
     "geoscrub/interrupt.py", "geoscrub/watch/",
     "geoscrub/web/commands.py", "geoscrub/web/icon.py", "geoscrub/web/packing.py", "geoscrub/web/precompile.py",
     "geoscrub/web/pyodide_dist.py", "geoscrub/web/server.py", "geoscrub/web/site.py", "geoscrub/web/node/",
+    # the look finder's site build (the models run in the browser, not in Python)
+    "geoscrub/web/look_dist.py", "geoscrub/web/onnx_proto.py",
     "geoscrub/web/static/",
     # defusedxml's wrappers of the XML modules left out of the standard library (XMP uses ElementTree)
     "defusedxml/cElementTree.py", "defusedxml/expatbuilder.py", "defusedxml/expatreader.py", "defusedxml/lxml.py",

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from .._version import __version__
 from ..errors import GeoscrubError
-from . import icon, packing, precompile, pyodide_dist, server
+from . import icon, look_dist, packing, precompile, pyodide_dist, server
 
 #: Written into every site; a folder holding it may be replaced by a new build.
 MARKER = "geoscrub-site.json"
@@ -41,7 +41,8 @@ LAZY_MIN_BYTES = 256 * 1024
 #: Python packages packed into the site: the engine and what it imports.
 PACKAGES = ("geoscrub", "defusedxml")
 #: Page files kept as package data in ``geoscrub/web/static``.
-STATIC_FILES = ("index.html", "app.js", "worker.js", "sw.js", "manifest.webmanifest", "style.css", "icon.svg")
+STATIC_FILES = ("index.html", "app.js", "worker.js", "sw.js", "manifest.webmanifest", "style.css", "icon.svg",
+                "look.js", "look-worker.js", "look-models.js")
 ICON_SIZES = (192, 512)
 #: Compiled extension modules cannot run in Pyodide; the engine falls back to pure Python without them.
 _NEVER_PACKED_SUFFIXES = (".pyc", ".pyo", ".so", ".pyd", ".dylib", ".dll")
@@ -61,6 +62,10 @@ class SiteInfo:
     written: bool  # False when the folder already held this exact site
     #: None when the page's Python was compiled ahead, else why not (it then starts slower)
     not_precompiled: str | None = None
+    #: Of ``size``, the face and word finder's files (downloaded by a phone only when it turns looking on).
+    look_size: int = 0
+    #: Why the site has no face and word finder, when it has none.
+    look_missing: str | None = None
 
 
 def site_files() -> dict[str, bytes]:
@@ -88,6 +93,8 @@ def site_files() -> dict[str, bytes]:
         b"__CONTENT_SECURITY_POLICY__", server.META_CONTENT_SECURITY_POLICY.encode("ascii"))
     # the footer names the release, taken from the one place the version is written
     files["index.html"] = files["index.html"].replace(b"__GEOSCRUB_VERSION__", __version__.encode())
+    look, look_missing = look_dist.look_files()  # optional: the site works without them
+    files.update(look)
     version = _version(files)
     files[MARKER] = json.dumps({
         "geoscrub_site": 1,
@@ -97,8 +104,13 @@ def site_files() -> dict[str, bytes]:
         "archive": ARCHIVE,
         "lazy": {name: f"{LAZY_FOLDER}/{name}" for name in sorted(lazy)},
         "not_precompiled": not_precompiled,
+        "look": look_dist.MANIFEST if look else None,
+        "look_missing": look_missing,
     }, indent=1).encode()
-    files["sw.js"] = _fill(files["sw.js"], version, sorted(f for f in files if f != "sw.js"))
+    # the look finder's files are cached by the service worker when first used, never before;
+    # only its small manifest is kept at once, so the switch can say what it would download, offline too
+    precache = sorted(f for f in files if f != "sw.js" and (f not in look or f == look_dist.MANIFEST))
+    files["sw.js"] = _fill(files["sw.js"], version, precache)
     return files
 
 
@@ -160,9 +172,10 @@ def _existing_version(folder: Path) -> str | None:
 
 
 def _info(folder: Path, files: dict[str, bytes], version: str, *, written: bool) -> SiteInfo:
-    not_precompiled = json.loads(files[MARKER]).get("not_precompiled")
+    marker = json.loads(files[MARKER])
+    look = sum(len(blob) for name, blob in files.items() if name.startswith(f"{look_dist.FOLDER}/"))
     return SiteInfo(folder, version, len(files), sum(map(len, files.values())), gzip_size(files), written,
-                    not_precompiled)
+                    marker.get("not_precompiled"), look, marker.get("look_missing"))
 
 
 def gzip_size(files: dict[str, bytes]) -> int:

@@ -3,6 +3,8 @@
 // Photos live only in memory: nothing is written to storage, and every blob URL is revoked
 // when its photo leaves the list or the page closes.
 
+import { setUpLooking, photoShown, forgetPhotos } from "./look.js";
+
 const $ = (selector) => document.querySelector(selector);
 const input = $("#photos");
 const statusLine = $("#engine-status");
@@ -18,6 +20,7 @@ const copyNames = new Map(); // id -> {neutral, kept}: the two names the engine 
 let busy = false;
 let phrases = null; // sentences from geoscrub's report module, sent by the engine when it is ready
 let nextId = 1;
+setUpLooking(worker); // the "Look for faces and words too" switch (look.js)
 
 worker.addEventListener("message", (event) => {
   const message = event.data;
@@ -164,6 +167,7 @@ function showResult(message) {
   }
   // the verdict and the Save button first, so both are in view on a phone; the picture below them
   item.append(actions, preview);
+  photoShown(message.id, item, blob, message.download_name); // looked at when the switch is on (look.js)
   if (message.bullets.length) {
     item.append(paragraph("Taken out of the copy:", "found-heading"), bulletList(message.bullets));
   }
@@ -256,6 +260,7 @@ $("#clear").addEventListener("click", () => {
   queue.length = 0;
   for (const url of blobUrls.values()) URL.revokeObjectURL(url);
   blobUrls.clear();
+  forgetPhotos();
   copyNames.clear();
   results.replaceChildren();
   resultsSection.hidden = true;

@@ -32,6 +32,7 @@ async function start() {
 import sys
 sys.path.insert(0, ${JSON.stringify(ROOT)})
 from geoscrub.web.engine import clean_for_page, page_phrases, warm_up
+from geoscrub.web import look_page
 
 def clean_photo(data, name, neutral=True):
     return clean_for_page(data.to_bytes(), name, neutral=bool(neutral))
@@ -40,6 +41,7 @@ warm_up()  # loads every format module before the first photo
 clean_photo`);
   mark("imported");
   const phrases = pyodide.runPython("page_phrases()").toJs({ dict_converter: Object.fromEntries });
+  lookHelpers = pyodide.runPython("look_page");
   postMessage({ type: "ready", ms: Math.round(performance.now() - started), version: site.version, stages, phrases });
   return cleanPhoto;
 }
@@ -52,8 +54,36 @@ async function fetchOk(url) {
 
 engine.catch((error) => postMessage({ type: "failed", reason: String(error && error.message || error) }));
 
+let lookHelpers = null; // geoscrub.web.look_page: words for what the look worker found, the covered copy
+
+function toJs(proxy) {
+  const value = proxy.toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
+  if (proxy.destroy) proxy.destroy();
+  return value;
+}
+
 self.addEventListener("message", async (event) => {
   const { type, id, name, bytes, neutral } = event.data;
+  if (type === "seen" || type === "cover") {
+    await engine;
+    const message = event.data;
+    let answer;
+    try {
+      if (type === "seen") {
+        answer = toJs(lookHelpers.seen_for_page(JSON.stringify(message.seen)));
+        postMessage({ type: "look-answer", request: message.request, ...answer });
+      } else {
+        answer = toJs(lookHelpers.covered_for_page(new Uint8Array(message.encoded), new Uint8Array(message.photo),
+          message.name, message.covered));
+        const cleaned = answer.cleaned ? ownBuffer(answer.cleaned) : null;
+        postMessage({ type: "look-answer", request: message.request, ...answer, cleaned }, cleaned ? [cleaned] : []);
+      }
+    } catch (error) {
+      postMessage({ type: "look-answer", request: message.request, status: "refused", boxes: [], lines: [],
+                    words: [], faces: 0, detail: String(error && error.message || error) });
+    }
+    return;
+  }
   if (type !== "clean") return;
   const cleanPhoto = await engine;
   const t0 = performance.now();
