@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import io
 import json
 import os
-import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,22 +167,8 @@ def ort_tarball(*, download: bool = True) -> bytes:
 
 def ort_files(blob: bytes) -> dict[str, bytes]:
     """The runtime files the page loads, read from the tarball (``package/dist/NAME``)."""
-    wanted = {f"package/dist/{name}": name for name in ORT_FILES}
-    found: dict[str, bytes] = {}
-    try:
-        with tarfile.open(fileobj=io.BytesIO(blob), mode="r:gz") as tar:
-            for member in tar:
-                name = wanted.get(member.name)
-                if name is not None and member.isfile():
-                    handle = tar.extractfile(member)
-                    if handle is not None:
-                        found[name] = handle.read()
-    except (tarfile.TarError, OSError, EOFError) as err:
-        raise LookUnavailable(f"the onnxruntime-web package cannot be unpacked: {err}") from None
-    missing = sorted(set(ORT_FILES) - set(found))
-    if missing:
-        raise LookUnavailable(f"the onnxruntime-web package lacks {', '.join(missing)}")
-    return found
+    return pyodide_dist.files_from_tarball(blob, "package/dist/", ORT_FILES, "the onnxruntime-web package",
+                                           LookUnavailable)
 
 
 def _checked(blob: bytes, origin: str) -> bytes:

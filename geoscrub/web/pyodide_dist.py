@@ -15,6 +15,7 @@ import tarfile
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import GeoscrubError
@@ -65,9 +66,16 @@ def tarball(*, download: bool = True) -> bytes:
 
 def runtime_files(blob: bytes) -> dict[str, bytes]:
     """The files the page needs, read from the tarball (``package/NAME``)."""
+    return files_from_tarball(blob, "package/", RUNTIME_FILES, "the Pyodide package", RuntimeUnavailable)
+
+
+def files_from_tarball(blob: bytes, folder: str, names: Iterable[str], package: str,
+                       error: type[Exception]) -> dict[str, bytes]:
+    """The files ``names`` under ``folder`` of an npm tarball; ``error`` says which is missing or unreadable."""
     import io
 
-    wanted = {f"package/{name}": name for name in RUNTIME_FILES}
+    names = tuple(names)
+    wanted = {f"{folder}{name}": name for name in names}
     found: dict[str, bytes] = {}
     try:
         with tarfile.open(fileobj=io.BytesIO(blob), mode="r:gz") as tar:
@@ -78,10 +86,10 @@ def runtime_files(blob: bytes) -> dict[str, bytes]:
                     if handle is not None:
                         found[name] = handle.read()
     except (tarfile.TarError, OSError, EOFError) as err:
-        raise RuntimeUnavailable(f"the Pyodide package cannot be unpacked: {err}") from None
-    missing = sorted(set(RUNTIME_FILES) - set(found))
+        raise error(f"{package} cannot be unpacked: {err}") from None
+    missing = sorted(set(names) - set(found))
     if missing:
-        raise RuntimeUnavailable(f"the Pyodide package lacks {', '.join(missing)}")
+        raise error(f"{package} lacks {', '.join(missing)}")
     return found
 
 
