@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .look import INSTALL_HINT
-from .look.kinds import KINDS, kind_key, kinds_in
+from .look.kinds import KIND_NAMES, KINDS, kind_key, kinds_in
 from .look.seen import Sight
 from .report import MAX_BULLET_VALUE, escape
 
@@ -87,23 +87,28 @@ def shows_summary(showing: int, not_looked: int) -> str:
 
 
 def covered_parts(faces: int, words: Sequence[str]) -> list[str]:
-    """ "2 faces", "1 number plate", "3 signs": what a covered copy covered (``words``: the covered lines)."""
-    plates = sum(1 for t in words if kind_key(t) == "plate")
-    signs = len(words) - plates
-    parts = []
-    if faces:
-        parts.append(f"{faces} face" + ("" if faces == 1 else "s"))
-    if signs:
-        parts.append(f"{signs} sign" + ("" if signs == 1 else "s"))
-    if plates:
-        parts.append(f"{plates} number plate" + ("" if plates == 1 else "s"))
+    """ "2 faces", "1 school's name", "1 number plate", "3 other lines of words": what a covered copy covered.
+
+    ``words`` are the covered lines.  Lines are named by their kind (worst first, from the one
+    table in ``look.kinds``); the rest are only "lines of words", never "signs": a phone screen or a
+    T-shirt is not a sign.
+    """
+    parts = [f"{faces} face" + ("" if faces == 1 else "s")] if faces else []
+    counts = kinds_in(words)
+    parts += [f"{n} {KIND_NAMES[kind] if n == 1 else KINDS[kind][1]}" for kind, n in counts.items()]
+    others = len(words) - sum(counts.values())
+    if others:
+        parts.append(f"{others} {'other ' if counts else ''}line{'' if others == 1 else 's'} of words")
     return parts
 
 
-def covered_text(faces: int, words: Sequence[str]) -> str:
-    """ "covered 2 faces, 1 sign (re-encoded)"; "covered nothing it could find (re-encoded)" when nothing was found."""
-    parts = covered_parts(faces, words)
-    what = ", ".join(parts) if parts else "nothing it could find"
+def covered_text(faces: int, words: Sequence[str], extra: Sequence[str] = ()) -> str:
+    """ "covered 2 faces and 1 school's name (re-encoded)"; "covered nothing it could find (re-encoded)".
+
+    ``extra``: more parts to name last (the page's "1 area you marked").
+    """
+    parts = covered_parts(faces, words) + list(extra)
+    what = _join(parts) if parts else "nothing it could find"
     return f"covered {what} ({COVERED_LABEL})"
 
 

@@ -84,9 +84,16 @@ def test_json_gives_words_with_boxes_and_faces():
 
 
 def test_covered_copy_is_labelled_re_encoded():
-    assert covered_text(2, ["ST MARY'S SCHOOL"]) == "covered 2 faces, 1 sign (re-encoded)"
+    assert covered_text(2, ["ST MARY'S SCHOOL"]) == "covered 2 faces and 1 school's name (re-encoded)"
     assert covered_text(0, ["AB12 CDE"]) == "covered 1 number plate (re-encoded)"
     assert covered_text(0, []) == "covered nothing it could find (re-encoded)"
+
+
+def test_covered_words_are_named_by_kind_and_screen_text_is_not_called_a_sign():
+    words = ["PASSWORD", "OAKFIELD ACADEMY", "HIGH STREET", "Settings", "YK19 PLX", "MILL LANE"]
+    assert covered_text(1, words) == ("covered 1 face, 1 school's name, 2 street names, 1 number plate "
+                                      "and 2 other lines of words (re-encoded)")
+    assert covered_text(0, ["Settings"]) == "covered 1 line of words (re-encoded)"
 
 
 def test_hold_note_says_why_and_what_was_seen():

@@ -126,7 +126,7 @@ def test_covered_copy_gets_the_photos_colour_profile_back_and_is_verified_clean(
     assert answer["status"] == "covered"
     assert answer["download_name"] == "IMG_0001.covered.jpg"
     assert answer["profile"] == look_page.PROFILE_KEPT
-    assert answer["detail"] == "covered 2 faces, 1 number plate, 1 area you marked (re-encoded)"
+    assert answer["detail"] == "covered 2 faces, 1 number plate and 1 area you marked (re-encoded)"
     kept = jpeg.icc_profile(photo, jpeg.parse(photo).segments)  # as cleaning left it (its date taken out)
     assert kept is not None and kept[36:40] == profile[36:40] == b"acsp"
     assert jpeg.icc_profile(answer["cleaned"], jpeg.parse(answer["cleaned"]).segments) == kept

@@ -78,10 +78,8 @@ def _not_looked(line: str) -> dict[str, Any]:
 
 def covered_words(faces: int, words: list[str], drawn: int) -> str:
     """What a covered copy covered, in the report's words, with the areas the user drew counted too."""
-    if not drawn:
-        return report_look.covered_text(faces, words)
-    parts = report_look.covered_parts(faces, words) + [f"{drawn} area{'' if drawn == 1 else 's'} you marked"]
-    return f"covered {', '.join(parts)} ({report_look.COVERED_LABEL})"
+    marked = [f"{drawn} area{'' if drawn == 1 else 's'} you marked"] if drawn else []
+    return report_look.covered_text(faces, words, marked)
 
 
 def _box(values: Any) -> Box:
