@@ -1,6 +1,6 @@
 """The words for what a look at the picture found (``--look``), for the CLI, the watch notes and the web page.
 
-Kept beside ``report.py`` (which holds every other report word) and, like it,
+Kept beside the ``report`` package (which holds every other report word) and, like it,
 pure Python: the web page's Pyodide worker imports this module to word what its
 in-browser detectors found.  It never says a photo is safe: finding nothing is
 not reported as "shows nothing", and a picture that was not looked at says so.
@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from .look import INSTALL_HINT
 from .look.kinds import KIND_NAMES, KINDS, kind_key, kinds_in
 from .look.seen import Sight
-from .report import MAX_BULLET_VALUE, escape
+from .report.check import MAX_BULLET_VALUE
+from .report.common import escape, join_words
 
 #: Lines of words listed in one report line before "and N more"; ``--json`` always has all of them.
 MAX_WORDS_SHOWN = 8
@@ -43,7 +44,7 @@ def faces_line(count: int) -> str:
 def kinds_line(kinds: dict[str, int]) -> str:
     """ "The picture may show a school's name and a number plate" (``kinds``: KINDS key -> count)."""
     parts = [_plural(n, KINDS[k][0], KINDS[k][1]) for k, n in kinds.items()]
-    return "The picture may show " + _join(parts)
+    return "The picture may show " + join_words(parts)
 
 
 def words_line(texts: Sequence[str]) -> str:
@@ -108,13 +109,13 @@ def covered_text(faces: int, words: Sequence[str], extra: Sequence[str] = ()) ->
     ``extra``: more parts to name last (the page's "1 area you marked").
     """
     parts = covered_parts(faces, words) + list(extra)
-    what = _join(parts) if parts else "nothing it could find"
+    what = join_words(parts) if parts else "nothing it could find"
     return f"covered {what} ({COVERED_LABEL})"
 
 
 def hold_note(sight: Sight, reasons: Sequence[str]) -> str:
     """The note beside a photo held for review: why it was held and what was seen (one fact a line)."""
-    lines = [f"Held for a person to look at first, because the picture may show {_join(list(reasons))}."]
+    lines = [f"Held for a person to look at first, because the picture may show {join_words(list(reasons))}."]
     lines += look_lines(sight)
     lines.append(LOOK_CAVEAT)
     return "\n".join(lines) + "\n"
@@ -124,13 +125,7 @@ def _cut(value: str) -> str:
     return value if len(value) <= MAX_BULLET_VALUE else value[: MAX_BULLET_VALUE - 1] + "…"
 
 
-def _join(items: Sequence[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-# ---------------------------------------------------------------- hooks used by report.py
+# ---------------------------------------------------------------- hooks used by report/check.py
 
 def sight_of(report: object) -> Sight | None:
     """The Sight a report carries when --look was asked for."""

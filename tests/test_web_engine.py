@@ -1,4 +1,4 @@
-"""The web page's engine: the library's own cleaning and report.py's words for the page (issues 15, 23).
+"""The web page's engine: the library's own cleaning and the report package's words for the page (issues 15, 23).
 
 These run natively; tests/test_web_page.py runs the same engine in Pyodide.
 """

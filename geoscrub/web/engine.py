@@ -1,7 +1,7 @@
 """What the web page's worker runs for one photo: bytes in, verified clean bytes and plain words out.
 
 This is the page's whole engine.  It uses only the pure library API
-(``clean_bytes``) and report.py's words (the page's variants of what the
+(``clean_bytes``) and the report package's words (the page's variants of what the
 command line prints: no flags, no command-line counts), so the page cleans
 exactly as ``geoscrub clean`` does.  Copies get neutral names as with
 ``clean --rename`` unless the page is asked to keep the original name.  It
@@ -90,7 +90,7 @@ def warm_up() -> None:
 
 
 def page_phrases() -> dict[str, Any]:
-    """Sentences the page fills in itself, from report.py like every other word it shows.
+    """Sentences the page fills in itself, from the report package like every other word it shows.
 
     ``counts``: for each outcome, (one photo, ``{n}`` photos), joined as
     ``report.page_counts_text`` joins them; ``more``: the button over the
