@@ -37,7 +37,7 @@ def picture_only(data: bytes) -> bytes:
 
 
 def copy_chunk(jobs: list[tuple[Path, Path]]) -> list[Path]:
-    """Like ``cli.clean_files``: commits overlap the next file's work, a few files per flush."""
+    """Like ``jobs.clean_files``: commits overlap the next file's work, a few files per flush."""
     group = GroupCommit(group_size=cli.COMMIT_GROUP)
     committer = cli.Committer(on_inline=group.close)
     commits = []

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from geoscrub import cli, fsio
+from geoscrub import cli, fsio, jobs
 from geoscrub.cli import main
 from tests.builders import cli as build
 from tests.builders.cli import listing, write
@@ -186,11 +186,11 @@ def test_no_temp_file_is_left_when_handing_a_copy_to_the_commit_thread_fails(pho
     def refuse(self, work):
         raise RuntimeError("queue broken")
 
-    monkeypatch.setattr(cli.Committer, "submit", refuse)
+    monkeypatch.setattr(jobs.Committer, "submit", refuse)
     out = tmp_path / "out"
-    inputs = cli.paths_mod.select([str(photos)]).inputs
+    inputs = jobs.paths_mod.select([str(photos)]).inputs
     with pytest.raises(RuntimeError):
-        cli.clean_files(inputs, cli.Target(out_dir=out), cli.Policy(), dry_run=False)
+        jobs.clean_files(inputs, jobs.Target(out_dir=out), jobs.Policy(), dry_run=False)
     assert temp_files(out) == []
 
 
@@ -204,7 +204,7 @@ def test_in_place_as_root_keeps_the_owner_and_group(tmp_path):
     assert run("clean", "--in-place", str(photo)).exit_code == 0
     st = photo.stat()
     assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (1234, 5678, 0o640)
-    assert cli.scan_file(photo)[1].findings == ()
+    assert jobs.scan_file(photo)[1].findings == ()
 
 
 # ---------------------------------------------------------------- hints for first-time users
@@ -280,7 +280,7 @@ class FakeTerminal(io.StringIO):
 def test_the_progress_bar_reaches_the_total(tmp_path, monkeypatch):
     terminal = FakeTerminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    inputs = [cli.Input(tmp_path / f"{i}.jpg", Path(f"{i}.jpg"), problem="does not exist") for i in range(3)]
+    inputs = [jobs.Input(tmp_path / f"{i}.jpg", Path(f"{i}.jpg"), problem="does not exist") for i in range(3)]
     results = [r for r, _ in cli.run_batch(cli.check_one, inputs, "Checking")]
     assert len(results) == 3
     assert "3/3" in terminal.getvalue()

@@ -152,7 +152,7 @@ def test_writing_and_committing_on_two_threads_loses_nothing(tmp_path, syncfs):
 
 
 def test_an_interrupted_batch_leaves_no_temp_files(tmp_path, monkeypatch):
-    from geoscrub import cli
+    from geoscrub import jobs
     from geoscrub.model import Policy
     from geoscrub.paths import select
     from tests.builders import core
@@ -162,9 +162,9 @@ def test_an_interrupted_batch_leaves_no_temp_files(tmp_path, monkeypatch):
     for i in range(6):
         (photos / f"{i}.jpg").write_bytes(core.dirty_jpeg())
     out = tmp_path / "out"
-    target = cli.Target(out_dir=out)
+    target = jobs.Target(out_dir=out)
     inputs = target.claim_fixed_destinations(select([str(photos)]).inputs)
-    real_clean_one = cli.clean_one
+    real_clean_one = jobs.clean_one
     calls = []
 
     def interrupted(inp, *args, **kwargs):
@@ -173,9 +173,9 @@ def test_an_interrupted_batch_leaves_no_temp_files(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real_clean_one(inp, *args, **kwargs)
 
-    monkeypatch.setattr(cli, "clean_one", interrupted)
+    monkeypatch.setattr(jobs, "clean_one", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        cli.clean_files(inputs, target, Policy(), dry_run=False)
+        jobs.clean_files(inputs, target, Policy(), dry_run=False)
     left = [p.name for p in out.rglob("*")]
     assert not [name for name in left if fsio.is_temp_name(name)]
     assert len(left) <= 3  # the files committed before the interrupt, complete
@@ -272,7 +272,7 @@ def test_nothing_is_visible_before_the_flush_that_covers_its_group(tmp_path, mon
 
 
 def test_a_batch_of_photos_takes_few_flushes(tmp_path, syncfs):
-    from geoscrub import cli
+    from geoscrub import jobs
     from geoscrub.model import Policy
     from geoscrub.paths import select
     from tests.builders import core
@@ -281,11 +281,11 @@ def test_a_batch_of_photos_takes_few_flushes(tmp_path, syncfs):
     photos.mkdir()
     for i in range(8):
         (photos / f"{i}.jpg").write_bytes(core.dirty_jpeg())
-    target = cli.Target(out_dir=tmp_path / "out")
+    target = jobs.Target(out_dir=tmp_path / "out")
     inputs = target.claim_fixed_destinations(select([str(photos)]).inputs)
-    outcomes = cli.clean_files(inputs, target, Policy(), dry_run=False)
+    outcomes = jobs.clean_files(inputs, target, Policy(), dry_run=False)
     assert [o.action for o in outcomes] == ["cleaned"] * 8
-    assert syncfs.calls <= 8 // cli.COMMIT_GROUP + 1  # was one or more per photo
+    assert syncfs.calls <= 8 // jobs.COMMIT_GROUP + 1  # was one or more per photo
 
 
 def test_a_file_leaves_the_page_cache_only_after_the_flush_that_made_it_durable(tmp_path, monkeypatch):

@@ -24,13 +24,13 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "killpg"), reason="needs POSIX s
 #: so the signal lands while photos are in hand (a fast disk would otherwise finish first).
 SLOW_CHILD = textwrap.dedent("""
     import sys, time
-    from geoscrub import cli
-    start = cli.Target.start
+    from geoscrub import cli, jobs
+    start = jobs.Target.start
     def slow_start(*args, **kwargs):
         prepared = start(*args, **kwargs)
         time.sleep(0.03)
         return prepared
-    cli.Target.start = slow_start
+    jobs.Target.start = slow_start
     sys.argv = ["geoscrub", *sys.argv[1:]]
     cli.main()
 """)
@@ -126,7 +126,7 @@ def test_exit_codes_for_a_stop_are_documented():
 
 
 def test_in_one_process_a_stop_request_finishes_the_photo_in_hand_and_starts_no_other(tmp_path, monkeypatch):
-    from geoscrub import cli, interrupt
+    from geoscrub import interrupt, jobs
 
     folder = tmp_path / "photos"
     for i in range(5):
@@ -134,8 +134,8 @@ def test_in_one_process_a_stop_request_finishes_the_photo_in_hand_and_starts_no_
         (folder / f"{i}.jpg").write_bytes(build.identifying_jpeg())
     asked = iter([False, False, True, True, True])
     monkeypatch.setattr(interrupt, "requested", lambda: next(asked))
-    inputs = cli.paths_mod.select([str(folder)]).inputs
-    outcomes = cli.clean_files(inputs, cli.Target(), cli.Policy(), dry_run=False)
+    inputs = jobs.paths_mod.select([str(folder)]).inputs
+    outcomes = jobs.clean_files(inputs, jobs.Target(), jobs.Policy(), dry_run=False)
     assert [o.action for o in outcomes] == ["cleaned", "cleaned", "not_started", "not_started", "not_started"]
     assert sorted(p.name for p in folder.iterdir()) == ["0.clean.jpg", "0.jpg", "1.clean.jpg", "1.jpg",
                                                        "2.jpg", "3.jpg", "4.jpg"]
@@ -145,10 +145,10 @@ def test_in_one_process_a_stop_request_finishes_the_photo_in_hand_and_starts_no_
 
 def ctrl_c_after(monkeypatch, photos: int) -> None:
     """A real SIGINT to this process once ``photos`` photos were handled (one process: the test's)."""
-    from geoscrub import batch, cli
+    from geoscrub import batch, jobs
 
     monkeypatch.setattr(batch, "MIN_FILES_FOR_WORKERS", 10_000)
-    real = cli.clean_one
+    real = jobs.clean_one
     handled = []
 
     def then_ctrl_c(*args, **kwargs):
@@ -158,7 +158,7 @@ def ctrl_c_after(monkeypatch, photos: int) -> None:
             os.kill(os.getpid(), signal.SIGINT)
         return result
 
-    monkeypatch.setattr(cli, "clean_one", then_ctrl_c)
+    monkeypatch.setattr(jobs, "clean_one", then_ctrl_c)
 
 
 def small_batch(folder: Path, count: int = 5) -> Path:
