@@ -270,6 +270,18 @@ def runs_on_glibc() -> bool:
         return False
 
 
+def heap_trimmer() -> Callable[[], object]:
+    """glibc's ``malloc_trim(0)``, which gives the C heap's free memory back to the system; elsewhere
+    (macOS, Windows, musl, Pyodide) a no-op: their allocators have no such call to make."""
+    trim = c_function("malloc_trim") if runs_on_glibc() else None
+    if trim is None:
+        return lambda: None
+    import ctypes
+
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return lambda: trim(0)
+
+
 def group_flush() -> Callable[[int], int] | None:
     """Linux's ``syncfs`` (one flush for every file written so far), or None."""
     if not sys.platform.startswith("linux"):

@@ -555,3 +555,11 @@ def _capture(into: list[BaseException], fn: Callable[[], object]) -> None:
         fn()
     except BaseException as err:  # noqa: BLE001 - handed to the test
         into.append(err)
+
+
+def test_heap_trimming_is_a_no_op_where_the_c_library_has_no_malloc_trim(monkeypatch) -> None:
+    monkeypatch.setattr(oscaps, "runs_on_glibc", lambda: False)  # macOS, Windows, musl, Pyodide
+    assert oscaps.heap_trimmer()() is None
+    monkeypatch.setattr(oscaps, "runs_on_glibc", lambda: True)
+    monkeypatch.setattr(oscaps, "c_function", lambda name: None)  # a glibc without it
+    assert oscaps.heap_trimmer()() is None
