@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import GeoscrubError
 from ..oscaps import heap_trimmer
@@ -202,16 +202,22 @@ class Looker:
 
 
 def open_shown(data: bytes) -> Image.Image | str:
-    """The decoded picture turned the way it is shown, or the reason it cannot be decoded."""
+    """The decoded picture turned the way it is shown, or why it cannot be, in plain words."""
     import io
     import warnings
 
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow's notes on odd files are not the user's business
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             picture = Image.open(io.BytesIO(data))
             picture.load()
             return ImageOps.exif_transpose(picture)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning,
-            EOFError, MemoryError) as err:
-        return f"the picture could not be decoded: {type(err).__name__}"
+    except UnidentifiedImageError:  # a raw DNG, say: geoscrub cleans it but Pillow cannot draw it
+        return "it cannot open this kind of picture"
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return "the picture is too big to look at"
+    except MemoryError:
+        return "there was not enough memory to look at it"
+    except (OSError, ValueError, SyntaxError, EOFError):
+        return "the picture is damaged or cut short"
