@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from geoscrub import api, fileview
 from geoscrub.errors import VerificationFailed
 from geoscrub.fileview import FileView, same_range
-from geoscrub.formats import gif, jpeg, png
+from geoscrub.formats import gif, jpeg, jpeg_layout, png
 from tests.builders import core
 from tests.builders import gif as gif_builders
 from tests.builders import heif as heif_builders
@@ -23,7 +23,7 @@ SMALL_WINDOW = 4096
 def _use_small_windows(monkeypatch) -> None:
     monkeypatch.setattr(api, "IN_MEMORY_MAX", 0)
     monkeypatch.setattr(fileview, "WINDOW", SMALL_WINDOW)
-    monkeypatch.setattr(jpeg, "_WINDOW", SMALL_WINDOW)
+    monkeypatch.setattr(jpeg_layout, "_WINDOW", SMALL_WINDOW)
     monkeypatch.setattr(png, "_PIECE", SMALL_WINDOW // 3)
     monkeypatch.setattr(gif, "_PIECE", SMALL_WINDOW // 5)
 
@@ -73,11 +73,11 @@ def test_the_windowed_marker_search_matches_the_whole_buffer_search(values, wind
     class Sliced(bytes):
         """Not exactly ``bytes``, so the search goes window by window."""
 
-    jpeg._WINDOW, saved = max(window, 1), jpeg._WINDOW
+    jpeg_layout._WINDOW, saved = max(window, 1), jpeg_layout._WINDOW
     try:
-        assert jpeg.entropy_end(Sliced(data), 0) == jpeg.find_marker_in_scan(data, 0)
+        assert jpeg_layout.entropy_end(Sliced(data), 0) == jpeg_layout.find_marker_in_scan(data, 0)
     finally:
-        jpeg._WINDOW = saved
+        jpeg_layout._WINDOW = saved
 
 
 def _noisy_photo(progressive: bool = False) -> bytes:
@@ -330,8 +330,8 @@ def test_damaged_files_get_the_same_verdict_read_whole_or_in_windows(tmp_path_fa
     src.write_bytes(bytes(data))
     results = []
     for in_memory_max, window in ((api.IN_MEMORY_MAX, fileview.WINDOW), (0, 512)):
-        saved = api.IN_MEMORY_MAX, fileview.WINDOW, jpeg._WINDOW, png._PIECE, gif._PIECE
-        api.IN_MEMORY_MAX, fileview.WINDOW, jpeg._WINDOW = in_memory_max, window, window
+        saved = api.IN_MEMORY_MAX, fileview.WINDOW, jpeg_layout._WINDOW, png._PIECE, gif._PIECE
+        api.IN_MEMORY_MAX, fileview.WINDOW, jpeg_layout._WINDOW = in_memory_max, window, window
         png._PIECE = window // 3 if in_memory_max == 0 else png._PIECE
         gif._PIECE = window // 5 if in_memory_max == 0 else gif._PIECE
         try:
@@ -339,7 +339,7 @@ def test_damaged_files_get_the_same_verdict_read_whole_or_in_windows(tmp_path_fa
             report = api.clean(src, out)
             scanned = api.scan(src)
         finally:
-            api.IN_MEMORY_MAX, fileview.WINDOW, jpeg._WINDOW, png._PIECE, gif._PIECE = saved
+            api.IN_MEMORY_MAX, fileview.WINDOW, jpeg_layout._WINDOW, png._PIECE, gif._PIECE = saved
         results.append((type(report.error).__name__, out.read_bytes() if out.exists() else None,
                         scanned.status, [f.key for f in scanned.findings]))
     assert results[0] == results[1]

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from geoscrub.api import clean_bytes, scan_bytes
 from geoscrub.errors import VerificationFailed
-from geoscrub.formats import jpeg
+from geoscrub.formats import jpeg, jpeg_layout
 from geoscrub.formats.base import forget_recent_parses
 from tests.builders import core
 
@@ -36,7 +36,7 @@ _byte = st.sampled_from([0x00, 0xFF, 0xD0, 0xD7, 0xD8, 0xD9, 0xC0, 0xCF, 0xBF, 0
 @given(st.lists(_byte, max_size=40), st.integers(min_value=0, max_value=45))
 def test_the_fast_search_finds_exactly_what_the_marker_pattern_finds(values, start):
     data = bytes(values)
-    assert jpeg.find_marker_in_scan(data, start) == _regex_answer(data, start)
+    assert jpeg_layout.find_marker_in_scan(data, start) == _regex_answer(data, start)
 
 
 def _photo() -> bytes:
@@ -55,28 +55,28 @@ def test_a_cleaned_copy_walks_to_the_same_segments_as_a_fresh_walk():
     _, _, cleaned = clean_bytes(data)
     remembered = jpeg.parse(cleaned).segments
     forget_recent_parses()
-    fresh = jpeg._walk(cleaned, headers_only=False).segments
+    fresh = jpeg_layout._walk(cleaned, headers_only=False).segments
     assert remembered == fresh
 
 
 def test_a_remembered_walk_is_not_trusted_when_the_bytes_differ_in_the_middle():
     data = _photo()
     start = _entropy_start(data)
-    end = jpeg.entropy_end(data, start)
-    assert end is not None and end - start > jpeg._RUN_WORTH_REMEMBERING
+    end = jpeg_layout.entropy_end(data, start)
+    assert end is not None and end - start > jpeg_layout._RUN_WORTH_REMEMBERING
     middle = (start + end) // 2
     hidden = data[:middle] + b"\xff\xe1\x00\x04ab" + data[middle + 6 :]  # same length, a segment inside
-    assert jpeg.entropy_end(hidden, start) == middle
+    assert jpeg_layout.entropy_end(hidden, start) == middle
 
 
 def test_a_remembered_walk_is_not_trusted_when_the_next_bytes_differ():
     data = _photo()
     start = _entropy_start(data)
-    end = jpeg.entropy_end(data, start)
+    end = jpeg_layout.entropy_end(data, start)
     assert data[end : end + 2] == b"\xff\xd9"
     # the same coded bytes, but followed by stuffing and more data instead of the end marker
     longer = data[:end] + b"\xff\x00\x12\x34" + data[end:]
-    assert jpeg.entropy_end(longer, start) == end + 4
+    assert jpeg_layout.entropy_end(longer, start) == end + 4
 
 
 def test_verification_still_refuses_a_copy_whose_picture_changed():

@@ -307,7 +307,7 @@ def test_name_clash_in_the_outbox_gets_a_suffix_and_never_overwrites(dirs: Dirs)
 
 def test_a_big_upload_is_cleaned_from_disk_a_window_at_a_time(dirs: Dirs, monkeypatch: pytest.MonkeyPatch) -> None:
     from geoscrub import fileview
-    from geoscrub.formats import jpeg
+    from geoscrub.formats import jpeg_layout
 
     data = dirty_jpeg(21, (320, 240), noise=True)
     expected = api.clean_bytes(data)[2]
@@ -326,7 +326,7 @@ def test_a_big_upload_is_cleaned_from_disk_a_window_at_a_time(dirs: Dirs, monkey
     monkeypatch.setattr(api, "IN_MEMORY_MAX", 0)  # every upload counts as big
     monkeypatch.setattr(api, "read_all", never_whole)
     monkeypatch.setattr(fileview, "WINDOW", 4096)
-    monkeypatch.setattr(jpeg, "_WINDOW", 4096)
+    monkeypatch.setattr(jpeg_layout, "_WINDOW", 4096)
     monkeypatch.setattr(fileview, "read_at", recording)
     assert len(data) > 10 * 4096
     with running(dirs, poll=False) as (_service, log):
