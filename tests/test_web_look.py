@@ -445,12 +445,30 @@ def _scroll_by_touch(driver, element, distance: int) -> int:
     return driver.execute_script("return window.scrollY") - before
 
 
+def _tap(driver, element) -> None:
+    """A one-finger tap in the middle of ``element``."""
+    driver.execute_script('arguments[0].scrollIntoView({block: "center"})', element)
+    x, y = driver.execute_script("const r = arguments[0].getBoundingClientRect(); "
+                                 "return [r.left + r.width / 2, r.top + r.height / 2]", element)
+    driver.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    driver.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
 def test_page_scrolls_under_a_finger_and_adds_boxes_only_in_cover_an_area(wide_photo_looked_at) -> None:
+    from tests import test_web_page as page
+
     driver, item_id, _ = wide_photo_looked_at
+    uncovered = f"return document.querySelector('#{item_id} rect.face').getAttribute('aria-pressed') === 'false'"
+    covered = uncovered.replace("'false'", "'true'")
     svg = driver.find_element("css selector", f"#{item_id} svg")
     button = driver.find_element("css selector", f"#{item_id} button.cover-area")
     assert button.text == "Cover an area" and button.get_attribute("aria-pressed") == "false"
     assert driver.execute_script("return getComputedStyle(arguments[0]).touchAction", svg) != "none"
+    face = driver.find_element("css selector", f"#{item_id} svg rect.look-box.face")
+    _tap(driver, face)  # a tap on a box still uncovers it, and covers it again
+    page.wait_for(driver, uncovered, 10, "the tapped face box to be uncovered")
+    _tap(driver, face)
+    page.wait_for(driver, covered, 10, "the tapped face box to be covered again")
     count = len(_boxes(driver, item_id))
     moved = _scroll_by_touch(driver, svg, 150)  # the finger moves down: the page scrolls up
     assert moved < -50, moved
@@ -466,6 +484,12 @@ def test_page_scrolls_under_a_finger_and_adds_boxes_only_in_cover_an_area(wide_p
     boxes = _boxes(driver, item_id)
     drawn = [b for b in boxes if b["kind"] == "drawn"]
     assert len(boxes) == count + 1 and len(drawn) == 1 and drawn[0]["covered"] and drawn[0]["box"][3] > 40, boxes
+    face = driver.find_element("css selector", f"#{item_id} svg rect.look-box.face")
+    _tap(driver, face)  # while drawing, a tap on a box still uncovers it (a tap is not a drag)
+    page.wait_for(driver, uncovered, 10, "the tapped face box to be uncovered while drawing")
+    _tap(driver, face)
+    page.wait_for(driver, covered, 10, "the tapped face box to be covered again while drawing")
+    assert len(_boxes(driver, item_id)) == count + 1
 
     button.click()  # off again: scrolling is back
     assert button.get_attribute("aria-pressed") == "false"
@@ -483,6 +507,10 @@ def test_page_boxes_are_covered_uncovered_and_added_with_the_keyboard(wide_photo
     keys = lambda *k: ActionChains(driver).send_keys(*k).perform()  # noqa: E731
 
     # Tab from the Save buttons reaches each box; Enter and Space cover and uncover it, and it keeps the focus
+    from tests import test_web_page as page
+
+    page.wait_for(driver, f'return document.getElementById("{item_id}").dataset.coveredCopy === "ready"', 60,
+                  "the covered copy (its link is a keyboard stop once it can be saved)")
     driver.execute_script("document.querySelector(`#${arguments[0]} .actions a:last-of-type`).focus()", item_id)
     keys(Keys.TAB)
     assert active() == ["rect", "face 1, covered", "true", "0"], active()
