@@ -530,6 +530,8 @@ def test_page_boxes_are_covered_uncovered_and_added_with_the_keyboard(wide_photo
     keys(Keys.ENTER)
     tag, label, _, _ = active()
     assert tag == "svg" and "arrow keys" in label and "Enter" in label, label
+    key_help = driver.find_element("css selector", f"#{item_id} .key-help")
+    assert key_help.is_displayed() and "arrow keys" in key_help.text, key_help.text  # said on the page too
     keys(Keys.ARROW_RIGHT)  # the new box appears: 300 x 132, in the middle of the 1200 x 528 photo
     keys(Keys.ARROW_RIGHT)  # one step is 2% of the longer side: 24 px
     ActionChains(driver).key_down(Keys.SHIFT).send_keys(Keys.ARROW_DOWN).key_up(Keys.SHIFT).perform()
@@ -545,6 +547,7 @@ def test_page_boxes_are_covered_uncovered_and_added_with_the_keyboard(wide_photo
     assert label == f"area {len(drawn)} you added, covered", label
     keys(Keys.ESCAPE)  # Escape leaves Cover an area, back on its button
     assert active()[0] == "button" and _item(driver, item_id)["coverArea"] == "off"
+    assert not key_help.is_displayed()
 
 
 def _screenshot(driver, item_id: str, folder: Path) -> None:

@@ -10,7 +10,7 @@ export const COVER_COLOUR = "#000000"; // one solid colour: never a blur, which 
 const MIN_DRAG = 8; // px on screen: a shorter drag is a tap
 const STEP = 0.02; // of the photo's longer side: one arrow key press
 const KEY_HELP = "The arrow keys move the new box, Shift and the arrow keys change its size, "
-  + "Enter covers that part, Escape stops.";
+  + "Enter covers that part, Escape stops adding boxes.";
 
 /**
  * Draw `photo.boxes` on its preview (`photo.item`'s img.preview) and keep them in step with taps, drags
@@ -47,13 +47,22 @@ function makeEditor(photo, preview, changed) {
   const hint = document.createElement("p");
   hint.className = "look-status cover-hint";
   hint.id = `${photo.item.id}-cover-hint`;
+  const keyHelp = document.createElement("p"); // shown while the photo has the keyboard's focus
+  keyHelp.className = "look-status key-help";
+  keyHelp.textContent = `With the keyboard: ${KEY_HELP.charAt(0).toLowerCase()}${KEY_HELP.slice(1)}`;
+  keyHelp.hidden = true;
   const said = document.createElement("p"); // what just happened, read out by screen readers
   said.className = "visually-hidden";
   said.setAttribute("role", "status");
-  tools.append(button, hint, said);
+  tools.append(button, hint, keyHelp, said);
   frame.after(tools);
 
-  const editor = { frame, svg, button, hint, said, drawing: false, draft: null, changed };
+  const editor = { frame, svg, button, hint, keyHelp, said, drawing: false, draft: null, changed };
+  // listened for on the frame: Chromium makes an SVG element with focus listeners of its own a keyboard stop
+  frame.addEventListener("focusin", (event) => {
+    keyHelp.hidden = !(event.target === svg && editor.drawing && svg.matches(":focus-visible"));
+  });
+  frame.addEventListener("focusout", () => { keyHelp.hidden = true; });
   button.addEventListener("click", () => setDrawing(photo, !editor.drawing));
   dragToCover(photo, editor);
   keysToCover(photo, editor);
