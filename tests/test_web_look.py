@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,21 @@ def face_photo(path: Path) -> Path:
     draw.rectangle((640, 120, 1130, 240), fill=(250, 250, 245))
     draw.text((670, 140), "HIGH STREET", font=ImageFont.load_default(size=72), fill=(10, 10, 10))
     picture.save(path, "JPEG", quality=90)
+    return path
+
+
+def wide_face_and_upside_down_sign(path: Path) -> Path:
+    """A wide picture (1200 x 528: not a multiple of 32 high, so a stretched model input distorts it) with
+    the astronaut's face and a street sign upside down, as a photo taken with the phone turned round shows."""
+    skimage_data = pytest.importorskip("skimage.data", reason="the face photo comes from scikit-image")
+    from PIL import Image, ImageDraw, ImageFont
+
+    picture = Image.new("RGB", (1200, 528), (120, 140, 110))
+    picture.paste(Image.fromarray(skimage_data.astronaut()).resize((500, 500)), (650, 28))
+    sign = Image.new("RGB", (560, 150), (250, 250, 245))
+    ImageDraw.Draw(sign).text((30, 25), "HIGH STREET", font=ImageFont.load_default(size=80), fill=(10, 10, 10))
+    picture.paste(sign.rotate(180), (40, 190))
+    picture.save(path, "PNG")  # lossless: the page and the command line look at the very same pixels
     return path
 
 
@@ -183,6 +199,17 @@ def test_face_model_gets_free_input_sizes_and_reading_model_gives_its_characters
     assert manifest["params"]["max_side"] == detect.LOOK_SIDE  # the page looks as the command line does
     assert manifest["params"]["text_score"] == detect.TEXT_SCORE
     assert manifest["params"]["faces"]["threshold"] == detect.FACE_SCORE
+    assert "look/text-angle.onnx" in files and manifest["models"]["text_angle"] == "look/text-angle.onnx"
+    angle = onnxruntime.InferenceSession(files["look/text-angle.onnx"])
+    (scores,) = angle.run(None, {angle.get_inputs()[0].name: numpy.zeros((1, 3, 48, 192), numpy.float32)})
+    assert scores.shape == (1, 2)  # ["0", "180"]
+    import yaml
+
+    rapidocr = yaml.safe_load(look_dist.package_file("rapidocr", "config.yaml").read_text())["Cls"]
+    assert manifest["params"]["text_angle"] == {"threshold": rapidocr["cls_thresh"],
+                                                "height": rapidocr["cls_image_shape"][1],
+                                                "width": rapidocr["cls_image_shape"][2]}
+    assert rapidocr["label_list"] == ["0", "180"]
     assert manifest["download_bytes"] == sum(len(b) for n, b in files.items() if n != look_dist.MANIFEST)
 
 
@@ -270,7 +297,8 @@ def test_page_looks_draws_boxes_toggles_adds_and_saves_a_clean_covered_copy(
         ActionChains(driver).move_to_element(rect(0)).click().perform()
         assert _boxes(driver, sign["id"])[0]["covered"]
         ActionChains(driver).move_to_element(rect(0)).click().perform()  # left uncovered in the saved copy
-        # a drag across the bottom left corner covers what the finder missed
+        # with Cover an area on, a drag across the bottom left corner covers what the finder missed
+        driver.find_element("css selector", f'#{sign["id"]} button.cover-area').click()
         svg = driver.find_element("css selector", f'#{sign["id"]} svg')
         ActionChains(driver).move_to_element_with_offset(svg, -svg.size["width"] // 2 + 10, svg.size["height"] // 2 - 40) \
             .click_and_hold().move_by_offset(50, 25).move_by_offset(20, 10).release().perform()
@@ -334,6 +362,194 @@ def test_page_looks_draws_boxes_toggles_adds_and_saves_a_clean_covered_copy(
         httpd.server_close()
 
 
+@pytest.fixture(scope="module")
+def wide_photo_looked_at(look_site: Path, tmp_path_factory):
+    """The page with the wide face-and-upside-down-sign photo looked at: (driver, the item's id, the photo)."""
+    from geoscrub.web import server
+    from tests import test_web_page as page
+
+    folder = tmp_path_factory.mktemp("look-wide")
+    photo = wide_face_and_upside_down_sign(folder / "wide.png")
+    httpd, url = server.serve_in_background(look_site)
+    driver = page.chromium(folder, LOOK_PHONE)
+    try:
+        driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 1})
+        driver.get(url)
+        page.wait_for(driver, 'return document.body.dataset.engine === "ready"', 120, "the engine to be ready")
+        page.wait_for(driver, 'return document.body.dataset.lookAvailable === "yes"', 20, "the switch")
+        driver.find_element("css selector", 'label[for="look"]').click()
+        page.pick(driver, [photo])
+        page.finished_items(driver, 1)
+        page.wait_for(driver, 'const i = document.querySelector("[data-file]"); '
+                              'return i && ["done", "failed", "not-looked"].includes(i.dataset.look)', 240, "looking")
+        item_id = driver.execute_script('return document.querySelector("[data-file]").id')
+        yield driver, item_id, photo
+    finally:
+        driver.quit()
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def _item(driver, item_id: str) -> dict[str, object]:
+    return driver.execute_script("const i = document.getElementById(arguments[0]); return {...i.dataset};", item_id)
+
+
+def test_page_gives_the_face_model_the_photo_unstretched_as_the_command_line_does(wide_photo_looked_at) -> None:
+    from PIL import Image
+
+    from geoscrub.look.detect import FaceFinder
+    numpy = pytest.importorskip("numpy")
+
+    driver, item_id, photo = wide_photo_looked_at
+    item = _item(driver, item_id)
+    assert item["look"] == "done" and item["faces"] == "1", item
+    with Image.open(photo) as picture:
+        expected = FaceFinder().find(numpy.asarray(picture.convert("RGB")))
+    assert len(expected) == 1
+    # the boxes drawn are the command line's, padded as it pads them (a stretched input moves them 3-4 px)
+    said = look_page.seen_for_page(json.dumps({"width": 1200, "height": 528, "words": [],
+                                               "faces": [{"box": f[:4], "score": f[4]} for f in expected]}))
+    (want,) = [b["box"] for b in said["boxes"]]
+    (drawn,) = [b["box"] for b in _boxes(driver, item_id) if b["kind"] == "face"]
+    got = [drawn[0], drawn[1], drawn[0] + drawn[2], drawn[1] + drawn[3]]
+    assert all(abs(g - w) <= 2 for g, w in zip(got, want)), (got, want)
+    (found,) = json.loads(item["faceBoxes"])
+    assert all(abs(g - w) <= 1 for g, w in zip(found, expected[0][:4])), (found, expected)
+    # kept its shape: the photo's 1200 x 528 pixels, padded with black to multiples of 32
+    assert json.loads(item["faceInput"]) == {"drawn": [1200, 528], "padded": [1216, 544]}
+
+
+def test_page_reads_an_upside_down_sign(wide_photo_looked_at) -> None:
+    driver, item_id, _ = wide_photo_looked_at
+    item = _item(driver, item_id)
+    assert item["look"] == "done", item
+    assert {"HIGH", "STREET"} <= set(item["words"].upper().split()), item["words"]
+    assert item["turnedWords"] == "1"  # the text-angle check turned the sign's line round before reading it
+    text = driver.find_element("id", item_id).text
+    assert "HIGH STREET" in text.upper(), text
+
+
+def _scroll_by_touch(driver, element, distance: int) -> int:
+    """A one-finger swipe down starting on ``element``; how far the page scrolled (CSS px, up is negative)."""
+    driver.execute_script('arguments[0].scrollIntoView({block: "center"})', element)
+    before = driver.execute_script("return window.scrollY")
+    box = driver.execute_script("const r = arguments[0].getBoundingClientRect(); "
+                                "return [r.left + r.width / 2, r.top + r.height / 2]", element)
+    touch = lambda kind, points: driver.execute_cdp_cmd(  # noqa: E731
+        "Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+    touch("touchStart", [{"x": box[0], "y": box[1]}])
+    for step in range(1, 11):
+        touch("touchMove", [{"x": box[0], "y": box[1] + distance * step / 10}])
+    touch("touchEnd", [])
+    time.sleep(0.5)  # a scroll's last frames land after the finger lifts
+    return driver.execute_script("return window.scrollY") - before
+
+
+def _tap(driver, element) -> None:
+    """A one-finger tap in the middle of ``element``."""
+    driver.execute_script('arguments[0].scrollIntoView({block: "center"})', element)
+    x, y = driver.execute_script("const r = arguments[0].getBoundingClientRect(); "
+                                 "return [r.left + r.width / 2, r.top + r.height / 2]", element)
+    driver.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    driver.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def test_page_scrolls_under_a_finger_and_adds_boxes_only_in_cover_an_area(wide_photo_looked_at) -> None:
+    from tests import test_web_page as page
+
+    driver, item_id, _ = wide_photo_looked_at
+    uncovered = f"return document.querySelector('#{item_id} rect.face').getAttribute('aria-pressed') === 'false'"
+    covered = uncovered.replace("'false'", "'true'")
+    svg = driver.find_element("css selector", f"#{item_id} svg")
+    button = driver.find_element("css selector", f"#{item_id} button.cover-area")
+    assert button.text == "Cover an area" and button.get_attribute("aria-pressed") == "false"
+    assert driver.execute_script("return getComputedStyle(arguments[0]).touchAction", svg) != "none"
+    face = driver.find_element("css selector", f"#{item_id} svg rect.look-box.face")
+    _tap(driver, face)  # a tap on a box still uncovers it, and covers it again
+    page.wait_for(driver, uncovered, 10, "the tapped face box to be uncovered")
+    _tap(driver, face)
+    page.wait_for(driver, covered, 10, "the tapped face box to be covered again")
+    count = len(_boxes(driver, item_id))
+    moved = _scroll_by_touch(driver, svg, 150)  # the finger moves down: the page scrolls up
+    assert moved < -50, moved
+    assert len(_boxes(driver, item_id)) == count  # a swipe is not a drag while Cover an area is off
+
+    button.click()
+    assert button.get_attribute("aria-pressed") == "true" and _item(driver, item_id)["coverArea"] == "on"
+    assert driver.execute_script("return getComputedStyle(arguments[0]).touchAction", svg) == "none"
+    hint = driver.find_element("css selector", f"#{item_id} .cover-hint").text
+    assert "drag" in hint and "scroll" in hint, hint
+    moved = _scroll_by_touch(driver, svg, 80)
+    assert abs(moved) < 2, moved  # the finger draws instead
+    boxes = _boxes(driver, item_id)
+    drawn = [b for b in boxes if b["kind"] == "drawn"]
+    assert len(boxes) == count + 1 and len(drawn) == 1 and drawn[0]["covered"] and drawn[0]["box"][3] > 40, boxes
+    face = driver.find_element("css selector", f"#{item_id} svg rect.look-box.face")
+    _tap(driver, face)  # while drawing, a tap on a box still uncovers it (a tap is not a drag)
+    page.wait_for(driver, uncovered, 10, "the tapped face box to be uncovered while drawing")
+    _tap(driver, face)
+    page.wait_for(driver, covered, 10, "the tapped face box to be covered again while drawing")
+    assert len(_boxes(driver, item_id)) == count + 1
+
+    button.click()  # off again: scrolling is back
+    assert button.get_attribute("aria-pressed") == "false"
+    assert _scroll_by_touch(driver, svg, 150) < -50
+
+
+def test_page_boxes_are_covered_uncovered_and_added_with_the_keyboard(wide_photo_looked_at) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    driver, item_id, _ = wide_photo_looked_at
+    active = lambda: driver.execute_script(  # noqa: E731
+        "const a = document.activeElement; return [a.tagName.toLowerCase(), a.getAttribute('aria-label'), "
+        "a.getAttribute('aria-pressed'), a.dataset.index ?? null]")
+    keys = lambda *k: ActionChains(driver).send_keys(*k).perform()  # noqa: E731
+
+    # Tab from the Save buttons reaches each box; Enter and Space cover and uncover it, and it keeps the focus
+    from tests import test_web_page as page
+
+    page.wait_for(driver, f'return document.getElementById("{item_id}").dataset.coveredCopy === "ready"', 60,
+                  "the covered copy (its link is a keyboard stop once it can be saved)")
+    driver.execute_script("document.querySelector(`#${arguments[0]} .actions a:last-of-type`).focus()", item_id)
+    keys(Keys.TAB)
+    assert active() == ["rect", "face 1, covered", "true", "0"], active()
+    keys(Keys.ENTER)
+    assert active() == ["rect", "face 1, not covered", "false", "0"], active()
+    keys(Keys.SPACE)
+    assert active() == ["rect", "face 1, covered", "true", "0"], active()
+    keys(Keys.TAB)
+    tag, label, pressed, _ = active()
+    assert tag == "rect" and label.startswith("words 1: ") and "STREET" in label.upper() and label.endswith(", covered")
+
+    # Cover an area, from the keyboard: a new box in the middle, moved and widened by the arrows, placed by Enter
+    drawn_before = [b for b in _boxes(driver, item_id) if b["kind"] == "drawn"]
+    while active()[0] != "button":
+        keys(Keys.TAB)
+    assert driver.execute_script("return document.activeElement.classList.contains('cover-area')")
+    keys(Keys.ENTER)
+    tag, label, _, _ = active()
+    assert tag == "svg" and "arrow keys" in label and "Enter" in label, label
+    key_help = driver.find_element("css selector", f"#{item_id} .key-help")
+    assert key_help.is_displayed() and "arrow keys" in key_help.text, key_help.text  # said on the page too
+    keys(Keys.ARROW_RIGHT)  # the new box appears: 300 x 132, in the middle of the 1200 x 528 photo
+    keys(Keys.ARROW_RIGHT)  # one step is 2% of the longer side: 24 px
+    ActionChains(driver).key_down(Keys.SHIFT).send_keys(Keys.ARROW_DOWN).key_up(Keys.SHIFT).perform()
+    assert len(driver.find_elements("css selector", f"#{item_id} svg rect.look-draft")) == 1
+    keys(Keys.ENTER)
+    drawn = [b for b in _boxes(driver, item_id) if b["kind"] == "drawn"]
+    assert len(drawn) == len(drawn_before) + 1, drawn
+    assert drawn[-1]["box"] == [474, 198, 300, 156] and drawn[-1]["covered"], drawn
+    assert not driver.find_elements("css selector", f"#{item_id} svg rect.look-draft")
+    label = driver.execute_script(
+        "return Array.from(document.querySelectorAll(`#${arguments[0]} svg rect.look-box.drawn`)).pop()"
+        ".getAttribute('aria-label')", item_id)
+    assert label == f"area {len(drawn)} you added, covered", label
+    keys(Keys.ESCAPE)  # Escape leaves Cover an area, back on its button
+    assert active()[0] == "button" and _item(driver, item_id)["coverArea"] == "off"
+    assert not key_help.is_displayed()
+
+
 def _screenshot(driver, item_id: str, folder: Path) -> None:
     """docs/web-look.png: the face-and-sign photo with its boxes, at phone size (written with GEOSCRUB_UPDATE_SCREENSHOTS=1)."""
     from PIL import Image
@@ -378,6 +594,18 @@ const put = (x, y, s) => { heat[y * mw + x] = s; scale[y * mw + x] = Math.log(20
 put(10, 8, 0.9); put(11, 8, 0.7); put(30, 20, 0.6); put(5, 25, 0.3);
 out.faces = m.faceBoxes(heat, scale, offset, mw, mh, mw * 4, mh * 4, {threshold: 0.5, overlap: 0.3});
 out.size = m.modelSize(4000, 3000, 2000);
+out.frame = m.faceFrame(1200, 528, 2000);
+out.shrunkFrame = m.faceFrame(4000, 2250, 2000);
+// the angle check's input, and a line cut out turned round: a dark left half comes out on the right
+const half = new Uint8ClampedArray(W * H * 4).fill(255);
+for (let y = 0; y < H; y++) for (let x = 0; x < W / 2; x++) half.fill(0, (y * W + x) * 4, (y * W + x) * 4 + 3);
+const line = {center: [100, 50], size: [160, 32], axis: [1, 0]};
+const angle = m.angleInput(half, W, H, line, {height: 48, width: 192});
+out.angle = {width: angle.width, length: angle.data.length};
+const turned = m.readingInput(half, W, H, m.turnedRound(line));
+const plain = m.readingInput(half, W, H, line);
+out.turned = {plainLeft: plain.data[24 * plain.width + 5], turnedLeft: turned.data[24 * turned.width + 5]};
+out.upsideDown = [m.upsideDown([0.05, 0.95], 0.9), m.upsideDown([0.15, 0.85], 0.9), m.upsideDown([0.97, 0.03], 0.9)];
 console.log(JSON.stringify(out));
 """
 
@@ -407,3 +635,9 @@ def test_look_models_module_finds_lines_reads_ctc_and_decodes_faces() -> None:
     assert abs((left + right) / 2 - 42) < 1 and abs((top + bottom) / 2 - 34) < 1
     assert abs(right - left - 16) < 0.01 and abs(bottom - top - 20) < 0.01
     assert out["size"] == {"width": 2016, "height": 1504}
+    # the face model's input keeps the photo's shape, padded to multiples of 32 (as FaceFinder pads)
+    assert out["frame"] == {"width": 1200, "height": 528, "paddedWidth": 1216, "paddedHeight": 544}
+    assert out["shrunkFrame"] == {"width": 2000, "height": 1125, "paddedWidth": 2016, "paddedHeight": 1152}
+    assert out["angle"] == {"width": 192, "length": 3 * 48 * 192}  # PP-OCR's classifier input, 48 x 192
+    assert out["turned"]["plainLeft"] < -0.9 and out["turned"]["turnedLeft"] > 0.9  # dark left -> light left
+    assert out["upsideDown"] == [True, False, False]  # turned only when sure, as rapidocr's 0.9

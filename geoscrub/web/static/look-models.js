@@ -2,7 +2,8 @@
 // Pure functions on plain arrays (no DOM, no runtime), in the order they run:
 //   1. photo pixels  -> model inputs        (resizing is done by the worker's canvas)
 //   2. text-box map  -> text boxes          (DB post-processing, as PP-OCR does it)
-//   3. text box      -> reading input       (the box cut out straight, 48 px high)
+//   3. text box      -> angle and reading inputs (the box cut out straight, 48 px high; turned round
+//                       when the angle model says the line is upside down)
 //   4. reading output-> characters          (CTC: best character per step, repeats and blanks dropped)
 //   5. face maps     -> face boxes          (CenterFace heat-map decoding, then overlap removal)
 // Nothing here decides what a word means or how it is said: Python does that.
@@ -33,11 +34,28 @@ export function faceInput(rgba, width, height) {
   return out;
 }
 
-/** The size a model sees: the photo shrunk so its longer side is at most maxSide, each side a multiple of 32. */
+/**
+ * The size the text-box model sees: the photo shrunk so its longer side is at most maxSide, each side
+ * rounded to a multiple of 32 (stretching it a little, as rapidocr's text-box step does).
+ */
 export function modelSize(width, height, maxSide) {
   const ratio = Math.min(1, maxSide / Math.max(width, height));
   const round32 = (value) => Math.max(32, Math.round((value * ratio) / 32) * 32);
   return { width: round32(width), height: round32(height) };
+}
+
+/**
+ * Where the face model sees the photo: shrunk so its longer side is at most maxSide, keeping its shape
+ * (a stretched face is a worse-found face), at the top left of an input padded with black to multiples
+ * of 32, as the command line's FaceFinder does.  {width, height}: the photo's part; {paddedWidth,
+ * paddedHeight}: the whole input.  Boxes found inside map back to the photo by width / height alone.
+ */
+export function faceFrame(width, height, maxSide) {
+  const ratio = Math.min(1, maxSide / Math.max(width, height));
+  const w = Math.max(1, Math.round(width * ratio));
+  const h = Math.max(1, Math.round(height * ratio));
+  const up32 = (value) => Math.max(32, Math.ceil(value / 32) * 32);
+  return { width: w, height: h, paddedWidth: up32(w), paddedHeight: up32(h) };
 }
 
 // ---------------------------------------------------------------- 2. text boxes (DB post-processing)
@@ -234,6 +252,25 @@ export function readingInput(rgba, width, height, rect, options) {
     }
   }
   return { data: out, width: tensorW };
+}
+
+/**
+ * The text-angle model's input for a line: the same straight cut as readingInput, 48 x up to 192 px,
+ * padded on the right to 192 (PP-OCR's classifier input, as rapidocr makes it).
+ */
+export function angleInput(rgba, width, height, rect, options) {
+  const { height: lineHeight = 48, width: tensorWidth = 192 } = options || {};
+  return readingInput(rgba, width, height, rect, { lineHeight, minWidth: tensorWidth, maxWidth: tensorWidth });
+}
+
+/** Whether the text-angle model's two scores ["0", "180"] say the line is upside down (as rapidocr decides). */
+export function upsideDown(scores, threshold) {
+  return scores[1] > scores[0] && scores[1] > threshold;
+}
+
+/** The same rectangle read the other way round: the cut of it comes out turned 180 degrees. */
+export function turnedRound(rect) {
+  return { ...rect, axis: [-rect.axis[0], -rect.axis[1]] };
 }
 
 const _sample = [0, 0, 0];

@@ -1,10 +1,11 @@
-// The look worker: runs the text and face models of `geoscrub check --look` on onnxruntime-web.
+// The look worker: runs the text (boxes, angle, reading) and face models of `geoscrub check --look` on onnxruntime-web.
 // It starts only when the "Look for faces and words too" switch is turned on, downloads the
 // models from this site (never another origin; the service worker then keeps them for offline use),
 // and answers each photo with the boxes and characters the models found.  What they mean and how
 // they are said is decided by geoscrub in the cleaning worker, not here.
 import {
-  ocrInput, faceInput, modelSize, textBoxes, corners, readingInput, ctcDecode, faceBoxes,
+  ocrInput, faceInput, modelSize, faceFrame, textBoxes, corners, readingInput, angleInput, upsideDown, turnedRound,
+  ctcDecode, faceBoxes,
 } from "./look-models.js";
 
 let runtime = null; // {ort, sessions, characters} once loaded
@@ -74,12 +75,7 @@ async function look(photo, params) {
   const bitmap = await createImageBitmap(photo, { imageOrientation: "from-image" });
   const shown = { width: bitmap.width, height: bitmap.height }; // the picture as shown (orientation applied)
   const size = modelSize(shown.width, shown.height, params.max_side);
-  const canvas = new OffscreenCanvas(size.width, size.height);
-  const context = canvas.getContext("2d", { willReadFrequently: true });
-  context.imageSmoothingQuality = "high";
-  context.drawImage(bitmap, 0, 0, size.width, size.height);
-  bitmap.close();
-  const rgba = context.getImageData(0, 0, size.width, size.height).data;
+  const rgba = pixels(bitmap, size.width, size.height, size.width, size.height);
   const toShown = (x, y) => [x * shown.width / size.width, y * shown.height / size.height];
   const ms = {};
   let t = performance.now();
@@ -93,9 +89,20 @@ async function look(photo, params) {
   const map = det[sessions.text_boxes.outputNames[0]];
   const boxes = textBoxes(map.data, map.dims[3], map.dims[2], params.text_boxes);
   lap("text_boxes");
-  const words = [];
+  // the angle check: a line the classifier says is upside down is cut out turned round (as rapidocr does)
+  const angle = params.text_angle || {};
+  const turned = [];
   for (const rect of boxes) {
-    const input = readingInput(rgba, size.width, size.height, rect);
+    const input = angleInput(rgba, size.width, size.height, rect, angle);
+    const out = await sessions.text_angle.run({
+      [sessions.text_angle.inputNames[0]]: tensor(input.data, [1, 3, input.data.length / 3 / input.width, input.width]),
+    });
+    turned.push(upsideDown(out[sessions.text_angle.outputNames[0]].data, angle.threshold ?? 0.9));
+  }
+  lap("text_angle");
+  const words = [];
+  for (const [n, rect] of boxes.entries()) {
+    const input = readingInput(rgba, size.width, size.height, turned[n] ? turnedRound(rect) : rect);
     const out = await sessions.text_reading.run({
       [sessions.text_reading.inputNames[0]]: tensor(input.data, [1, 3, 48, input.width]),
     });
@@ -103,23 +110,40 @@ async function look(photo, params) {
     const { text, score } = ctcDecode(probs.data, probs.dims[1], probs.dims[2], characters);
     if (!text.trim()) continue;
     const quad = corners(rect).map(([x, y]) => toShown(x, y));
-    words.push({ text, score, box: bounds(quad, shown), quad });
+    words.push({ text, score, box: bounds(quad, shown), quad, turned: turned[n] });
   }
   lap("text_reading");
 
-  // faces
+  // faces: the photo keeps its shape, padded with black (a stretched face is found less well)
+  const frame = faceFrame(shown.width, shown.height, params.max_side);
+  const faceRgba = pixels(bitmap, frame.width, frame.height, frame.paddedWidth, frame.paddedHeight);
+  bitmap.close();
   const faceOut = await sessions.faces.run({
-    [sessions.faces.inputNames[0]]: tensor(faceInput(rgba, size.width, size.height), [1, 3, size.height, size.width]),
+    [sessions.faces.inputNames[0]]: tensor(faceInput(faceRgba, frame.paddedWidth, frame.paddedHeight),
+      [1, 3, frame.paddedHeight, frame.paddedWidth]),
   });
   const [heat, scale, offset] = sessions.faces.outputNames.map((name) => faceOut[name]);
-  const faces = faceBoxes(heat.data, scale.data, offset.data, heat.dims[3], heat.dims[2], size.width, size.height,
+  const back = (x, y) => [x * shown.width / frame.width, y * shown.height / frame.height];
+  const faces = faceBoxes(heat.data, scale.data, offset.data, heat.dims[3], heat.dims[2], frame.width, frame.height,
     params.faces).map(({ box, score }) => {
-    const [left, top] = toShown(box[0], box[1]);
-    const [right, bottom] = toShown(box[2], box[3]);
+    const [left, top] = back(box[0], box[1]);
+    const [right, bottom] = back(box[2], box[3]);
     return { box: [left, top, right, bottom].map(Math.round), score };
   });
   lap("faces");
-  return { width: shown.width, height: shown.height, words, faces, stages: ms };
+  return { width: shown.width, height: shown.height, words, faces, stages: ms,
+    faceInput: { drawn: [frame.width, frame.height], padded: [frame.paddedWidth, frame.paddedHeight] } };
+}
+
+/** The bitmap drawn at width x height on a canvas of canvasWidth x canvasHeight (the rest black): its RGBA. */
+function pixels(bitmap, width, height, canvasWidth, canvasHeight) {
+  const canvas = new OffscreenCanvas(canvasWidth, canvasHeight);
+  const context = canvas.getContext("2d", { willReadFrequently: true });
+  context.fillStyle = "#000000";
+  context.fillRect(0, 0, canvasWidth, canvasHeight);
+  context.imageSmoothingQuality = "high";
+  context.drawImage(bitmap, 0, 0, width, height);
+  return context.getImageData(0, 0, canvasWidth, canvasHeight).data;
 }
 
 function bounds(quad, shown) {

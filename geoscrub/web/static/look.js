@@ -1,11 +1,10 @@
-// "Look for faces and words too": the switch, the boxes on each preview, and the covered copy.
+// "Look for faces and words too": the switch, what was found, and the covered copy.
 // The models run in look-worker.js; what they found is put into words by geoscrub in the cleaning
-// worker (worker.js), which also makes the covered copy metadata-clean.  This file only draws.
+// worker (worker.js), which also makes the covered copy metadata-clean.  The boxes on each preview,
+// and changing them, are look-boxes.js.  This file only draws.
 // Photos stay in memory, as everywhere on the page.
 
-const SVG = "http://www.w3.org/2000/svg";
-const COVER_COLOUR = "#000000"; // one solid colour: never a blur, which can be undone
-const MIN_DRAG = 8; // px on screen: a shorter drag is a tap
+import { showBoxes, COVER_COLOUR } from "./look-boxes.js";
 
 let engine = null; // the cleaning worker (geoscrub in Pyodide)
 let site = null; // geoscrub-site.json
@@ -110,7 +109,7 @@ function startModels() {
         lookWorker.removeEventListener("message", loaded);
         document.body.dataset.lookReadyMs = String(performance.now()); // for bench/web_bench.py
         note.textContent = "Finds faces and words in your photos, on this device. Tap a box to cover or "
-          + "uncover it; drag across the photo to cover something it missed.";
+          + "uncover it. To cover something it missed, tap “Cover an area”, then drag across the photo.";
         resolve(lookWorker);
       } else if (message.type === "look-failed") {
         lookWorker.removeEventListener("message", loaded);
@@ -160,6 +159,10 @@ async function lookAgain(id) {
   }
   item.dataset.lookMs = String(answer.ms);
   item.dataset.lookStages = JSON.stringify(answer.stages);
+  // what the models found before padding, and the face model's input: for the tests and bench/web_bench.py
+  item.dataset.faceBoxes = JSON.stringify(answer.faces.map((face) => face.box));
+  item.dataset.faceInput = JSON.stringify(answer.faceInput);
+  item.dataset.turnedWords = String(answer.words.filter((word) => word.turned).length);
   const said = await ask({ type: "seen", seen: { width: answer.width, height: answer.height, params,
     words: answer.words.map(({ text, score, box }) => ({ text, score, box })),
     faces: answer.faces } });
@@ -172,7 +175,7 @@ async function lookAgain(id) {
   item.dataset.lookShownMs = String(performance.now());
   photo.seenBox = seenList(said);
   status.replaceWith(photo.seenBox);
-  drawBoxes(id);
+  showBoxes(photo, () => coveredLink(id));
   coveredLink(id);
 }
 
@@ -195,104 +198,6 @@ function seenList(said) {
   if (said.lines.length) box.append(list);
   if (said.note) box.append(paragraph(said.note, "look-status"));
   return box;
-}
-
-// ---------------------------------------------------------------- boxes on the preview
-
-function drawBoxes(id) {
-  const photo = photos.get(id);
-  const preview = photo.item.querySelector("img.preview");
-  if (!preview) return;
-  let frame = preview.parentElement;
-  if (!frame.classList.contains("look-frame")) {
-    frame = document.createElement("div");
-    frame.className = "look-frame";
-    preview.replaceWith(frame);
-    frame.append(preview);
-  }
-  let svg = frame.querySelector("svg");
-  if (!svg) {
-    svg = document.createElementNS(SVG, "svg");
-    svg.setAttribute("class", "look-boxes");
-    svg.setAttribute("viewBox", `0 0 ${photo.size[0]} ${photo.size[1]}`);
-    svg.setAttribute("preserveAspectRatio", "xMidYMid meet"); // lines up with the preview's object-fit: contain
-    svg.setAttribute("role", "group");
-    svg.setAttribute("aria-label", "Found faces and words: tap a box to cover or uncover it, drag to cover more");
-    frame.append(svg);
-    dragToCover(svg, id);
-  }
-  svg.replaceChildren();
-  photo.boxes.forEach((box, index) => {
-    const rect = document.createElementNS(SVG, "rect");
-    const [left, top, right, bottom] = box.box;
-    rect.setAttribute("x", left);
-    rect.setAttribute("y", top);
-    rect.setAttribute("width", Math.max(1, right - left));
-    rect.setAttribute("height", Math.max(1, bottom - top));
-    rect.setAttribute("class", `look-box ${box.kind} ${box.covered ? "covered" : "open"}`);
-    rect.setAttribute("fill", box.covered ? COVER_COLOUR : "transparent");
-    rect.setAttribute("tabindex", "0");
-    rect.setAttribute("role", "button");
-    rect.setAttribute("aria-pressed", box.covered ? "true" : "false");
-    rect.setAttribute("aria-label", `${box.label}: ${box.covered ? "covered" : "not covered"}`);
-    rect.dataset.index = String(index);
-    const flip = (event) => {
-      event.stopPropagation();
-      box.covered = !box.covered;
-      drawBoxes(id);
-      coveredLink(id);
-    };
-    rect.addEventListener("click", flip);
-    rect.addEventListener("keydown", (event) => { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); flip(event); } });
-    rect.addEventListener("pointerdown", (event) => event.stopPropagation());
-    svg.append(rect);
-  });
-  photo.item.dataset.covered = String(photo.boxes.filter((box) => box.covered).length);
-}
-
-function dragToCover(svg, id) {
-  let start = null;
-  let ghost = null;
-  const at = (event) => {
-    const point = new DOMPoint(event.clientX, event.clientY).matrixTransform(svg.getScreenCTM().inverse());
-    const [width, height] = photos.get(id).size;
-    return [Math.min(Math.max(point.x, 0), width), Math.min(Math.max(point.y, 0), height)];
-  };
-  svg.addEventListener("pointerdown", (event) => {
-    start = { point: at(event), x: event.clientX, y: event.clientY };
-    svg.setPointerCapture(event.pointerId);
-    event.preventDefault();
-  });
-  svg.addEventListener("pointermove", (event) => {
-    if (!start) return;
-    const [x, y] = at(event);
-    if (!ghost) {
-      ghost = document.createElementNS(SVG, "rect");
-      ghost.setAttribute("class", "look-box drawn covered");
-      ghost.setAttribute("fill", COVER_COLOUR);
-      svg.append(ghost);
-    }
-    ghost.setAttribute("x", Math.min(x, start.point[0]));
-    ghost.setAttribute("y", Math.min(y, start.point[1]));
-    ghost.setAttribute("width", Math.abs(x - start.point[0]));
-    ghost.setAttribute("height", Math.abs(y - start.point[1]));
-  });
-  const finish = (event) => {
-    if (!start) return;
-    const moved = Math.hypot(event.clientX - start.x, event.clientY - start.y);
-    const [x, y] = at(event);
-    const from = start.point;
-    start = null;
-    if (ghost) ghost.remove();
-    ghost = null;
-    if (event.type !== "pointerup" || moved < MIN_DRAG) return;
-    const box = [Math.min(x, from[0]), Math.min(y, from[1]), Math.max(x, from[0]), Math.max(y, from[1])].map(Math.round);
-    photos.get(id).boxes.push({ kind: "drawn", box, label: "An area you covered", covered: true });
-    drawBoxes(id);
-    coveredLink(id);
-  };
-  svg.addEventListener("pointerup", finish);
-  svg.addEventListener("pointercancel", finish);
 }
 
 // ---------------------------------------------------------------- the covered copy
