@@ -20,6 +20,7 @@ from geoscrub import api
 from geoscrub.cli import main
 from geoscrub.look.seen import Sight
 from tests.builders import look as scenes
+from tests.builders import look_conditions as conditions
 from tests.builders.cli import exif_bytes
 from tests.builders.core import icc_profile
 
@@ -57,6 +58,7 @@ def _words(sight: Sight) -> str:
     ("ST MARY'S PRIMARY SCHOOL", 110, 0, 0),
     ("ACACIA AVENUE", 70, 12, 0),
     ("AB12 CDE", 60, -8, 1.5),
+    ("HIGH STREET", 60, 180, 0),  # upside down: the orientation step turns the line before reading it
 ])
 def test_words_drawn_at_several_sizes_and_angles_are_read(looker, text, height, angle, blur):
     img = scenes.backdrop(seed=height)
@@ -73,6 +75,29 @@ def test_a_face_is_found_where_it_is(looker):
     sight = looker.look(img)
     assert len(sight.faces) == 1
     assert scenes.overlaps(sight.faces[0].box, face)
+
+
+def test_a_face_turned_three_quarters_away_is_found(looker):
+    img = scenes.backdrop(seed=6)
+    face = scenes.place_face(img, conditions.cameraman(), side=80, centre=(2500, 1500),
+                             face_box=conditions.CAMERAMAN_FACE)
+    sight = looker.look(img)
+    assert [scenes.overlaps(f.box, face) for f in sight.faces] == [True]
+
+
+def test_words_in_a_very_dark_photo_are_read(looker):
+    img = scenes.backdrop(seed=21)
+    box = scenes.draw_sign(img, "HIGH STREET", height=80, centre=(2000, 1200))
+    sight = looker.look(conditions.dark(img, 0.03, seed=21))  # 3 % of the light, with sensor noise
+    read = [w for w in sight.words if "HIGHSTREET" in w.text.upper().replace(" ", "")]
+    assert read, f"read {_words(sight)!r}"
+    assert scenes.overlaps(read[0].box, box)
+
+
+def test_a_dark_photo_without_words_or_faces_shows_neither(looker):
+    sight = looker.look(conditions.dark(scenes.backdrop(seed=9), 0.03, seed=9))
+    assert sight.faces == []
+    assert len(sight.words) <= 1, _words(sight)
 
 
 def test_a_photo_without_words_or_faces_shows_neither(looker):

@@ -19,20 +19,29 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 ASTRONAUT_FACE = (185, 65, 269, 177)
 
 
-def astronaut_path() -> Path | None:
+def skimage_path(name: str) -> Path | None:
+    """A picture shipped inside scikit-image's ``data`` folder, if it is installed."""
     spec = importlib.util.find_spec("skimage")
     if spec is None or not spec.submodule_search_locations:
         return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "astronaut.png"
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / name
     return path if path.is_file() else None
 
 
-def astronaut() -> Image.Image:
-    path = astronaut_path()
+def skimage_picture(name: str) -> Image.Image:
+    path = skimage_path(name)
     if path is None:
-        raise FileNotFoundError("scikit-image's astronaut.png (installed with geoscrub[look]) is missing")
+        raise FileNotFoundError(f"scikit-image's {name} (installed with geoscrub[look]) is missing")
     with Image.open(path) as img:
         return img.convert("RGB")
+
+
+def astronaut_path() -> Path | None:
+    return skimage_path("astronaut.png")
+
+
+def astronaut() -> Image.Image:
+    return skimage_picture("astronaut.png")
 
 
 def backdrop(size: tuple[int, int] = (4000, 3000), seed: int = 1) -> Image.Image:
@@ -50,29 +59,45 @@ def backdrop(size: tuple[int, int] = (4000, 3000), seed: int = 1) -> Image.Image
     return Image.blend(img, grain, 0.08)
 
 
-def draw_sign(img: Image.Image, text: str, *, height: int, centre: tuple[int, int], angle: float = 0.0,
-              blur: float = 0.0, colours: tuple[tuple[int, int, int], tuple[int, int, int]] = ((250, 250, 245), (20, 20, 30))
-              ) -> tuple[int, int, int, int]:
-    """Draw ``text`` as a sign (letters ``height`` px tall on a plate), turned ``angle`` degrees; returns its box."""
+Colours = tuple[tuple[int, int, int, int] | tuple[int, int, int], tuple[int, int, int]]
+
+
+def sign_plate(text: str, *, height: int, blur: float = 0.0,
+               colours: Colours = ((250, 250, 245), (20, 20, 30))) -> Image.Image:
+    """``text`` in letters ``height`` px tall on a plate (RGBA; a plate colour with alpha 0 gives bare letters)."""
     font = ImageFont.load_default(size=height)
     left, top, right, bottom = font.getbbox(text)
     pad = height // 3
-    plate = Image.new("RGBA", (right - left + 2 * pad, bottom - top + 2 * pad), colours[0] + (255,))
-    ImageDraw.Draw(plate).text((pad - left, pad - top), text, font=font, fill=colours[1])
+    back = colours[0] if len(colours[0]) == 4 else colours[0] + (255,)
+    plate = Image.new("RGBA", (right - left + 2 * pad, bottom - top + 2 * pad), back)
+    ImageDraw.Draw(plate).text((pad - left, pad - top), text, font=font, fill=colours[1] + (255,))
     if blur:
         plate = plate.filter(ImageFilter.GaussianBlur(blur))
-    if angle:
-        plate = plate.rotate(angle, expand=True, resample=Image.Resampling.BICUBIC)
+    return plate
+
+
+def paste_centred(img: Image.Image, plate: Image.Image, centre: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Paste an RGBA ``plate`` centred at ``centre``; returns its box."""
     x, y = centre[0] - plate.width // 2, centre[1] - plate.height // 2
     img.paste(plate, (x, y), plate)
     return (x, y, x + plate.width, y + plate.height)
 
 
+def draw_sign(img: Image.Image, text: str, *, height: int, centre: tuple[int, int], angle: float = 0.0,
+              blur: float = 0.0, colours: Colours = ((250, 250, 245), (20, 20, 30))) -> tuple[int, int, int, int]:
+    """Draw ``text`` as a sign (letters ``height`` px tall on a plate), turned ``angle`` degrees; returns its box."""
+    plate = sign_plate(text, height=height, blur=blur, colours=colours)
+    if angle:
+        plate = plate.rotate(angle, expand=True, resample=Image.Resampling.BICUBIC)
+    return paste_centred(img, plate, centre)
+
+
 def place_face(img: Image.Image, face: Image.Image, *, side: int, centre: tuple[int, int],
-               mirror: bool = False) -> tuple[int, int, int, int]:
-    """Paste the portrait scaled so its face is ``side`` px wide, centred at ``centre``; returns the face's box."""
+               mirror: bool = False, face_box: tuple[int, int, int, int] = ASTRONAUT_FACE) -> tuple[int, int, int, int]:
+    """Paste the portrait scaled so its face (``face_box`` in it) is ``side`` px wide, centred at ``centre``;
+    returns the face's box (which may reach past the picture's edge)."""
     portrait = face.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if mirror else face
-    fl, ft, fr, fb = ASTRONAUT_FACE
+    fl, ft, fr, fb = face_box
     if mirror:
         fl, fr = portrait.width - fr, portrait.width - fl
     scale = side / (fr - fl)
@@ -80,7 +105,7 @@ def place_face(img: Image.Image, face: Image.Image, *, side: int, centre: tuple[
                                Image.Resampling.LANCZOS)
     fx, fy = (fl + fr) / 2 * scale, (ft + fb) / 2 * scale
     x, y = round(centre[0] - fx), round(centre[1] - fy)
-    img.paste(portrait, (x, y))
+    img.paste(portrait, (x, y), portrait if portrait.mode == "RGBA" else None)
     return (round(x + fl * scale), round(y + ft * scale), round(x + fr * scale), round(y + fb * scale))
 
 
