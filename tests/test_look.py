@@ -20,7 +20,6 @@ from geoscrub import api
 from geoscrub.cli import main
 from geoscrub.look.seen import Sight
 from tests.builders import look as scenes
-from tests.builders import look_conditions as conditions
 from tests.builders.cli import exif_bytes
 from tests.builders.core import icc_profile
 
@@ -40,6 +39,14 @@ def _extra_or_skip() -> None:
         if REQUIRED:
             pytest.fail("scikit-image's astronaut.png (installed with the look extra) is missing")
         pytest.skip("scikit-image's astronaut.png is missing")
+
+
+@pytest.fixture(scope="module")
+def conditions():
+    """The scene damage builders, imported only here: they need numpy, which the core tests must not load."""
+    from tests.builders import look_conditions
+
+    return look_conditions
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +84,7 @@ def test_a_face_is_found_where_it_is(looker):
     assert scenes.overlaps(sight.faces[0].box, face)
 
 
-def test_a_face_turned_three_quarters_away_is_found(looker):
+def test_a_face_turned_three_quarters_away_is_found(looker, conditions):
     img = scenes.backdrop(seed=6)
     face = scenes.place_face(img, conditions.cameraman(), side=80, centre=(2500, 1500),
                              face_box=conditions.CAMERAMAN_FACE)
@@ -85,7 +92,7 @@ def test_a_face_turned_three_quarters_away_is_found(looker):
     assert [scenes.overlaps(f.box, face) for f in sight.faces] == [True]
 
 
-def test_words_in_a_very_dark_photo_are_read(looker):
+def test_words_in_a_very_dark_photo_are_read(looker, conditions):
     img = scenes.backdrop(seed=21)
     box = scenes.draw_sign(img, "HIGH STREET", height=80, centre=(2000, 1200))
     sight = looker.look(conditions.dark(img, 0.03, seed=21))  # 3 % of the light, with sensor noise
@@ -94,7 +101,7 @@ def test_words_in_a_very_dark_photo_are_read(looker):
     assert scenes.overlaps(read[0].box, box)
 
 
-def test_a_dark_photo_without_words_or_faces_shows_neither(looker):
+def test_a_dark_photo_without_words_or_faces_shows_neither(looker, conditions):
     sight = looker.look(conditions.dark(scenes.backdrop(seed=9), 0.03, seed=9))
     assert sight.faces == []
     assert len(sight.words) <= 1, _words(sight)
