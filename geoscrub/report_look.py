@@ -152,7 +152,7 @@ def look_summary(reports: Sequence[object]) -> str:
 
 
 def covered_line(covered: object) -> str:
-    """ "covered 2 faces, 1 sign (re-encoded) -> NAME.covered.jpg", or why the covered copy was not written."""
+    """ "covered 2 faces and 1 street name (re-encoded) -> NAME.covered.jpg", or why the covered copy was not written."""
     from .report import shown
 
     if getattr(covered, "error", None) is not None:
