@@ -16,18 +16,17 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import GeoscrubError
 from ..look.onnxshape import free_image_dims
-from . import onnx_proto, pyodide_dist
+from . import onnx_proto
+from .npm_tarball import PinnedTarball
 
 ORT_VERSION = "1.30.0"
 #: ``dist.integrity`` of onnxruntime-web@1.30.0 in the npm registry.
 ORT_INTEGRITY = "sha512-q0y+JrrtukXSzsBWEMccVfqX25LRmosXHF+CaRJmg8pZClzcV7svNc4rKY3jL02Vb7QmRMDs1SigqR4CXAfKYQ=="
-ORT_URL = f"https://registry.npmjs.org/onnxruntime-web/-/onnxruntime-web-{ORT_VERSION}.tgz"
 ORT_TARBALL_ENV = "GEOSCRUB_ORT_TARBALL"
 #: The WebAssembly-only build of the runtime (no WebGPU/WebGL code): the API module and its engine.
 ORT_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
@@ -151,59 +150,17 @@ def _models() -> dict[str, bytes]:
     return files
 
 
-def ort_cache_folder() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "geoscrub" / "onnxruntime-web"
+def ort_pinned() -> PinnedTarball:
+    """Where the pinned onnxruntime-web comes from (see ``npm_tarball``)."""
+    return PinnedTarball("onnxruntime-web", "onnxruntime-web", ORT_VERSION, ORT_INTEGRITY, ORT_TARBALL_ENV,
+                         _MAX_ORT_TARBALL_BYTES, LookUnavailable, "Looking in the page")
 
 
 def ort_tarball(*, download: bool = True) -> bytes:
     """The checked onnxruntime-web tarball: from $GEOSCRUB_ORT_TARBALL, the cache, or the npm registry."""
-    named = os.environ.get(ORT_TARBALL_ENV)
-    if named:
-        return _checked(_read(Path(named)), named)
-    cached = ort_cache_folder() / f"onnxruntime-web-{ORT_VERSION}.tgz"
-    if cached.is_file():
-        blob = _read(cached)
-        if pyodide_dist.integrity_of(blob) == ORT_INTEGRITY:
-            return blob
-    if not download:
-        raise LookUnavailable(f"onnxruntime-web {ORT_VERSION} is not in {cached.parent} and downloading is off")
-    blob = _checked(_download(), ORT_URL)
-    pyodide_dist._keep(cached, blob)
-    return blob
+    return ort_pinned().fetch(download=download)
 
 
 def ort_files(blob: bytes) -> dict[str, bytes]:
     """The runtime files the page loads, read from the tarball (``package/dist/NAME``)."""
-    return pyodide_dist.files_from_tarball(blob, "package/dist/", ORT_FILES, "the onnxruntime-web package",
-                                           LookUnavailable)
-
-
-def _checked(blob: bytes, origin: str) -> bytes:
-    actual = pyodide_dist.integrity_of(blob)
-    if actual != ORT_INTEGRITY:
-        raise LookUnavailable(f"{origin} is not onnxruntime-web {ORT_VERSION} as published: its sha512 is {actual}, "
-                              f"expected {ORT_INTEGRITY}")
-    return blob
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as err:
-        raise LookUnavailable(f"cannot read {path}: {err.strerror or err}") from None
-
-
-def _download() -> bytes:
-    import urllib.error
-    import urllib.request
-
-    hint = (f"Looking in the page needs onnxruntime-web {ORT_VERSION} from the npm registry once; "
-            f"or fetch it with `npm pack onnxruntime-web@{ORT_VERSION}` and set {ORT_TARBALL_ENV} to that file")
-    try:
-        with urllib.request.urlopen(ORT_URL, timeout=60) as response:  # a fixed https URL
-            blob = response.read(_MAX_ORT_TARBALL_BYTES + 1)
-    except (urllib.error.URLError, OSError, ValueError) as err:
-        raise LookUnavailable(f"could not download {ORT_URL} ({getattr(err, 'reason', err)}). {hint}.") from None
-    if len(blob) > _MAX_ORT_TARBALL_BYTES:
-        raise LookUnavailable(f"{ORT_URL} is bigger than any onnxruntime-web package. {hint}.")
-    return blob
+    return ort_pinned().files(blob, "package/dist/", ORT_FILES)

@@ -41,10 +41,10 @@ UNUSED_STDLIB = frozenset({
 #: Parts of the packed packages the page never imports: geoscrub's command line, watch service and
 #: site build, and defusedxml's modules for XML libraries the page does not have.
 PAGE_NEVER_IMPORTS = (
-    "geoscrub/__main__.py", "geoscrub/cli.py", "geoscrub/console.py", "geoscrub/committer.py", "geoscrub/batch.py",
-    "geoscrub/interrupt.py", "geoscrub/watch/",
+    "geoscrub/__main__.py", "geoscrub/cli.py", "geoscrub/jobs.py", "geoscrub/console.py", "geoscrub/committer.py",
+    "geoscrub/batch.py", "geoscrub/interrupt.py", "geoscrub/watch/",
     "geoscrub/web/commands.py", "geoscrub/web/icon.py", "geoscrub/web/packing.py", "geoscrub/web/precompile.py",
-    "geoscrub/web/pyodide_dist.py", "geoscrub/web/server.py", "geoscrub/web/site.py", "geoscrub/web/node/",
+    "geoscrub/web/pyodide_dist.py", "geoscrub/web/npm_tarball.py", "geoscrub/web/server.py", "geoscrub/web/site.py", "geoscrub/web/node/",
     # the look finder's site build (the models run in the browser, not in Python)
     "geoscrub/web/look_dist.py", "geoscrub/web/onnx_proto.py",
     "geoscrub/web/static/",
